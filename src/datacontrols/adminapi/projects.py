@@ -1,0 +1,103 @@
+"""Projects (`/organization/projects`): list, create, retrieve, modify, archive.
+
+Residency can only be chosen at creation; archive is one-way. Projects cannot be deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from datacontrols.adminapi.base import ApiModel, Family
+from datacontrols.adminapi.transport import route
+
+__all__ = ["RESIDENCIES", "Project", "Projects"]
+
+Residency = Literal[
+    "GLOBAL",
+    "US_STORAGE_PROCESSING",
+    "EU_STORAGE_PROCESSING",
+    "JP_STORAGE",
+    "KR_STORAGE",
+    "CA_STORAGE",
+    "SG_STORAGE",
+    "IN_STORAGE",
+    "AU_STORAGE",
+    "GB_STORAGE",
+    "AE_STORAGE",
+    "AE_STORAGE_PROCESSING",
+]
+RESIDENCIES: tuple[str, ...] = Residency.__args__  # type: ignore[attr-defined]
+
+LIST_PATH = "/organization/projects"
+ONE_PATH = "/organization/projects/{project_id}"
+ARCHIVE_PATH = "/organization/projects/{project_id}/archive"
+
+
+class Project(ApiModel):
+    id: str
+    object: str = "organization.project"
+    name: str | None = None
+    created_at: int = 0
+    archived_at: int | None = None
+    status: str | None = None
+    external_key_id: str | None = None
+    residency: str | None = None
+    geography: str | None = None  # older API builds reported residency under this name
+
+    @property
+    def archived(self) -> bool:
+        return self.status == "archived" or self.archived_at is not None
+
+    @property
+    def effective_residency(self) -> str | None:
+        """Residency as reported, falling back to the older `geography` field."""
+        return self.residency or self.geography
+
+
+class Projects(Family):
+    async def list(self, *, include_archived: bool = False) -> list[Project]:
+        params = {"include_archived": "true" if include_archived else "false"}
+        return [Project.model_validate(p) async for p in self._t.paginate(route(LIST_PATH), params=params)]
+
+    async def retrieve(self, project_id: str) -> Project:
+        return Project.model_validate(await self._t.get(route(ONE_PATH, project_id=project_id)))
+
+    async def create(
+        self, name: str, *, residency: str | None = None, external_key_id: str | None = None
+    ) -> Project:
+        body: dict[str, Any] = {"name": name}
+        if residency is not None:
+            body["residency"] = residency
+        if external_key_id is not None:
+            body["external_key_id"] = external_key_id
+
+        async def recheck() -> Project | None:
+            # A project with this name that is active means the create went through.
+            matches = [p for p in await self.list() if p.name == name and not p.archived]
+            return matches[0] if len(matches) == 1 else None
+
+        return Project.model_validate(await self._t.write("POST", route(LIST_PATH), body=body, recheck=recheck))
+
+    async def modify(self, project_id: str, **changes: str | None) -> Project:
+        """Change `name` and/or `external_key_id` (None clears the external key)."""
+        unknown = set(changes) - {"name", "external_key_id"}
+        if unknown:
+            raise ValueError(f"projects cannot modify {sorted(unknown)}")
+
+        async def recheck() -> Project | None:
+            observed = await self.retrieve(project_id)
+            done = all(getattr(observed, k) == v for k, v in changes.items())
+            return observed if done else None
+
+        data = await self._t.write(
+            "POST", route(ONE_PATH, project_id=project_id), body=dict(changes), recheck=recheck
+        )
+        return Project.model_validate(data)
+
+    async def archive(self, project_id: str) -> Project:
+        async def recheck() -> Project | None:
+            observed = await self.retrieve(project_id)
+            return observed if observed.archived else None
+
+        data = await self._t.write("POST", route(ARCHIVE_PATH, project_id=project_id), recheck=recheck)
+        return Project.model_validate(data)

@@ -1,0 +1,479 @@
+"""The transport core every endpoint family uses: one httpx.AsyncClient, retries, pagination, errors.
+
+What lives here, and only here:
+- Retries. 429, 5xx, 408, 409 and connection failures are retried with exponential backoff and jitter,
+  honouring `retry-after-ms`, then `Retry-After` (seconds or HTTP date), and obeying `x-should-retry`.
+  Each call has a total retry budget (`RetryPolicy.budget_seconds`).
+- Write safety. A POST or DELETE is retried only when the server certainly did not act on it (connection
+  never made, 429, or `x-should-retry: true`). When the outcome is unknown (a timeout after sending, a
+  dropped connection, a 500), the caller's `recheck` re-reads the resource: if the write took effect its
+  result is used, otherwise the write is sent again. Without a `recheck`, `OutcomeUnknown` is raised.
+- Concurrency. An adaptive limiter (additive increase, multiplicative decrease) caps requests in flight;
+  a 429 halves the limit and, with a Retry-After, pauses every request to that endpoint until it passes.
+- Pagination for both list styles of the spec (`first_id/last_id/has_more` and `next/has_more`).
+- Error mapping: the error envelope (an object, or a bare string) becomes a typed `ApiError`.
+- Read-only mode: a dry run gets a transport whose HTTP layer refuses anything but GET before sending.
+
+The admin key is held in a `SecretStr`, sent only as the Authorization header, registered for redaction,
+and never formatted into a message, a repr or a log line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import structlog
+from pydantic import SecretStr
+
+from datacontrols import __version__
+from datacontrols.errors import (
+    ApiError,
+    ApiUnreachable,
+    AuthError,
+    BadRequest,
+    NotFound,
+    RateLimited,
+    TransientApiError,
+    WriteRefused,
+)
+from datacontrols.redaction import register_secret
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "AdaptiveLimiter",
+    "OutcomeUnknown",
+    "ReadOnlyHTTPTransport",
+    "RequestRecord",
+    "RetryPolicy",
+    "Route",
+    "Transport",
+    "route",
+]
+
+DEFAULT_BASE_URL = "https://api.openai.com/v1"
+USER_AGENT = f"openai-datacontrols/{__version__}"
+RETRYABLE_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
+
+log = structlog.get_logger("datacontrols.adminapi")
+T = TypeVar("T")
+
+
+class OutcomeUnknown(TransientApiError):
+    """A write may or may not have taken effect, and nothing could re-read it to find out."""
+
+    def hint(self) -> str:
+        return "The write may have taken effect; the next run re-reads live state and plans again"
+
+
+@dataclass(frozen=True)
+class Route:
+    """A concrete path and the template it came from (the template labels metrics and logs)."""
+
+    template: str
+    path: str
+
+
+def route(template: str, **params: str) -> Route:
+    """Fill a path template, URL-quoting each parameter: `route("/x/{id}", id="a b")`."""
+    return Route(template, template.format(**{k: quote(v, safe="") for k, v in params.items()}))
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard one call tries. Delays are capped; the whole call never exceeds `budget_seconds`."""
+
+    max_retries: int = 6
+    initial_delay: float = 0.5
+    max_delay: float = 8.0
+    max_retry_after: float = 120.0
+    budget_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One HTTP exchange, as metrics and the status page see it: no URL ids, no headers, no bodies."""
+
+    method: str
+    template: str
+    status: int | None  # None: no HTTP answer (connection error, timeout)
+    duration: float
+    attempt: int
+
+
+class AdaptiveLimiter:
+    """Caps requests in flight; halves the cap on 429 and grows it back by one per `limit` successes."""
+
+    def __init__(self, initial: int = 4, maximum: int = 8, minimum: int = 1) -> None:
+        self.maximum = max(1, maximum)
+        self.minimum = max(1, min(minimum, self.maximum))
+        self.limit = float(min(max(initial, self.minimum), self.maximum))
+        self.in_flight = 0
+        self._cond = asyncio.Condition()
+
+    async def acquire(self) -> None:
+        async with self._cond:
+            await self._cond.wait_for(lambda: self.in_flight < int(self.limit))
+            self.in_flight += 1
+
+    async def release(self, *, throttled: bool) -> None:
+        async with self._cond:
+            self.in_flight -= 1
+            if throttled:
+                self.limit = max(float(self.minimum), self.limit / 2)
+            else:
+                self.limit = min(float(self.maximum), self.limit + 1 / max(self.limit, 1.0))
+            self._cond.notify_all()
+
+
+class ReadOnlyHTTPTransport(httpx.AsyncBaseTransport):
+    """Wraps a real transport and refuses every request that is not GET, before it is sent.
+
+    A dry run is built on this object. It is not a flag consulted by callers: the write simply cannot pass.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method != "GET":
+            raise WriteRefused(
+                f"refused {request.method} {request.url.path}: this is a read-only (dry-run) client"
+            )
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class Transport:
+    """The single HTTP client of a run. Endpoint families call `get`, `write` and `paginate`."""
+
+    def __init__(
+        self,
+        *,
+        admin_key: str | SecretStr,
+        base_url: str = DEFAULT_BASE_URL,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        read_only: bool = False,
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        max_connections: int = 8,
+        concurrency: int = 4,
+        max_concurrency: int = 8,
+        retry: RetryPolicy | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        on_request: Callable[[RequestRecord], None] | None = None,
+    ) -> None:
+        key = admin_key if isinstance(admin_key, SecretStr) else SecretStr(admin_key)
+        register_secret(key.get_secret_value())
+        inner = http_transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        )
+        self.read_only = read_only
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=ReadOnlyHTTPTransport(inner) if read_only else inner,
+            headers={
+                "Authorization": f"Bearer {key.get_secret_value()}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            },
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            follow_redirects=False,
+        )
+        self.retry = retry or RetryPolicy()
+        self.limiter = AdaptiveLimiter(concurrency, max_concurrency)
+        self._sleep = sleep
+        self._clock = clock
+        self._on_request = on_request
+        self._cooldown_until: dict[str, float] = {}
+        self.requests: list[RequestRecord] = []
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"Transport(base_url={self.base_url!r}, {mode})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    # --- the calls families make -------------------------------------------------------------------
+
+    async def get(self, where: Route, *, params: Mapping[str, Any] | None = None) -> Any:
+        """GET and return the decoded JSON body; retried freely (reads are idempotent)."""
+        return await self._call("GET", where, params=params)
+
+    async def write(
+        self,
+        method: str,
+        where: Route,
+        *,
+        body: Mapping[str, Any] | None = None,
+        recheck: Callable[[], Awaitable[T | None]] | None = None,
+    ) -> Any:
+        """POST or DELETE. When the outcome is unknown, `recheck()` re-reads: a non-None result means the
+        write took effect and is returned as the result; None means it did not, and the write is resent."""
+        return await self._call(method, where, body=body, recheck=recheck)
+
+    async def paginate(
+        self, where: Route, *, params: Mapping[str, Any] | None = None, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield every item of a list endpoint, following either pagination style to its end."""
+        after: str | None = None
+        seen: set[str] = set()
+        while True:
+            query = {**(params or {}), "limit": page_size}
+            if after is not None:
+                query["after"] = after
+            page = await self.get(where, params=query)
+            data = page.get("data") or []
+            for item in data:
+                yield item
+            if not page.get("has_more"):
+                return
+            if "next" in page:  # style B: an opaque cursor
+                cursor = page.get("next")
+            else:  # style A: the last id of the page
+                cursor = page.get("last_id") or (data[-1].get("id") if data else None)
+            if not cursor or cursor in seen:
+                raise ApiError(
+                    "the list said has_more but gave no new cursor; stopping to avoid a loop",
+                    method="GET",
+                    path=where.template,
+                )
+            seen.add(cursor)
+            after = cursor
+
+    # --- the retry loop ----------------------------------------------------------------------------
+
+    async def _call(
+        self,
+        method: str,
+        where: Route,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Mapping[str, Any] | None = None,
+        recheck: Callable[[], Awaitable[Any]] | None = None,
+    ) -> Any:
+        is_write = method != "GET"
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            await self._wait_cooldown(where.template)
+            response, failure = await self._send(method, where, params, body, attempt)
+            if response is not None and response.status_code < 400:
+                return _decode(response, method, where)
+
+            error = failure or _error_from(response, method, where)  # type: ignore[arg-type]
+            decision = self._decide(response, failure, is_write, attempt)
+            if decision == "fail":
+                raise error
+            if decision == "unknown":
+                if recheck is None:
+                    raise OutcomeUnknown(
+                        f"the outcome of this write is unknown ({error.api_message})",
+                        status=error.status,
+                        method=method,
+                        path=where.template,
+                        request_id=error.request_id,
+                    ) from error
+                confirmed = await recheck()
+                if confirmed is not None:
+                    log.info("write_confirmed_by_reread", method=method, endpoint=where.template)
+                    return confirmed
+            delay = self._delay(response, attempt)
+            if attempt > self.retry.max_retries or self._clock() - started + delay > self.retry.budget_seconds:
+                raise error
+            log.info(
+                "api_request_retried",
+                method=method,
+                endpoint=where.template,
+                status=response.status_code if response is not None else None,
+                attempt=attempt,
+                delay_s=round(delay, 3),
+            )
+            await self._sleep(delay)
+
+    async def _send(
+        self,
+        method: str,
+        where: Route,
+        params: Mapping[str, Any] | None,
+        body: Mapping[str, Any] | None,
+        attempt: int,
+    ) -> tuple[httpx.Response | None, ApiError | None]:
+        await self.limiter.acquire()
+        throttled = False
+        started = self._clock()
+        response: httpx.Response | None = None
+        failure: ApiError | None = None
+        try:
+            response = await self._http.request(method, where.path, params=params, json=body)
+            throttled = response.status_code == 429
+            if throttled:
+                self._start_cooldown(where.template, response)
+        except WriteRefused:
+            raise
+        except httpx.TransportError as exc:
+            failure = _transport_failure(exc, method, where)
+        finally:
+            await self.limiter.release(throttled=throttled)
+            record = RequestRecord(
+                method=method,
+                template=where.template,
+                status=response.status_code if response is not None else None,
+                duration=self._clock() - started,
+                attempt=attempt,
+            )
+            self.requests.append(record)
+            if self._on_request is not None:
+                self._on_request(record)
+        return response, failure
+
+    def _decide(
+        self, response: httpx.Response | None, failure: ApiError | None, is_write: bool, attempt: int
+    ) -> str:
+        """'retry', 'unknown' (a write whose effect is uncertain) or 'fail'."""
+        if response is None:
+            assert failure is not None
+            if isinstance(failure, _NotSent) or not is_write:
+                return "retry"
+            return "unknown"
+        should = response.headers.get("x-should-retry")
+        if should == "false":
+            return "fail"
+        if should == "true":
+            return "retry"
+        status = response.status_code
+        if status not in RETRYABLE_STATUS:
+            return "fail"
+        if status == 429:
+            # A 429 without Retry-After may be a quota or billing stop that waiting will not fix;
+            # give it a few tries, not the whole budget.
+            if _retry_after(response.headers, self.retry.max_retry_after) is None and attempt >= 3:
+                return "fail"
+            return "retry"
+        if is_write and status != 503:
+            return "unknown"
+        return "retry"
+
+    def _delay(self, response: httpx.Response | None, attempt: int) -> float:
+        if response is not None:
+            hinted = _retry_after(response.headers, self.retry.max_retry_after)
+            if hinted is not None:
+                return hinted
+        backoff = min(self.retry.initial_delay * 2 ** (attempt - 1), self.retry.max_delay)
+        return backoff * (1 - 0.25 * random.random())
+
+    def _start_cooldown(self, template: str, response: httpx.Response) -> None:
+        hinted = _retry_after(response.headers, self.retry.max_retry_after)
+        if hinted:
+            until = self._clock() + hinted
+            self._cooldown_until[template] = max(self._cooldown_until.get(template, 0.0), until)
+
+    async def _wait_cooldown(self, template: str) -> None:
+        until = self._cooldown_until.get(template)
+        if until is not None:
+            remaining = until - self._clock()
+            if remaining > 0:
+                await self._sleep(remaining)
+
+
+class _NotSent(ApiUnreachable):
+    """The request never reached the server (connection refused, DNS, connect timeout)."""
+
+
+def _transport_failure(exc: httpx.TransportError, method: str, where: Route) -> ApiError:
+    kind = type(exc).__name__
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return _NotSent(f"could not connect ({kind})", method=method, path=where.template)
+    return ApiUnreachable(f"no complete answer ({kind})", method=method, path=where.template)
+
+
+def _retry_after(headers: httpx.Headers, ceiling: float) -> float | None:
+    """The server's requested delay in seconds, if it gave a usable one."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms is not None:
+        try:
+            delay = float(raw_ms) / 1000
+        except ValueError:
+            delay = -1
+        if 0 <= delay <= ceiling:
+            return delay
+    raw = headers.get("retry-after")
+    if raw is None:
+        return None
+    try:
+        delay = float(raw)
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
+        if parsed is None:
+            return None
+        delay = parsed.timestamp() - time.time()
+    return delay if 0 <= delay <= ceiling else None
+
+
+def _decode(response: httpx.Response, method: str, where: Route) -> Any:
+    if not response.content:
+        return {}
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise ApiError(
+            "the answer was not JSON",
+            status=response.status_code,
+            method=method,
+            path=where.template,
+            request_id=response.headers.get("x-request-id"),
+        ) from exc
+
+
+def _error_from(response: httpx.Response, method: str, where: Route) -> ApiError:
+    """Turn an error response into a typed ApiError; the envelope may be an object or a bare string."""
+    message, type_, code = "", None, None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    envelope = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(envelope, dict):
+        message = str(envelope.get("message") or "")
+        type_ = envelope.get("type") or None
+        code = envelope.get("code") or None
+    elif isinstance(envelope, str):
+        message = envelope
+    elif response.text:
+        message = response.text.strip().splitlines()[0][:200]
+    status = response.status_code
+    message = message or (response.reason_phrase or "error")
+    cls: type[ApiError]
+    if status in (401, 403):
+        cls = AuthError
+    elif status == 404:
+        cls = NotFound
+    elif status == 429:
+        cls = RateLimited
+    elif status == 408 or status >= 500:
+        cls = TransientApiError
+    else:
+        cls = BadRequest
+    return cls(
+        message,
+        status=status,
+        type=str(type_) if type_ else None,
+        code=str(code) if code else None,
+        request_id=response.headers.get("x-request-id"),
+        method=method,
+        path=where.template,
+    )
+

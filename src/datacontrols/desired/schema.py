@@ -1,0 +1,136 @@
+"""The desired-state format: `organization.yaml` and one file per project under `projects/`.
+
+Strict on purpose: unknown keys, enum typos and wrong types are errors at load time, with their position
+(see `loader.py`). A setting that is absent is not managed; that is why most fields default to None and
+why `model_fields_set` is consulted where null and absent mean different things.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from datacontrols.adminapi.permissions import HostedTool
+from datacontrols.adminapi.projects import Residency
+from datacontrols.adminapi.retention import OrganizationRetentionType, ProjectRetentionType
+
+__all__ = [
+    "DesiredModel",
+    "DesiredState",
+    "ModelPolicy",
+    "OrganizationFile",
+    "OrganizationSettings",
+    "ProjectDefaults",
+    "ProjectFile",
+    "ProjectSettings",
+]
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class DesiredModel(BaseModel):
+    """Base for every desired-state model: strict, closed, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ModelPolicy(DesiredModel):
+    """An allow list or deny list of model ids. Order does not matter; duplicates are an error."""
+
+    mode: Literal["allow_list", "deny_list"] = Field(description="allow_list: only these models; deny_list: all but these")
+    model_ids: list[ModelId] = Field(description="Model ids, e.g. gpt-4.1, o3")
+
+    @model_validator(mode="after")
+    def _check_ids(self) -> ModelPolicy:
+        seen: set[str] = set()
+        for model_id in self.model_ids:
+            if model_id in seen:
+                raise ValueError(f"model id {model_id!r} is listed twice")
+            seen.add(model_id)
+        if self.mode == "allow_list" and not self.model_ids:
+            raise ValueError("an empty allow_list blocks every model; use `unrestricted` to remove the policy")
+        return self
+
+
+ModelPermissionsSetting = Literal["unrestricted"] | ModelPolicy
+HostedTools = dict[HostedTool, bool]
+
+
+class ProjectSettings(DesiredModel):
+    """The settings a project can have, shared by `project_defaults` and project files."""
+
+    data_retention: ProjectRetentionType | None = Field(
+        default=None,
+        description="organization_default inherits the organization's setting; none is standard retention",
+    )
+    hosted_tools: HostedTools | None = Field(
+        default=None, description="Only the tools named are managed: true enables, false disables"
+    )
+    model_permissions: ModelPermissionsSetting | None = Field(
+        default=None, description="`unrestricted` (no policy) or {mode: allow_list|deny_list, model_ids: [...]}"
+    )
+
+
+class ProjectDefaults(ProjectSettings):
+    """Applied to every project file unless the project says otherwise."""
+
+
+class OrganizationSettings(DesiredModel):
+    data_retention: OrganizationRetentionType | None = Field(
+        default=None, description="The organization's data retention; absent = not managed"
+    )
+
+
+class OrganizationFile(DesiredModel):
+    """`desired_state/organization.yaml`."""
+
+    organization: OrganizationSettings = Field(default_factory=OrganizationSettings)
+    project_defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
+    unmanaged_projects: Literal["report", "ignore", "archive"] = Field(
+        default="report", description="What to do with live projects that have no file"
+    )
+
+
+class ProjectFile(ProjectSettings):
+    """`desired_state/projects/<any-name>.yaml`: one project."""
+
+    name: Name = Field(description="The project's name; projects are matched by name")
+    id: Name | None = Field(default=None, description="Optional pin to a project id; a differing live name is renamed")
+    residency: Residency | None = Field(default=None, description="Only settable at creation")
+    external_key_id: str | None = Field(
+        default=None, description="Enterprise Key Management key id; null clears it, absent leaves it unmanaged"
+    )
+    status: Literal["active", "archived"] = Field(default="active", description="archived is one-way")
+
+    @property
+    def manages_external_key(self) -> bool:
+        return "external_key_id" in self.model_fields_set
+
+
+class DesiredState(BaseModel):
+    """Everything loaded from a desired-state directory, defaults not yet merged."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    organization: OrganizationFile = Field(default_factory=OrganizationFile)
+    projects: tuple[ProjectFile, ...] = ()
+    sources: dict[str, str] = Field(default_factory=dict, description="project name -> file it came from")
+
+    def effective(self, project: ProjectFile) -> ProjectSettings:
+        """A project's settings with `project_defaults` filled in where the project is silent."""
+        defaults = self.organization.project_defaults
+        return ProjectSettings(
+            data_retention=project.data_retention if project.data_retention is not None else defaults.data_retention,
+            hosted_tools=_merge_tools(defaults.hosted_tools, project.hosted_tools),
+            model_permissions=(
+                project.model_permissions if project.model_permissions is not None else defaults.model_permissions
+            ),
+        )
+
+
+def _merge_tools(defaults: HostedTools | None, own: HostedTools | None) -> HostedTools | None:
+    if defaults is None and own is None:
+        return None
+    return {**(defaults or {}), **(own or {})}

@@ -1,0 +1,161 @@
+"""The plan: a typed, sortable, hashable value describing what a reconcile would change.
+
+A `Plan` is produced by the pure diff and consumed by renderers, safety checks and apply. It holds no
+secrets and no live handles; everything in it is plain data, so the same inputs give the same digest.
+
+Actions (the plan JSON `action`):
+    create         something declared is missing and will be created
+    update         something exists and differs; `fields` says how
+    delete         something exists that should not (members, keys, policies)
+    archive        a project is archived (one-way)
+    uncorrectable  live state differs and the API cannot change it (residency); never applied
+    report         nothing to change, but something to say (unmanaged project, key finding); never applied
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "ACTIONS",
+    "APPLIED_ACTIONS",
+    "FORMAT_VERSION",
+    "SEVERITIES",
+    "Action",
+    "Change",
+    "FieldChange",
+    "Plan",
+    "Severity",
+]
+
+FORMAT_VERSION = 1
+
+Action = Literal["create", "update", "delete", "archive", "uncorrectable", "report"]
+Severity = Literal["critical", "high", "medium", "low"]
+
+ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "archive", "uncorrectable", "report")
+APPLIED_ACTIONS: frozenset[Action] = frozenset({"create", "update", "delete", "archive"})
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+
+# Order of execution within one project: make it exist, then tighten, then remove, then archive.
+_ACTION_ORDER = {"create": 0, "update": 1, "delete": 2, "archive": 3, "uncorrectable": 4, "report": 5}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One field's value before (observed) and after (desired). `None` means absent."""
+
+    before: Any
+    after: Any
+
+    def to_json(self) -> dict[str, Any]:
+        return {"before": self.before, "after": self.after}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing the plan would do, or say.
+
+    `kind` is the plan JSON kind (`project_data_retention`, ...). `project` is the project's name, or None
+    for organization-level changes. `subject` names the thing inside the project when a kind has many
+    (a user's email, a model, an alert threshold). `ref` carries the ids apply needs (project id, member
+    id, ...); it is not part of the rendered plan and never holds a secret.
+    """
+
+    action: Action
+    kind: str
+    project: str | None
+    fields: Mapping[str, FieldChange] = field(default_factory=dict)
+    severity: Severity = "low"
+    reason: str = ""
+    subject: str | None = None
+    ref: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    order: int = field(default=0, compare=False)
+
+    @property
+    def applies(self) -> bool:
+        """Whether apply would write something for this change."""
+        return self.action in APPLIED_ACTIONS
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (
+            self.project is not None,
+            self.project or "",
+            self.order,
+            _ACTION_ORDER[self.action],
+            self.kind,
+            self.subject or "",
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "action": self.action,
+            "kind": self.kind,
+            "project": self.project,
+            "fields": {name: fc.to_json() for name, fc in sorted(self.fields.items())},
+            "severity": self.severity,
+            "reason": self.reason,
+        }
+        if self.subject is not None:
+            data["subject"] = self.subject
+        return data
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered, immutable collection of changes."""
+
+    changes: tuple[Change, ...] = ()
+
+    @classmethod
+    def of(cls, changes: Iterable[Change]) -> Plan:
+        return cls(tuple(sorted(changes, key=Change.sort_key)))
+
+    def __len__(self) -> int:
+        return len(self.changes)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.changes)
+
+    @property
+    def applicable(self) -> tuple[Change, ...]:
+        """The changes apply would carry out."""
+        return tuple(c for c in self.changes if c.applies)
+
+    @property
+    def drift(self) -> tuple[Change, ...]:
+        """Everything that differs from the desired state: applicable and uncorrectable changes."""
+        return tuple(c for c in self.changes if c.action != "report")
+
+    @property
+    def has_changes(self) -> bool:
+        """True when live state differs from the desired state (reports alone do not count)."""
+        return bool(self.drift)
+
+    def summary(self) -> dict[str, int]:
+        counts = Counter(c.action for c in self.changes)
+        return {action: counts.get(action, 0) for action in ACTIONS}
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "changes": [c.to_json() for c in self.changes],
+            "summary": self.summary(),
+        }
+
+    def digest(self) -> str:
+        """sha256 of the canonical JSON of the plan; same inputs, same digest."""
+        canonical = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def by_project(self) -> dict[str | None, list[Change]]:
+        """Changes grouped by project name (None = organization), in plan order."""
+        groups: dict[str | None, list[Change]] = {}
+        for change in self.changes:
+            groups.setdefault(change.project, []).append(change)
+        return groups
