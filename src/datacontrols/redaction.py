@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["REDACTED", "redact", "redact_value", "register_secret", "is_secret_key"]
+__all__ = ["REDACTED", "is_secret_key", "redact", "redact_value", "register_secret"]
 
 REDACTED = "[REDACTED]"
 

@@ -1,0 +1,296 @@
+"""The `reconcile` command line.
+
+    reconcile --dry-run [--desired-state DIR] [--format text|json|markdown] [--detailed-exitcode]
+    reconcile [--auto-approve]
+    reconcile validate | schema | explain | demo | emulator
+
+Exit codes: 0 success (with --detailed-exitcode: no changes), 2 changes pending (only with
+--detailed-exitcode), 1 any error, including usage errors. An error is one line on stderr, never a
+traceback, and nothing is written after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Coroutine
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer._click.exceptions import ClickException, Exit
+
+from datacontrols import __version__
+from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
+from datacontrols.credentials import BASE_URL_ENV, load_admin_key
+from datacontrols.desired import desired_state_json_schema, load_desired_state
+from datacontrols.desired.schema import DesiredState
+from datacontrols.emulator.cli import emulator_command
+from datacontrols.engine import ApplyResult, apply, diff, observe
+from datacontrols.errors import DataControlsError, DesiredStateError
+from datacontrols.logging import configure_logging
+from datacontrols.plan import Change, Plan
+from datacontrols.redaction import redact
+from datacontrols.render import render
+
+__all__ = ["app", "main"]
+
+EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+
+
+class OutputFormat(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+app = typer.Typer(
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    help="Keep an OpenAI organization's data controls equal to the desired state in git.",
+)
+
+DesiredStateOption = Annotated[
+    Path, typer.Option("--desired-state", help="Directory holding organization.yaml and projects/*.yaml.")
+]
+AdminKeyFileOption = Annotated[
+    Path | None,
+    typer.Option("--admin-key-file", help="File holding the Admin API key (else OPENAI_ADMIN_KEY).", dir_okay=False),
+]
+BaseUrlOption = Annotated[
+    str | None, typer.Option("--base-url", help=f"Admin API base URL (else {BASE_URL_ENV}, else {DEFAULT_BASE_URL}).")
+]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="How to print the plan.")]
+
+
+@app.callback(invoke_without_command=True)
+def reconcile(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only read and print the plan; never write.")] = False,
+    desired_state: DesiredStateOption = Path("desired_state"),
+    output_format: FormatOption = OutputFormat.text,
+    detailed_exitcode: Annotated[
+        bool, typer.Option("--detailed-exitcode", help="Exit 0 when nothing differs, 2 when changes are pending.")
+    ] = False,
+    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Apply without asking.")] = False,
+    admin_key_file: AdminKeyFileOption = None,
+    base_url: BaseUrlOption = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
+    log_format: Annotated[str, typer.Option("--log-format", help="auto, json or console.")] = "auto",
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
+) -> None:
+    """Plan (with --dry-run) or apply the desired state to the organization."""
+    configure_logging(log_level, log_format)  # type: ignore[arg-type]
+    if version:
+        print(f"openai-datacontrols {__version__}")
+        raise typer.Exit(EXIT_OK)
+    if ctx.invoked_subcommand is not None:
+        return
+    code = _run(
+        _reconcile(
+            dry_run=dry_run,
+            desired_dir=desired_state,
+            output_format=output_format,
+            detailed_exitcode=detailed_exitcode,
+            auto_approve=auto_approve,
+            admin_key_file=admin_key_file,
+            base_url=base_url,
+        )
+    )
+    raise typer.Exit(code)
+
+
+async def _reconcile(
+    *,
+    dry_run: bool,
+    desired_dir: Path,
+    output_format: OutputFormat,
+    detailed_exitcode: bool,
+    auto_approve: bool,
+    admin_key_file: Path | None,
+    base_url: str | None,
+) -> int:
+    desired = load_desired_state(desired_dir)  # before the key: bad files fail without any request
+    key = load_admin_key(admin_key_file)
+    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    # The dry run gets a client that cannot send anything but GET: a different object, not a flag.
+    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run) as api:
+        observed = await observe(api, desired)
+        plan = diff(desired, observed)
+        color = output_format is OutputFormat.text and _color(sys.stdout)
+        _emit(render(plan, output_format.value, color=color))
+        failures = _report_read_failures(observed.failures)
+        if dry_run:
+            if failures:
+                return EXIT_ERROR
+            return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
+        if not plan.applicable:
+            return EXIT_ERROR if failures else EXIT_OK
+        if not auto_approve and not _confirm(plan):
+            return EXIT_ERROR
+        result = await apply(api, plan, on_change=_print_progress)
+        _print_result(result)
+        return EXIT_OK if result.ok and not failures else EXIT_ERROR
+
+
+@app.command("validate")
+def validate_command(desired_state: DesiredStateOption = Path("desired_state")) -> None:
+    """Check the desired-state files offline: no key, no network."""
+
+    async def run() -> int:
+        desired = load_desired_state(desired_state)
+        print(f"{desired_state}: valid ({_describe(desired)})")
+        return EXIT_OK
+
+    raise typer.Exit(_run(run()))
+
+
+@app.command("schema")
+def schema_command(
+    which: Annotated[str, typer.Option("--file", help="organization, project, or both.")] = "both",
+) -> None:
+    """Print the JSON Schema (draft-07) of the desired-state files, for editors and CI."""
+    import json
+
+    if which not in ("organization", "project", "both"):
+        _fail(f"--file must be organization, project or both, not {which!r}")
+    print(json.dumps(desired_state_json_schema(which), indent=2))  # type: ignore[arg-type]
+
+
+@app.command("explain")
+def explain_command(
+    project: Annotated[str | None, typer.Option("--project", help="Only this project (by name).")] = None,
+    desired_state: DesiredStateOption = Path("desired_state"),
+    admin_key_file: AdminKeyFileOption = None,
+    base_url: BaseUrlOption = None,
+) -> None:
+    """Show each project's effective data retention, residency, hosted tools and model policy."""
+    from datacontrols.explain import explain_organization, render_explanation
+
+    async def run() -> int:
+        desired = load_desired_state(desired_state) if desired_state.exists() else None
+        key = load_admin_key(admin_key_file)
+        url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        async with AdminApi.connect(admin_key=key, base_url=url, read_only=True) as api:
+            explanation = await explain_organization(api, desired, only=project)
+        _emit(render_explanation(explanation))
+        return EXIT_OK
+
+    raise typer.Exit(_run(run()))
+
+
+@app.command("demo")
+def demo_command(output_format: FormatOption = OutputFormat.text) -> None:
+    """Plan, apply and re-plan against a built-in emulated organization: no key, no network."""
+    from datacontrols.demo import run_demo
+
+    raise typer.Exit(_run(run_demo(output_format.value, color=_color(sys.stdout), out=_emit)))
+
+
+app.command("emulator", help="Serve the Admin API emulator (for tests, demos and offline pipelines).")(
+    emulator_command
+)
+
+
+# --- helpers -------------------------------------------------------------------------------------------
+
+
+def _run(coro: Coroutine[Any, Any, int]) -> int:
+    """Run a command; any expected error becomes one line on stderr and exit 1."""
+    try:
+        return asyncio.run(coro)
+    except DesiredStateError as exc:
+        for problem in exc.problems:
+            print(redact(str(problem)), file=sys.stderr)
+        print(f"error: the desired state has {len(exc.problems)} problem(s); nothing was sent", file=sys.stderr)
+        return EXIT_ERROR
+    except DataControlsError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _fail(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(EXIT_ERROR)
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def _color(stream: Any) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+def _describe(desired: DesiredState) -> str:
+    count = len(desired.projects)
+    return f"organization settings and {count} project{'s' if count != 1 else ''}"
+
+
+def _report_read_failures(failures: dict[str, str]) -> bool:
+    for name, why in sorted(failures.items()):
+        print(f"error: could not read project {name!r}: {why}", file=sys.stderr)
+    return bool(failures)
+
+
+def _confirm(plan: Plan) -> bool:
+    count = len(plan.applicable)
+    if not sys.stdin.isatty():
+        print(
+            "error: refusing to apply without confirmation: there is no terminal to ask on; "
+            "pass --auto-approve to apply, or --dry-run to only plan",
+            file=sys.stderr,
+        )
+        return False
+    answer = input(f"\nApply {count} change{'s' if count != 1 else ''}? Only 'yes' will be accepted: ")
+    if answer.strip() != "yes":
+        print("Apply cancelled; nothing was written.", file=sys.stderr)
+        return False
+    return True
+
+
+_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "archive": "-"}
+
+
+def _print_progress(change: Change, outcome: str) -> None:
+    where = f"project {change.project!r}" if change.project else "organization"
+    subject = f" {change.subject}" if change.subject else ""
+    print(f"  {outcome:<8} {_SYMBOLS.get(change.action, '?')} {change.kind}{subject} ({where})", flush=True)
+
+
+def _print_result(result: ApplyResult) -> None:
+    print(
+        f"Apply {'complete' if result.ok else 'incomplete'}: {len(result.applied)} applied, "
+        f"{len(result.failed)} failed, {len(result.skipped)} skipped."
+    )
+    for change, why in result.failed:
+        where = f"project {change.project!r}" if change.project else "organization"
+        print(f"error: {change.kind} {change.action} for {where} failed: {why}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point. Usage errors exit 1, because 2 means "changes pending"."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except Exit as exc:
+        code = exc.exit_code
+    except ClickException as exc:
+        exc.show()
+        code = EXIT_ERROR
+    except typer.Abort:
+        print("error: aborted", file=sys.stderr)
+        code = EXIT_ERROR
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+

@@ -1,0 +1,102 @@
+"""`reconcile demo`: the whole job against an emulated organization, with no key and no network.
+
+The in-process emulator is seeded with `demo_seed.yaml`, an organization that has drifted from the
+repository's own `desired_state/`. The demo prints the plan, applies it, and shows that the next plan is
+empty. It uses the same engine, client and renderers as a real run; only the HTTP transport differs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+from datacontrols.adminapi import AdminApi
+from datacontrols.desired import load_desired_state
+from datacontrols.emulator import Emulator
+from datacontrols.engine import ApplyResult, apply, diff, observe
+from datacontrols.explain import STORE_NOTE
+from datacontrols.plan import Change
+from datacontrols.render import render
+
+__all__ = ["DEMO_BASE_URL", "demo_desired_state_dir", "demo_seed_path", "run_demo"]
+
+DEMO_BASE_URL = "https://api.openai.com/v1"  # never contacted: requests go to the in-process emulator
+_DEMO_KEY = "sk-admin-demo-0000000000000000000000000000"
+
+
+def demo_seed_path() -> Path:
+    return Path(str(resources.files("datacontrols").joinpath("demo_seed.yaml")))
+
+
+def demo_desired_state_dir() -> Path:
+    """The repository's desired_state/ in a source checkout, else the copy packaged with the wheel."""
+    checkout = Path(__file__).resolve().parents[2] / "desired_state"
+    if (checkout / "organization.yaml").is_file():
+        return checkout
+    return Path(str(resources.files("datacontrols").joinpath("_desired_state")))
+
+
+async def run_demo(fmt: str = "text", *, color: bool = False, out: Callable[[str], None] = print) -> int:
+    desired_dir = demo_desired_state_dir()
+    desired = load_desired_state(desired_dir)
+    emulator = Emulator(admin_key=_DEMO_KEY, seed=demo_seed_path(), rng_seed=7)
+    transport = emulator.http_transport()
+    progress: list[str] = []
+
+    def record(change: Change, outcome: str) -> None:
+        where = f"project {change.project!r}" if change.project else "organization"
+        progress.append(f"  {outcome:<8} {change.action} {change.kind} ({where})")
+
+    reader = AdminApi.connect(admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, read_only=True, http_transport=transport)
+    writer = AdminApi.connect(admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, http_transport=emulator.http_transport())
+    async with reader, writer:
+        before = diff(desired, await observe(reader, desired))
+        result: ApplyResult = await apply(writer, before, on_change=record)
+        after = diff(desired, await observe(reader, desired))
+
+    converged = result.ok and not after.has_changes
+    if fmt == "json":
+        out(
+            json.dumps(
+                {
+                    "plan": before.to_json(),
+                    "apply": {
+                        "applied": len(result.applied),
+                        "failed": len(result.failed),
+                        "skipped": len(result.skipped),
+                    },
+                    "plan_after_apply": after.to_json(),
+                    "converged": converged,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+        )
+        return 0 if converged else 1
+
+    heading = (lambda t: f"## {t}\n") if fmt == "markdown" else (lambda t: f"=== {t} ===\n")
+    out(
+        "openai-datacontrols demo: an emulated organization (no key, no network) that has drifted from\n"
+        f"the desired state in {_shown(desired_dir)}.\n"
+    )
+    out(heading("1. Plan (what reconcile --dry-run shows)"))
+    out(render(before, fmt, color=color))
+    out(heading(f"2. Apply ({len(before.applicable)} changes)"))
+    out("\n".join(progress) + "\n")
+    out(
+        f"Apply {'complete' if result.ok else 'incomplete'}: {len(result.applied)} applied, "
+        f"{len(result.failed)} failed, {len(result.skipped)} skipped.\n"
+    )
+    out(heading("3. Plan again, right after the apply"))
+    out(render(after, fmt, color=color))
+    out(STORE_NOTE + "\n")
+    return 0 if converged else 1
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return path.name

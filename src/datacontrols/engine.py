@@ -1,0 +1,253 @@
+"""observe -> diff -> apply: one reconcile of an organization against its desired state.
+
+- `observe` reads every live thing the desired state manages, once, concurrently within the transport's
+  limits. A project whose reads fail is recorded as failed; the others are still observed.
+- `diff` is pure: `diff(desired, observed)` always gives the same `Plan`.
+- `apply` carries out a plan's applicable changes. The organization's changes go first; then each project's
+  changes run in order (create, settings, archive), projects side by side. One failing project does not
+  stop the others; its remaining changes are skipped, and the result says which failed.
+
+There is no state file: the organization is the state, and every run starts by reading it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from datacontrols.adminapi import AdminApi
+from datacontrols.adminapi.projects import Project
+from datacontrols.desired.schema import DesiredState
+from datacontrols.errors import ApiError, AuthError, DataControlsError, WriteRefused
+from datacontrols.kinds import NOT_CREATED, ORGANIZATION_KINDS, PROJECT_KINDS, DesiredProject, World
+from datacontrols.kinds import project as project_kind
+from datacontrols.kinds.base import OrganizationKind, ProjectKind
+from datacontrols.plan import Change, Plan
+
+__all__ = ["ApplyResult", "Observed", "Registry", "apply", "desired_projects", "diff", "observe"]
+
+log = structlog.get_logger("datacontrols.engine")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """The kinds a run manages; tests and future features can pass their own."""
+
+    organization: tuple[OrganizationKind, ...] = ORGANIZATION_KINDS
+    project: tuple[ProjectKind, ...] = PROJECT_KINDS
+
+    def project_kind(self, name: str) -> ProjectKind:
+        for kind in self.project:
+            if kind.name == name:
+                return kind
+        raise KeyError(name)
+
+    def organization_kind(self, name: str) -> OrganizationKind:
+        for kind in self.organization:
+            if kind.name == name:
+                return kind
+        raise KeyError(name)
+
+
+DEFAULT_REGISTRY = Registry()
+
+
+@dataclass
+class Observed:
+    """What one run read from the organization."""
+
+    projects: list[Project] = field(default_factory=list)
+    organization: dict[str, Any] = field(default_factory=dict)  # organization kind name -> value
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # project id -> kind name -> value
+    failures: dict[str, str] = field(default_factory=dict)  # project name -> why it could not be read
+
+    def digest(self) -> str:
+        """sha256 of everything read, canonicalised; equal digests mean nothing moved."""
+        data = {
+            "projects": sorted((p.model_dump(mode="json") for p in self.projects), key=lambda p: p["id"]),
+            "organization": self.organization,
+            "settings": self.settings,
+            "failures": self.failures,
+        }
+        canonical = json.dumps(_jsonable(data), sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def desired_projects(desired: DesiredState) -> list[DesiredProject]:
+    return [
+        DesiredProject(file=p, settings=desired.effective(p), source=desired.sources.get(p.name, ""))
+        for p in desired.projects
+    ]
+
+
+async def observe(api: AdminApi, desired: DesiredState, registry: Registry = DEFAULT_REGISTRY) -> Observed:
+    """Read what the desired state manages. Raises only for failures that doom the whole run."""
+    observed = Observed(projects=await api.projects.list(include_archived=True))
+    matching = project_kind.match_projects(desired_projects(desired), observed.projects)
+
+    async def read_organization(kind: OrganizationKind) -> None:
+        observed.organization[kind.name] = await kind.observe(api)
+
+    async def read_project(project: DesiredProject, live: Project) -> None:
+        wanted = [k for k in registry.project if k.manages(project)]
+        try:
+            found = await asyncio.gather(*(k.observe(api, live) for k in wanted))
+        except AuthError as exc:
+            if exc.status == 401:
+                raise
+            observed.failures[project.name] = exc.message
+        except ApiError as exc:
+            observed.failures[project.name] = exc.message
+        else:
+            observed.settings[live.id] = {k.name: v for k, v in zip(wanted, found, strict=True)}
+
+    org_reads = [
+        read_organization(kind) for kind in registry.organization if getattr(kind, "reads", kind.manages)(desired)
+    ]
+    project_reads = [
+        read_project(project, live)
+        for project, live in matching.pairs
+        if live is not None and not live.archived and project.file.status == "active"
+    ]
+    await asyncio.gather(*org_reads, *project_reads)
+    return observed
+
+
+def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT_REGISTRY) -> Plan:
+    """The plan that would make the organization equal to the desired state. Pure."""
+    world = World(desired=desired, organization=observed.organization)
+    changes: list[Change] = []
+    for org_kind in registry.organization:
+        if org_kind.manages(desired):
+            changes += org_kind.compare(desired, observed.organization.get(org_kind.name), world)
+
+    matching = project_kind.match_projects(desired_projects(desired), observed.projects)
+    changes += matching.unmatchable
+    for project, live in matching.pairs:
+        if project.name in observed.failures:
+            continue
+        changes += project_kind.compare_project(project, live)
+        if project.file.status != "active" or (live is not None and live.archived):
+            continue
+        values = observed.settings.get(live.id, {}) if live is not None else {}
+        for kind in registry.project:
+            if not kind.manages(project):
+                continue
+            found = values.get(kind.name, NOT_CREATED) if live is not None else NOT_CREATED
+            for change in kind.compare(project, found, world):
+                ref = {**change.ref, "project_id": live.id if live is not None else None}
+                changes.append(dataclasses.replace(change, ref=ref))
+    policy = desired.organization.unmanaged_projects
+    for live in matching.unmanaged:
+        changes += project_kind.compare_unmanaged(live, policy)
+    return Plan.of(changes)
+
+
+@dataclass
+class ApplyResult:
+    """What an apply did: each applicable change lands in exactly one list."""
+
+    applied: list[Change] = field(default_factory=list)
+    failed: list[tuple[Change, str]] = field(default_factory=list)
+    skipped: list[Change] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+
+async def apply(
+    api: AdminApi,
+    plan: Plan,
+    registry: Registry = DEFAULT_REGISTRY,
+    *,
+    stopping: asyncio.Event | None = None,
+    on_change: Callable[[Change, str], Awaitable[None] | None] | None = None,
+) -> ApplyResult:
+    """Carry out the plan's applicable changes. `stopping` set: no new write starts; the rest is skipped."""
+    result = ApplyResult()
+    groups = plan.by_project()
+
+    async def run(change: Change, write: Callable[[], Awaitable[Any]]) -> Any:
+        if stopping is not None and stopping.is_set():
+            result.skipped.append(change)
+            return _SKIPPED
+        try:
+            outcome = await write()
+        except WriteRefused:
+            raise
+        except DataControlsError as exc:
+            if isinstance(exc, AuthError) and exc.status == 401:
+                raise
+            result.failed.append((change, exc.message))
+            log.warning(
+                "change_failed", kind=change.kind, project=change.project, action=change.action, error=exc.message
+            )
+            await _notify(on_change, change, "failed")
+            return _FAILED
+        result.applied.append(change)
+        log.info(
+            "change_applied", kind=change.kind, project=change.project, action=change.action, subject=change.subject
+        )
+        await _notify(on_change, change, "applied")
+        return outcome
+
+    # The organization's own settings first: projects may inherit them.
+    for change in _applicable(groups.pop(None, [])):
+        org_kind = registry.organization_kind(change.kind)
+        await run(change, lambda k=org_kind, c=change: k.apply(api, c))  # type: ignore[misc]
+
+    async def run_project(changes: list[Change]) -> None:
+        project_id: str | None = None
+        pending = _applicable(changes)
+        for index, change in enumerate(pending):
+            if change.kind == project_kind.KIND:
+                outcome = await run(change, lambda c=change: project_kind.apply_project_change(api, c))  # type: ignore[misc]
+                if isinstance(outcome, Project):
+                    project_id = outcome.id
+            else:
+                target = change.ref.get("project_id") or project_id
+                kind = registry.project_kind(change.kind)
+                outcome = await run(change, lambda k=kind, c=change, t=target: k.apply(api, c, t))  # type: ignore[misc]
+            if outcome is _FAILED or outcome is _SKIPPED:
+                # Later changes of this project depend on the earlier ones (a create, then its settings).
+                result.skipped.extend(c for c in pending[index + 1 :] if c not in result.skipped)
+                return
+
+    await asyncio.gather(*(run_project(changes) for changes in groups.values()))
+    return result
+
+
+_FAILED = object()
+_SKIPPED = object()
+
+
+def _applicable(changes: Iterable[Change]) -> list[Change]:
+    return [c for c in changes if c.applies]
+
+
+async def _notify(callback: Callable[[Change, str], Awaitable[None] | None] | None, change: Change, what: str) -> None:
+    if callback is None:
+        return
+    maybe = callback(change, what)
+    if maybe is not None:
+        await maybe
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value

@@ -1,0 +1,132 @@
+"""`reconcile explain`: is this project's traffic really zero data retention?
+
+For each live project: its own retention setting, what it resolves to (the organization's setting when it
+inherits), its residency, hosted tools and model policy, and the caveats that a retention setting alone
+does not cover. Read-only; it reads every project it shows, whether or not the desired state manages it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datacontrols.adminapi import AdminApi
+from datacontrols.adminapi.projects import Project
+from datacontrols.desired.schema import DesiredState
+from datacontrols.errors import ApiError, ConfigError
+from datacontrols.kinds.protection import effective_retention
+
+__all__ = ["STORE_NOTE", "Explanation", "ProjectExplanation", "explain_organization", "render_explanation"]
+
+ZDR = frozenset({"zero_data_retention", "enhanced_zero_data_retention"})
+MAM = frozenset({"modified_abuse_monitoring", "enhanced_modified_abuse_monitoring"})
+
+STORE_NOTE = (
+    "There is no `data_usage` request parameter in the OpenAI API; sending one changes nothing. Zero data\n"
+    "retention comes from the organization's and each project's data retention settings (shown above).\n"
+    "Per request, `store` decides whether a response is kept: Chat Completions defaults to false, Responses\n"
+    "defaults to true; under zero data retention the API treats it as false."
+)
+
+
+@dataclass
+class ProjectExplanation:
+    name: str
+    id: str
+    residency: str
+    retention_setting: str | None
+    effective_retention: str | None
+    hosted_tools: dict[str, bool]
+    model_policy: str
+    desired_effective_retention: str | None = None
+    caveats: list[str] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        if self.effective_retention in ZDR:
+            return "yes: zero data retention"
+        if self.effective_retention in MAM:
+            return "no: modified abuse monitoring (content kept out of abuse logs, application state may persist)"
+        if self.effective_retention is None:
+            return "unknown: the retention setting could not be read"
+        return "no: standard retention (abuse-monitoring logs up to 30 days)"
+
+
+@dataclass
+class Explanation:
+    organization_retention: str | None
+    projects: list[ProjectExplanation]
+
+
+async def explain_organization(api: AdminApi, desired: DesiredState | None, *, only: str | None = None) -> Explanation:
+    projects = [p for p in await api.projects.list() if not p.archived]
+    if only is not None:
+        projects = [p for p in projects if p.name == only]
+        if not projects:
+            raise ConfigError(f"--project {only!r}: no active project of that name in the organization")
+    try:
+        org_retention: str | None = (await api.retention.get_organization()).type
+    except ApiError:
+        org_retention = None
+    desired_by_name = {p.name: p for p in desired.projects} if desired else {}
+    desired_org = desired.organization.organization.data_retention if desired else None
+
+    async def one(project: Project) -> ProjectExplanation:
+        retention, policy, tools = await asyncio.gather(
+            api.retention.get_project(project.id),
+            api.model_permissions.get(project.id),
+            api.hosted_tools.get(project.id),
+        )
+        enabled = tools.enabled()
+        effective = effective_retention(retention.type, org_retention)
+        explanation = ProjectExplanation(
+            name=project.name or project.id,
+            id=project.id,
+            residency=project.effective_residency or "GLOBAL",
+            retention_setting=retention.type,
+            effective_retention=effective,
+            hosted_tools=enabled,
+            model_policy=(
+                "unrestricted (no policy)" if policy is None else f"{policy.mode}: {', '.join(sorted(policy.model_ids))}"
+            ),
+        )
+        wanted = desired_by_name.get(explanation.name)
+        if wanted is not None and desired is not None:
+            setting = desired.effective(wanted).data_retention
+            explanation.desired_effective_retention = effective_retention(setting, desired_org or org_retention)
+        explanation.caveats = _caveats(effective, enabled)
+        return explanation
+
+    explained = await asyncio.gather(*(one(p) for p in projects))
+    return Explanation(organization_retention=org_retention, projects=sorted(explained, key=lambda e: e.name))
+
+
+def _caveats(effective: str | None, tools: dict[str, bool]) -> list[str]:
+    notes = []
+    if effective in ZDR and tools.get("code_interpreter"):
+        notes.append("code interpreter is enabled, but OpenAI-hosted containers cannot be used under zero data retention")
+    if tools.get("mcp"):
+        notes.append("MCP is enabled: remote MCP servers are third parties with their own retention")
+    if tools.get("file_search"):
+        notes.append("file search keeps files and vector stores until they are deleted (application state)")
+    return notes
+
+
+def render_explanation(explanation: Explanation) -> str:
+    lines = [f"organization data retention: {explanation.organization_retention or '(unreadable)'}", ""]
+    for p in explanation.projects:
+        lines.append(f'project "{p.name}" ({p.id})')
+        inherited = " (inherits the organization's)" if p.retention_setting == "organization_default" else ""
+        lines.append(f"  zero data retention?  {p.verdict}")
+        lines.append(f"  data retention        {p.retention_setting}{inherited} -> {p.effective_retention}")
+        if p.desired_effective_retention is not None and p.desired_effective_retention != p.effective_retention:
+            lines.append(f"  desired               {p.desired_effective_retention} (differs: run a plan)")
+        lines.append(f"  residency             {p.residency}")
+        on = sorted(t for t, v in p.hosted_tools.items() if v)
+        off = sorted(t for t, v in p.hosted_tools.items() if not v)
+        lines.append(f"  hosted tools          enabled: {', '.join(on) or 'none'}; disabled: {', '.join(off) or 'none'}")
+        lines.append(f"  models                {p.model_policy}")
+        lines.extend(f"  note: {c}" for c in p.caveats)
+        lines.append("")
+    lines.append(STORE_NOTE)
+    return "\n".join(lines) + "\n"
+

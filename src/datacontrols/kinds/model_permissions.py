@@ -1,0 +1,125 @@
+"""A project's model policy: an allow list, a deny list, or none (`unrestricted`).
+
+The API replaces the policy whole and treats the ids as a set, so the comparison does too. Removing a
+policy or widening access is critical; so is finding live access wider than desired.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from datacontrols.adminapi.permissions import ModelPermissions
+from datacontrols.desired.schema import ModelPolicy
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
+from datacontrols.plan import Change, FieldChange, Severity
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.projects import Project
+
+__all__ = ["ProjectModelPermissions"]
+
+
+class ProjectModelPermissions(ProjectKind):
+    name = "project_model_permissions"
+    group = "model_permissions"
+
+    def manages(self, project: DesiredProject) -> bool:
+        return project.settings.model_permissions is not None
+
+    async def observe(self, api: AdminApi, project: Project) -> ModelPermissions | None:
+        return await api.model_permissions.get(project.id)
+
+    def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
+        want = project.settings.model_permissions
+        if want is None:
+            return []
+        new = observed is NOT_CREATED
+        live: ModelPermissions | None = None if new else observed
+        before_mode = live.mode if live else None
+        before_ids = sorted(live.model_ids) if live else None
+
+        if want == "unrestricted":
+            if live is None:
+                return []
+            return [
+                self._change(
+                    "delete",
+                    project,
+                    before_mode,
+                    None,
+                    before_ids,
+                    None,
+                    "critical",
+                    "removes the model policy: every model becomes usable",
+                )
+            ]
+
+        assert isinstance(want, ModelPolicy)
+        after_ids = sorted(want.model_ids)
+        if live is not None and live.mode == want.mode and before_ids == after_ids:
+            return []
+        severity: Severity = "medium" if new else "critical"
+        if live is None:
+            reason = "set on the new project" if new else "the project has no model policy: every model is usable"
+            return [self._change("create", project, None, want.mode, None, after_ids, severity, reason)]
+        return [
+            self._change(
+                "update",
+                project,
+                before_mode,
+                want.mode,
+                before_ids,
+                after_ids,
+                severity,
+                _describe(live.mode, set(live.model_ids), want.mode, set(want.model_ids)),
+            )
+        ]
+
+    def _change(
+        self,
+        action: str,
+        project: DesiredProject,
+        before_mode: str | None,
+        after_mode: str | None,
+        before_ids: list[str] | None,
+        after_ids: list[str] | None,
+        severity: Severity,
+        reason: str,
+    ) -> Change:
+        fields = {}
+        if before_mode != after_mode:
+            fields["mode"] = FieldChange(before_mode, after_mode)
+        if before_ids != after_ids:
+            fields["model_ids"] = FieldChange(before_ids, after_ids)
+        return Change(
+            action=action,  # type: ignore[arg-type]
+            kind=self.name,
+            project=project.name,
+            fields=fields,
+            severity=severity,
+            reason=reason,
+            order=11,
+            ref={"mode": after_mode, "model_ids": after_ids},
+        )
+
+    async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
+        if change.action == "delete":
+            await api.model_permissions.delete(project_id)
+        else:
+            await api.model_permissions.update(
+                project_id, mode=change.ref["mode"], model_ids=list(change.ref["model_ids"])
+            )
+
+
+def _describe(before_mode: str, before: set[str], after_mode: str, after: set[str]) -> str:
+    if before_mode != after_mode:
+        return f"switches from {before_mode} to {after_mode}"
+    added, removed = sorted(after - before), sorted(before - after)
+    parts = []
+    if added:
+        parts.append(f"adds {', '.join(added)}")
+    if removed:
+        parts.append(f"removes {', '.join(removed)}")
+    verb = "allow list" if after_mode == "allow_list" else "deny list"
+    return f"{verb} {' and '.join(parts)}"

@@ -1,0 +1,214 @@
+"""Projects themselves: matching desired to live, create, rename, external key, archive, residency.
+
+Matching is by `id` when the file pins one, else by name among live projects. Ambiguity (two live active
+projects with one name, a pinned id that does not exist) is never guessed at: it becomes an
+`uncorrectable` change that names the way out. Residency cannot change after creation, so a difference is
+`uncorrectable`; this tool never archives and re-creates a project to "fix" it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from datacontrols.kinds.base import DesiredProject
+from datacontrols.plan import Change, FieldChange
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.projects import Project
+
+__all__ = ["KIND", "Matching", "apply_project_change", "compare_project", "compare_unmanaged", "match_projects"]
+
+KIND = "project"
+ARCHIVE_ORDER = 100
+
+
+@dataclass
+class Matching:
+    """The outcome of pairing desired projects with live ones."""
+
+    pairs: list[tuple[DesiredProject, Project | None]] = field(default_factory=list)
+    unmanaged: list[Project] = field(default_factory=list)
+    unmatchable: list[Change] = field(default_factory=list)
+
+
+def match_projects(desired: list[DesiredProject], live: list[Project]) -> Matching:
+    """Pair each desired project with its live project (or None: to be created). Pure."""
+    result = Matching()
+    by_id = {p.id: p for p in live}
+    active_by_name: dict[str, list[Project]] = {}
+    for p in live:
+        if not p.archived and p.name is not None:
+            active_by_name.setdefault(p.name, []).append(p)
+    claimed: set[str] = set()
+
+    for project in desired:
+        pin = project.file.id
+        if pin is not None:
+            match = by_id.get(pin)
+            if match is None:
+                result.unmatchable.append(
+                    _uncorrectable(
+                        project.name,
+                        f"the file pins id {pin}, which is not a project of this organization; "
+                        "remove `id:` to match by name, or correct it",
+                    )
+                )
+                continue
+            claimed.add(match.id)
+            result.pairs.append((project, match))
+            continue
+        candidates = [p for p in active_by_name.get(project.name, []) if p.id not in claimed]
+        if len(candidates) > 1:
+            ids = ", ".join(sorted(p.id for p in candidates))
+            result.unmatchable.append(
+                _uncorrectable(
+                    project.name,
+                    f"{len(candidates)} live projects are named {project.name!r} ({ids}); pin one with `id:`",
+                )
+            )
+            claimed.update(p.id for p in candidates)
+            continue
+        match = candidates[0] if candidates else None
+        if match is not None:
+            claimed.add(match.id)
+        result.pairs.append((project, match))
+
+    result.unmanaged = [p for p in live if p.id not in claimed and not p.archived]
+    return result
+
+
+def compare_project(project: DesiredProject, live: Project | None) -> list[Change]:
+    """The lifecycle changes for one desired project. Pure."""
+    want = project.file
+    if live is None:
+        if want.status == "archived":
+            return []  # nothing to archive, and nothing worth creating only to archive it
+        created = {"name": FieldChange(None, want.name)}
+        if want.residency is not None:
+            created["residency"] = FieldChange(None, want.residency)
+        if want.manages_external_key and want.external_key_id is not None:
+            created["external_key_id"] = FieldChange(None, want.external_key_id)
+        return [
+            Change(
+                action="create",
+                kind=KIND,
+                project=want.name,
+                fields=created,
+                severity="low",
+                reason="declared in the desired state and not present live",
+                ref={"residency": want.residency, "external_key_id": want.external_key_id},
+            )
+        ]
+
+    ref = {"project_id": live.id}
+    if live.archived:
+        if want.status == "archived":
+            return []
+        return [
+            _uncorrectable(
+                want.name,
+                "the live project is archived and archive is one-way; set `status: archived` or remove the `id:` "
+                "pin so a new project is created",
+                ref,
+            )
+        ]
+
+    changes: list[Change] = []
+    observed_residency = live.effective_residency or "GLOBAL"
+    if want.residency is not None and observed_residency != want.residency:
+        changes.append(
+            Change(
+                action="uncorrectable",
+                kind=KIND,
+                project=want.name,
+                fields={"residency": FieldChange(observed_residency, want.residency)},
+                severity="critical",
+                reason="residency is chosen at creation and cannot be changed; create a new project in the "
+                "desired region and move traffic to it (this tool never archives and re-creates)",
+                ref=ref,
+            )
+        )
+    fields: dict[str, FieldChange] = {}
+    if live.name != want.name:  # only possible with an id pin
+        fields["name"] = FieldChange(live.name, want.name)
+    if want.manages_external_key and live.external_key_id != want.external_key_id:
+        fields["external_key_id"] = FieldChange(live.external_key_id, want.external_key_id)
+    if fields:
+        changes.append(
+            Change(
+                action="update",
+                kind=KIND,
+                project=want.name,
+                fields=fields,
+                severity="medium" if "external_key_id" in fields else "low",
+                reason="renamed to match the file pinned by id" if "name" in fields else "external key differs",
+                ref=ref,
+            )
+        )
+    if want.status == "archived":
+        changes.append(
+            Change(
+                action="archive",
+                kind=KIND,
+                project=want.name,
+                fields={"status": FieldChange("active", "archived")},
+                severity="high",
+                reason="status: archived in the desired state; archiving is one-way",
+                ref=ref,
+                order=ARCHIVE_ORDER,
+            )
+        )
+    return changes
+
+
+def compare_unmanaged(live: Project, policy: str) -> list[Change]:
+    """What to do with a live active project that no file describes. Pure."""
+    name = live.name or live.id
+    ref = {"project_id": live.id}
+    if policy == "ignore":
+        return []
+    if policy == "archive":
+        return [
+            Change(
+                action="archive",
+                kind=KIND,
+                project=name,
+                fields={"status": FieldChange("active", "archived")},
+                severity="high",
+                reason="not in the desired state and unmanaged_projects is archive; archiving is one-way",
+                ref=ref,
+                order=ARCHIVE_ORDER,
+            )
+        ]
+    return [
+        Change(
+            action="report",
+            kind=KIND,
+            project=name,
+            severity="medium",
+            reason=f"live project {live.id} is not in the desired state, so its data controls are not checked",
+            ref=ref,
+        )
+    ]
+
+
+async def apply_project_change(api: AdminApi, change: Change) -> Project | None:
+    """Carry out a project lifecycle change; returns the project when one was created or modified."""
+    if change.action == "create":
+        return await api.projects.create(
+            change.fields["name"].after,
+            residency=change.ref.get("residency"),
+            external_key_id=change.ref.get("external_key_id"),
+        )
+    project_id = change.ref["project_id"]
+    if change.action == "update":
+        return await api.projects.modify(project_id, **{k: fc.after for k, fc in change.fields.items()})
+    if change.action == "archive":
+        return await api.projects.archive(project_id)
+    raise ValueError(f"project changes of action {change.action!r} are not applied")
+
+
+def _uncorrectable(name: str, reason: str, ref: dict[str, Any] | None = None) -> Change:
+    return Change(action="uncorrectable", kind=KIND, project=name, severity="high", reason=reason, ref=ref or {})
