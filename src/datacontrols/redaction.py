@@ -17,7 +17,11 @@ __all__ = ["REDACTED", "is_secret_key", "redact", "redact_value", "register_secr
 REDACTED = "[REDACTED]"
 
 _KEY_PATTERN = re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}")
-_SECRET_NAMES = re.compile(r"(authorization|api[_-]?key$|admin[_-]?key|token|secret|password|cookie|^value$)", re.I)
+_SECRET_NAMES = re.compile(
+    # `token` only as a whole word or suffix: `max_tokens_per_1_minute` is a rate limit, not a secret.
+    r"(authorization|api[_-]?key$|admin[_-]?key|(^|[_-])token$|secret|password|cookie|^value$)",
+    re.I,
+)
 _known: set[str] = set()
 
 
