@@ -140,7 +140,14 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
         for kind in registry.project:
             if not kind.manages(project):
                 continue
-            found = values.get(kind.name, NOT_CREATED) if live is not None else NOT_CREATED
+            if live is None:
+                found: Any = NOT_CREATED
+            elif kind.name in values:
+                found = values[kind.name]
+            else:
+                # Not read is not "not created": planning as if the project were new would hide drift.
+                changes.append(_unread(kind, project, live))
+                continue
             for change in kind.compare(project, found, world):
                 ref = {**change.ref, "project_id": live.id if live is not None else None}
                 changes.append(dataclasses.replace(change, ref=ref))
@@ -148,6 +155,17 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
     for live in matching.unmanaged:
         changes += project_kind.compare_unmanaged(live, policy)
     return Plan.of(changes)
+
+
+def _unread(kind: ProjectKind, project: DesiredProject, live: Project) -> Change:
+    return Change(
+        action="report",
+        kind=kind.name,
+        project=project.name,
+        severity="high",
+        reason=f"{kind.name} of live project {live.id} was not read, so its drift is unknown",
+        ref={"project_id": live.id},
+    )
 
 
 @dataclass

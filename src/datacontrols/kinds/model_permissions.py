@@ -37,7 +37,7 @@ class ProjectModelPermissions(ProjectKind):
         new = observed is NOT_CREATED
         live: ModelPermissions | None = None if new else observed
         before_mode = live.mode if live else None
-        before_ids = sorted(live.model_ids) if live else None
+        before_ids = sorted(set(live.model_ids)) if live else None  # a set: order and repeats mean nothing
 
         if want == "unrestricted":
             if live is None:

@@ -8,6 +8,7 @@ projects with one name, a pinned id that does not exist) is never guessed at: it
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -34,30 +35,44 @@ class Matching:
 
 
 def match_projects(desired: list[DesiredProject], live: list[Project]) -> Matching:
-    """Pair each desired project with its live project (or None: to be created). Pure."""
+    """Pair each desired project with its live project (or None: to be created). Pure.
+
+    Pins are matched before names, so a project claimed by a pin is never a name candidate, whatever the
+    order of the files; `pairs` keeps the order of `desired`, `unmanaged` is sorted by id.
+    """
     result = Matching()
     by_id = {p.id: p for p in live}
     active_by_name: dict[str, list[Project]] = {}
     for p in live:
         if not p.archived and p.name is not None:
             active_by_name.setdefault(p.name, []).append(p)
-    claimed: set[str] = set()
+    pin_count = Counter(p.file.id for p in desired if p.file.id is not None)
+    claimed = {pin for pin in pin_count if pin in by_id}
+    paired: dict[int, tuple[DesiredProject, Project | None]] = {}
 
-    for project in desired:
+    for index, project in enumerate(desired):
         pin = project.file.id
-        if pin is not None:
-            match = by_id.get(pin)
-            if match is None:
-                result.unmatchable.append(
-                    _uncorrectable(
-                        project.name,
-                        f"the file pins id {pin}, which is not a project of this organization; "
-                        "remove `id:` to match by name, or correct it",
-                    )
+        if pin is None:
+            continue
+        if pin_count[pin] > 1:
+            result.unmatchable.append(
+                _uncorrectable(project.name, f"{pin_count[pin]} files pin id {pin}; a project has one file")
+            )
+            continue
+        match = by_id.get(pin)
+        if match is None:
+            result.unmatchable.append(
+                _uncorrectable(
+                    project.name,
+                    f"the file pins id {pin}, which is not a project of this organization; "
+                    "remove `id:` to match by name, or correct it",
                 )
-                continue
-            claimed.add(match.id)
-            result.pairs.append((project, match))
+            )
+            continue
+        paired[index] = (project, match)
+
+    for index, project in enumerate(desired):
+        if project.file.id is not None:
             continue
         candidates = [p for p in active_by_name.get(project.name, []) if p.id not in claimed]
         if len(candidates) > 1:
@@ -73,9 +88,10 @@ def match_projects(desired: list[DesiredProject], live: list[Project]) -> Matchi
         match = candidates[0] if candidates else None
         if match is not None:
             claimed.add(match.id)
-        result.pairs.append((project, match))
+        paired[index] = (project, match)
 
-    result.unmanaged = [p for p in live if p.id not in claimed and not p.archived]
+    result.pairs = [paired[index] for index in sorted(paired)]
+    result.unmanaged = sorted((p for p in live if p.id not in claimed and not p.archived), key=lambda p: p.id)
     return result
 
 
@@ -115,6 +131,21 @@ def compare_project(project: DesiredProject, live: Project | None) -> list[Chang
             )
         ]
 
+    if want.status == "archived":
+        # The attributes of a project being archived no longer matter: only the archive is planned.
+        return [
+            Change(
+                action="archive",
+                kind=KIND,
+                project=want.name,
+                fields={"status": FieldChange("active", "archived")},
+                severity="high",
+                reason="status: archived in the desired state; archiving is one-way",
+                ref=ref,
+                order=ARCHIVE_ORDER,
+            )
+        ]
+
     changes: list[Change] = []
     observed_residency = live.effective_residency or "GLOBAL"
     if want.residency is not None and observed_residency != want.residency:
@@ -145,19 +176,6 @@ def compare_project(project: DesiredProject, live: Project | None) -> list[Chang
                 severity="medium" if "external_key_id" in fields else "low",
                 reason="renamed to match the file pinned by id" if "name" in fields else "external key differs",
                 ref=ref,
-            )
-        )
-    if want.status == "archived":
-        changes.append(
-            Change(
-                action="archive",
-                kind=KIND,
-                project=want.name,
-                fields={"status": FieldChange("active", "archived")},
-                severity="high",
-                reason="status: archived in the desired state; archiving is one-way",
-                ref=ref,
-                order=ARCHIVE_ORDER,
             )
         )
     return changes
