@@ -36,9 +36,9 @@ def load_admin_key(admin_key_file: Path | None = None) -> SecretStr:
         if not key:
             raise ConfigError(
                 f"no admin key: set {ADMIN_KEY_ENV} or pass --admin-key-file PATH "
-                "(an organization Admin API key, sk-admin-...)"
+                "(an organization Admin API key, which starts with sk-admin)"
             )
     if any(ch.isspace() for ch in key):
-        raise ConfigError("the admin key contains whitespace; it must be a single token (sk-admin-...)")
+        raise ConfigError("the admin key contains whitespace; it must be a single token")
     register_secret(key)
     return SecretStr(key)

@@ -140,7 +140,7 @@ class AuthError(ApiError):
     def hint(self) -> str:
         if self.status == 401:
             return (
-                "Check the admin key: it must be an organization Admin API key (sk-admin-...), "
+                "Check the admin key: it must be an organization Admin API key, which starts with sk-admin, "
                 "given through OPENAI_ADMIN_KEY or --admin-key-file, and not revoked"
             )
         return (

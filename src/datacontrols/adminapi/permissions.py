@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from datacontrols.adminapi.base import ApiModel, Family
+from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
 from datacontrols.errors import NotFound
 
@@ -53,10 +53,12 @@ class HostedToolPermissions(ApiModel):
 class ModelPermissionsApi(Family):
     async def get(self, project_id: str) -> ModelPermissions | None:
         """The project's policy, or None when it has none (no restriction)."""
+        where = route(MODEL_PATH, project_id=project_id)
         try:
-            return ModelPermissions.model_validate(await self._t.get(route(MODEL_PATH, project_id=project_id)))
+            data = await self._t.get(where)
         except NotFound:
             return None
+        return parse(ModelPermissions, data, where)
 
     async def update(self, project_id: str, *, mode: str, model_ids: list[str]) -> ModelPermissions:
         async def recheck() -> ModelPermissions | None:
@@ -64,13 +66,9 @@ class ModelPermissionsApi(Family):
             same = observed is not None and observed.mode == mode and set(observed.model_ids) == set(model_ids)
             return observed if same else None
 
-        data = await self._t.write(
-            "POST",
-            route(MODEL_PATH, project_id=project_id),
-            body={"mode": mode, "model_ids": list(model_ids)},
-            recheck=recheck,
-        )
-        return ModelPermissions.model_validate(data)
+        where = route(MODEL_PATH, project_id=project_id)
+        data = await self._t.write("POST", where, body={"mode": mode, "model_ids": list(model_ids)}, recheck=recheck)
+        return parse(ModelPermissions, data, where)
 
     async def delete(self, project_id: str) -> None:
         """Remove the policy. Already absent counts as done."""
@@ -86,7 +84,8 @@ class ModelPermissionsApi(Family):
 
 class HostedToolPermissionsApi(Family):
     async def get(self, project_id: str) -> HostedToolPermissions:
-        return HostedToolPermissions.model_validate(await self._t.get(route(TOOLS_PATH, project_id=project_id)))
+        where = route(TOOLS_PATH, project_id=project_id)
+        return parse(HostedToolPermissions, await self._t.get(where), where)
 
     async def update(self, project_id: str, tools: dict[str, bool]) -> HostedToolPermissions:
         """Set only the tools named; the others are left as they are."""
@@ -99,10 +98,11 @@ class HostedToolPermissionsApi(Family):
             done = all(observed.enabled()[t] == v for t, v in tools.items())
             return observed if done else None
 
+        where = route(TOOLS_PATH, project_id=project_id)
         data = await self._t.write(
             "POST",
-            route(TOOLS_PATH, project_id=project_id),
+            where,
             body={tool: {"enabled": enabled} for tool, enabled in tools.items()},
             recheck=recheck,
         )
-        return HostedToolPermissions.model_validate(data)
+        return parse(HostedToolPermissions, data, where)

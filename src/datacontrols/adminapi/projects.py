@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from datacontrols.adminapi.base import ApiModel, Family
+from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
 
 __all__ = ["RESIDENCIES", "Project", "Projects"]
@@ -57,14 +57,14 @@ class Project(ApiModel):
 class Projects(Family):
     async def list(self, *, include_archived: bool = False) -> list[Project]:
         params = {"include_archived": "true" if include_archived else "false"}
-        return [Project.model_validate(p) async for p in self._t.paginate(route(LIST_PATH), params=params)]
+        where = route(LIST_PATH)
+        return [parse(Project, p, where) async for p in self._t.paginate(where, params=params)]
 
     async def retrieve(self, project_id: str) -> Project:
-        return Project.model_validate(await self._t.get(route(ONE_PATH, project_id=project_id)))
+        where = route(ONE_PATH, project_id=project_id)
+        return parse(Project, await self._t.get(where), where)
 
-    async def create(
-        self, name: str, *, residency: str | None = None, external_key_id: str | None = None
-    ) -> Project:
+    async def create(self, name: str, *, residency: str | None = None, external_key_id: str | None = None) -> Project:
         body: dict[str, Any] = {"name": name}
         if residency is not None:
             body["residency"] = residency
@@ -76,7 +76,8 @@ class Projects(Family):
             matches = [p for p in await self.list() if p.name == name and not p.archived]
             return matches[0] if len(matches) == 1 else None
 
-        return Project.model_validate(await self._t.write("POST", route(LIST_PATH), body=body, recheck=recheck))
+        where = route(LIST_PATH)
+        return parse(Project, await self._t.write("POST", where, body=body, recheck=recheck), where)
 
     async def modify(self, project_id: str, **changes: str | None) -> Project:
         """Change `name` and/or `external_key_id` (None clears the external key)."""
@@ -89,15 +90,13 @@ class Projects(Family):
             done = all(getattr(observed, k) == v for k, v in changes.items())
             return observed if done else None
 
-        data = await self._t.write(
-            "POST", route(ONE_PATH, project_id=project_id), body=dict(changes), recheck=recheck
-        )
-        return Project.model_validate(data)
+        where = route(ONE_PATH, project_id=project_id)
+        return parse(Project, await self._t.write("POST", where, body=dict(changes), recheck=recheck), where)
 
     async def archive(self, project_id: str) -> Project:
         async def recheck() -> Project | None:
             observed = await self.retrieve(project_id)
             return observed if observed.archived else None
 
-        data = await self._t.write("POST", route(ARCHIVE_PATH, project_id=project_id), recheck=recheck)
-        return Project.model_validate(data)
+        where = route(ARCHIVE_PATH, project_id=project_id)
+        return parse(Project, await self._t.write("POST", where, recheck=recheck), where)

@@ -1,4 +1,4 @@
-"""Organization and project data retention (`/organization/data_retention`, `.../{project_id}/data_retention`).
+"""Organization and project data retention (`/organization/data_retention` and per project).
 
 The API writes `retention_type` and reads back `type`; this module hides that asymmetry.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from datacontrols.adminapi.base import ApiModel, Family
+from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
 
 __all__ = [
@@ -51,32 +51,27 @@ class ProjectDataRetention(ApiModel):
 
 class DataRetention(Family):
     async def get_organization(self) -> OrganizationDataRetention:
-        data = await self._t.get(route(ORG_PATH))
-        return OrganizationDataRetention.model_validate(data)
+        where = route(ORG_PATH)
+        return parse(OrganizationDataRetention, await self._t.get(where), where)
 
     async def update_organization(self, retention_type: str) -> OrganizationDataRetention:
         async def recheck() -> OrganizationDataRetention | None:
             observed = await self.get_organization()
             return observed if observed.type == retention_type else None
 
-        data = await self._t.write(
-            "POST", route(ORG_PATH), body={"retention_type": retention_type}, recheck=recheck
-        )
-        return OrganizationDataRetention.model_validate(data)
+        where = route(ORG_PATH)
+        data = await self._t.write("POST", where, body={"retention_type": retention_type}, recheck=recheck)
+        return parse(OrganizationDataRetention, data, where)
 
     async def get_project(self, project_id: str) -> ProjectDataRetention:
-        data = await self._t.get(route(PROJECT_PATH, project_id=project_id))
-        return ProjectDataRetention.model_validate(data)
+        where = route(PROJECT_PATH, project_id=project_id)
+        return parse(ProjectDataRetention, await self._t.get(where), where)
 
     async def update_project(self, project_id: str, retention_type: str) -> ProjectDataRetention:
         async def recheck() -> ProjectDataRetention | None:
             observed = await self.get_project(project_id)
             return observed if observed.type == retention_type else None
 
-        data = await self._t.write(
-            "POST",
-            route(PROJECT_PATH, project_id=project_id),
-            body={"retention_type": retention_type},
-            recheck=recheck,
-        )
-        return ProjectDataRetention.model_validate(data)
+        where = route(PROJECT_PATH, project_id=project_id)
+        data = await self._t.write("POST", where, body={"retention_type": retention_type}, recheck=recheck)
+        return parse(ProjectDataRetention, data, where)

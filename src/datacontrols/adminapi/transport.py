@@ -3,29 +3,35 @@
 What lives here, and only here:
 - Retries. 429, 5xx, 408, 409 and connection failures are retried with exponential backoff and jitter,
   honouring `retry-after-ms`, then `Retry-After` (seconds or HTTP date), and obeying `x-should-retry`.
-  Each call has a total retry budget (`RetryPolicy.budget_seconds`).
+  Each call has a total retry budget (`RetryPolicy.budget_seconds`). Bare 429s (no Retry-After) in a row
+  look like a quota stop and end the call after `RetryPolicy.unhinted_429_retries` retries.
 - Write safety. A POST or DELETE is retried only when the server certainly did not act on it (connection
-  never made, 429, or `x-should-retry: true`). When the outcome is unknown (a timeout after sending, a
+  never made, 429, 503, or `x-should-retry: true`). When the outcome is unknown (a timeout after sending, a
   dropped connection, a 500), the caller's `recheck` re-reads the resource: if the write took effect its
-  result is used, otherwise the write is sent again. Without a `recheck`, `OutcomeUnknown` is raised.
+  result is used, otherwise the write is sent again. Without a `recheck`, or when the re-read fails too,
+  `OutcomeUnknown` is raised and nothing is resent.
 - Concurrency. An adaptive limiter (additive increase, multiplicative decrease) caps requests in flight;
   a 429 halves the limit and, with a Retry-After, pauses every request to that endpoint until it passes.
 - Pagination for both list styles of the spec (`first_id/last_id/has_more` and `next/has_more`).
-- Error mapping: the error envelope (an object, or a bare string) becomes a typed `ApiError`.
+- Error mapping: the error envelope (an object, or a bare string) becomes a typed `ApiError`. Only 2xx is
+  success: the Admin API never redirects, and redirects are not followed.
 - Read-only mode: a dry run gets a transport whose HTTP layer refuses anything but GET before sending.
 
 The admin key is held in a `SecretStr`, sent only as the Authorization header, registered for redaction,
-and never formatted into a message, a repr or a log line.
+and never formatted into a message, a repr or a log line; httpx's and httpcore's own log records are
+scrubbed too (httpcore's DEBUG trace prints response headers, which a proxy may echo the key into).
 """
 
 from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -44,7 +50,7 @@ from datacontrols.errors import (
     TransientApiError,
     WriteRefused,
 )
-from datacontrols.redaction import register_secret
+from datacontrols.redaction import redact, register_secret
 
 __all__ = [
     "DEFAULT_BASE_URL",
@@ -82,7 +88,14 @@ class Route:
 
 
 def route(template: str, **params: str) -> Route:
-    """Fill a path template, URL-quoting each parameter: `route("/x/{id}", id="a b")`."""
+    """Fill a path template, URL-quoting each parameter: `route("/x/{id}", id="a b")`.
+
+    An empty, `.` or `..` id is refused: quoting leaves dots alone and httpx removes dot segments, so
+    `project_id=".."` would silently address another endpoint (`/organization/data_retention`).
+    """
+    for name, value in params.items():
+        if value in ("", ".", ".."):
+            raise ValueError(f"{name} {value!r} is not a usable id")
     return Route(template, template.format(**{k: quote(v, safe="") for k, v in params.items()}))
 
 
@@ -95,6 +108,9 @@ class RetryPolicy:
     max_delay: float = 8.0
     max_retry_after: float = 120.0
     budget_seconds: float = 300.0
+    # A 429 without Retry-After may be a quota or billing stop that waiting will not fix: after this many
+    # retries met by such 429s in a row, give up rather than spend the whole budget.
+    unhinted_429_retries: int = 2
 
 
 @dataclass(frozen=True)
@@ -109,7 +125,11 @@ class RequestRecord:
 
 
 class AdaptiveLimiter:
-    """Caps requests in flight; halves the cap on 429 and grows it back by one per `limit` successes."""
+    """Caps requests in flight; halves the cap on 429 and grows it back by one per `limit` successes.
+
+    Only an exchange the server handled (`succeeded`) grows the cap: a 5xx or a dropped connection is no
+    evidence that the API can take more.
+    """
 
     def __init__(self, initial: int = 4, maximum: int = 8, minimum: int = 1) -> None:
         self.maximum = max(1, maximum)
@@ -123,12 +143,12 @@ class AdaptiveLimiter:
             await self._cond.wait_for(lambda: self.in_flight < int(self.limit))
             self.in_flight += 1
 
-    async def release(self, *, throttled: bool) -> None:
+    async def release(self, *, throttled: bool, succeeded: bool = True) -> None:
         async with self._cond:
             self.in_flight -= 1
             if throttled:
                 self.limit = max(float(self.minimum), self.limit / 2)
-            else:
+            elif succeeded:
                 self.limit = min(float(self.maximum), self.limit + 1 / max(self.limit, 1.0))
             self._cond.notify_all()
 
@@ -144,13 +164,45 @@ class ReadOnlyHTTPTransport(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if request.method != "GET":
-            raise WriteRefused(
-                f"refused {request.method} {request.url.path}: this is a read-only (dry-run) client"
-            )
+            raise WriteRefused(f"refused {request.method} {request.url.path}: this is a read-only (dry-run) client")
         return await self._inner.handle_async_request(request)
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class _RedactingFilter(logging.Filter):
+    """Scrubs secrets out of httpx/httpcore log records before any handler sees them.
+
+    httpcore's DEBUG trace prints response headers verbatim, so a server or proxy that echoes the
+    Authorization header back would otherwise put the admin key into a log line.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+# Logger filters do not apply to child loggers, so each logger httpx and httpcore write to is named.
+_LIBRARY_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+    "httpcore.socks",
+)
+_REDACTING_FILTER = _RedactingFilter()
+
+
+def _guard_library_logs() -> None:
+    for name in _LIBRARY_LOGGERS:
+        library_log = logging.getLogger(name)
+        if _REDACTING_FILTER not in library_log.filters:
+            library_log.addFilter(_REDACTING_FILTER)
 
 
 class Transport:
@@ -175,6 +227,7 @@ class Transport:
     ) -> None:
         key = admin_key if isinstance(admin_key, SecretStr) else SecretStr(admin_key)
         register_secret(key.get_secret_value())
+        _guard_library_logs()
         inner = http_transport or httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         )
@@ -221,7 +274,8 @@ class Transport:
         recheck: Callable[[], Awaitable[T | None]] | None = None,
     ) -> Any:
         """POST or DELETE. When the outcome is unknown, `recheck()` re-reads: a non-None result means the
-        write took effect and is returned as the result; None means it did not, and the write is resent."""
+        write took effect and is returned as the result; None means it did not, and the write is resent.
+        Without a recheck, or if the re-read itself fails, `OutcomeUnknown` is raised instead."""
         return await self._call(method, where, body=body, recheck=recheck)
 
     async def paginate(
@@ -235,7 +289,8 @@ class Transport:
             if after is not None:
                 query["after"] = after
             page = await self.get(where, params=query)
-            data = page.get("data") or []
+            if not isinstance(page, dict) or not isinstance(data := page.get("data") or [], list):
+                raise ApiError("a list page was not a list object", method="GET", path=where.template)
             for item in data:
                 yield item
             if not page.get("has_more"):
@@ -243,7 +298,8 @@ class Transport:
             if "next" in page:  # style B: an opaque cursor
                 cursor = page.get("next")
             else:  # style A: the last id of the page
-                cursor = page.get("last_id") or (data[-1].get("id") if data else None)
+                last = data[-1] if data else None
+                cursor = page.get("last_id") or (last.get("id") if isinstance(last, dict) else None)
             if not cursor or cursor in seen:
                 raise ApiError(
                     "the list said has_more but gave no new cursor; stopping to avoid a loop",
@@ -267,27 +323,24 @@ class Transport:
         is_write = method != "GET"
         started = self._clock()
         attempt = 0
+        unhinted_429s = 0
         while True:
             attempt += 1
             await self._wait_cooldown(where.template)
             response, failure = await self._send(method, where, params, body, attempt)
-            if response is not None and response.status_code < 400:
+            if response is not None and 200 <= response.status_code < 300:
                 return _decode(response, method, where)
 
             error = failure or _error_from(response, method, where)  # type: ignore[arg-type]
-            decision = self._decide(response, failure, is_write, attempt)
+            # A quota or billing stop answers a bare 429 every time; count only those in a row, so a 503 or
+            # a hinted 429 in between (ordinary busy-ness) does not use up this small allowance.
+            bare_429 = response is not None and response.status_code == 429 and _is_unhinted(response, self.retry)
+            unhinted_429s = unhinted_429s + 1 if bare_429 else 0
+            decision = self._decide(response, failure, is_write, unhinted_429s)
             if decision == "fail":
                 raise error
             if decision == "unknown":
-                if recheck is None:
-                    raise OutcomeUnknown(
-                        f"the outcome of this write is unknown ({error.api_message})",
-                        status=error.status,
-                        method=method,
-                        path=where.template,
-                        request_id=error.request_id,
-                    ) from error
-                confirmed = await recheck()
+                confirmed = await self._recheck(recheck, error, method, where)
                 if confirmed is not None:
                     log.info("write_confirmed_by_reread", method=method, endpoint=where.template)
                     return confirmed
@@ -304,6 +357,34 @@ class Transport:
             )
             await self._sleep(delay)
 
+    async def _recheck(
+        self,
+        recheck: Callable[[], Awaitable[Any]] | None,
+        error: ApiError,
+        method: str,
+        where: Route,
+    ) -> Any:
+        """Re-read after a write whose outcome is unknown; None means "did not take effect, resend"."""
+        if recheck is None:
+            raise OutcomeUnknown(
+                f"the outcome of this write is unknown ({error.api_message})",
+                status=error.status,
+                method=method,
+                path=where.template,
+                request_id=error.request_id,
+            ) from error
+        try:
+            return await recheck()
+        except TransientApiError as exc:
+            # The re-read failed too: the write may still have happened, so resending blindly is unsafe.
+            raise OutcomeUnknown(
+                f"the outcome of this write is unknown ({error.api_message}) and re-reading failed ({exc.api_message})",
+                status=error.status,
+                method=method,
+                path=where.template,
+                request_id=error.request_id,
+            ) from exc
+
     async def _send(
         self,
         method: str,
@@ -314,6 +395,7 @@ class Transport:
     ) -> tuple[httpx.Response | None, ApiError | None]:
         await self.limiter.acquire()
         throttled = False
+        refused = False
         started = self._clock()
         response: httpx.Response | None = None
         failure: ApiError | None = None
@@ -323,29 +405,34 @@ class Transport:
             if throttled:
                 self._start_cooldown(where.template, response)
         except WriteRefused:
+            refused = True
             raise
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:
             failure = _transport_failure(exc, method, where)
         finally:
-            await self.limiter.release(throttled=throttled)
-            record = RequestRecord(
-                method=method,
-                template=where.template,
-                status=response.status_code if response is not None else None,
-                duration=self._clock() - started,
-                attempt=attempt,
-            )
-            self.requests.append(record)
-            if self._on_request is not None:
-                self._on_request(record)
+            handled = response is not None and response.status_code < 500
+            await self.limiter.release(throttled=throttled, succeeded=handled and not throttled)
+            if not refused:  # a refused write never left the process: nothing to count
+                record = RequestRecord(
+                    method=method,
+                    template=where.template,
+                    status=response.status_code if response is not None else None,
+                    duration=self._clock() - started,
+                    attempt=attempt,
+                )
+                self.requests.append(record)
+                if self._on_request is not None:
+                    self._on_request(record)
         return response, failure
 
     def _decide(
-        self, response: httpx.Response | None, failure: ApiError | None, is_write: bool, attempt: int
+        self, response: httpx.Response | None, failure: ApiError | None, is_write: bool, unhinted_429s: int
     ) -> str:
         """'retry', 'unknown' (a write whose effect is uncertain) or 'fail'."""
         if response is None:
             assert failure is not None
+            if isinstance(failure, _Unsendable):
+                return "fail"
             if isinstance(failure, _NotSent) or not is_write:
                 return "retry"
             return "unknown"
@@ -358,11 +445,8 @@ class Transport:
         if status not in RETRYABLE_STATUS:
             return "fail"
         if status == 429:
-            # A 429 without Retry-After may be a quota or billing stop that waiting will not fix;
-            # give it a few tries, not the whole budget.
-            if _retry_after(response.headers, self.retry.max_retry_after) is None and attempt >= 3:
-                return "fail"
-            return "retry"
+            # The server refused before acting, so even a write is safe to resend.
+            return "fail" if unhinted_429s > self.retry.unhinted_429_retries else "retry"
         if is_write and status != 503:
             return "unknown"
         return "retry"
@@ -372,7 +456,7 @@ class Transport:
             hinted = _retry_after(response.headers, self.retry.max_retry_after)
             if hinted is not None:
                 return hinted
-        backoff = min(self.retry.initial_delay * 2 ** (attempt - 1), self.retry.max_delay)
+        backoff = min(self.retry.initial_delay * 2.0 ** (attempt - 1), self.retry.max_delay)
         return backoff * (1 - 0.25 * random.random())
 
     def _start_cooldown(self, template: str, response: httpx.Response) -> None:
@@ -382,26 +466,35 @@ class Transport:
             self._cooldown_until[template] = max(self._cooldown_until.get(template, 0.0), until)
 
     async def _wait_cooldown(self, template: str) -> None:
-        until = self._cooldown_until.get(template)
-        if until is not None:
-            remaining = until - self._clock()
-            if remaining > 0:
-                await self._sleep(remaining)
+        # A loop: another request's 429 may extend the pause while this one waits.
+        while (remaining := self._cooldown_until.get(template, 0.0) - self._clock()) > 0:
+            await self._sleep(remaining)
 
 
 class _NotSent(ApiUnreachable):
     """The request never reached the server (connection refused, DNS, connect timeout)."""
 
 
-def _transport_failure(exc: httpx.TransportError, method: str, where: Route) -> ApiError:
+class _Unsendable(ApiUnreachable):
+    """The request cannot be sent at all (bad URL scheme, an illegal header): retrying cannot help."""
+
+
+def _transport_failure(exc: httpx.RequestError, method: str, where: Route) -> ApiError:
+    # Only the exception's type name is used: its text can carry URLs or header values.
     kind = type(exc).__name__
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.LocalProtocolError):
+        return _Unsendable(f"the request could not be sent ({kind})", method=method, path=where.template)
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
         return _NotSent(f"could not connect ({kind})", method=method, path=where.template)
     return ApiUnreachable(f"no complete answer ({kind})", method=method, path=where.template)
 
 
+def _is_unhinted(response: httpx.Response, policy: RetryPolicy) -> bool:
+    return _retry_after(response.headers, policy.max_retry_after) is None
+
+
 def _retry_after(headers: httpx.Headers, ceiling: float) -> float | None:
-    """The server's requested delay in seconds, if it gave a usable one."""
+    """The server's requested delay in seconds, if it gave a usable one (0 <= delay <= ceiling)."""
     raw_ms = headers.get("retry-after-ms")
     if raw_ms is not None:
         try:
@@ -416,9 +509,12 @@ def _retry_after(headers: httpx.Headers, ceiling: float) -> float | None:
     try:
         delay = float(raw)
     except ValueError:
-        parsed = email.utils.parsedate_to_datetime(raw) if raw else None
-        if parsed is None:
+        try:
+            parsed = email.utils.parsedate_to_datetime(raw)
+        except (TypeError, ValueError, IndexError):  # Python 3.10+ raises rather than returning None
             return None
+        if parsed.tzinfo is None:  # "-0000" parses naive; HTTP dates are always GMT
+            parsed = parsed.replace(tzinfo=UTC)
         delay = parsed.timestamp() - time.time()
     return delay if 0 <= delay <= ceiling else None
 
@@ -439,7 +535,11 @@ def _decode(response: httpx.Response, method: str, where: Route) -> Any:
 
 
 def _error_from(response: httpx.Response, method: str, where: Route) -> ApiError:
-    """Turn an error response into a typed ApiError; the envelope may be an object or a bare string."""
+    """Turn an error response into a typed ApiError; the envelope may be an object or a bare string.
+
+    Everything taken from the body is redacted here, before truncation (a cut key would no longer match)
+    and including `type` and `code`, which the error keeps as attributes that callers may log.
+    """
     message, type_, code = "", None, None
     try:
         payload = response.json()
@@ -452,10 +552,11 @@ def _error_from(response: httpx.Response, method: str, where: Route) -> ApiError
         code = envelope.get("code") or None
     elif isinstance(envelope, str):
         message = envelope
-    elif response.text:
-        message = response.text.strip().splitlines()[0][:200]
+    else:
+        lines = redact(response.text).strip().splitlines()
+        message = lines[0][:200] if lines else ""
     status = response.status_code
-    message = message or (response.reason_phrase or "error")
+    message = redact(message) or (response.reason_phrase or "error")
     cls: type[ApiError]
     if status in (401, 403):
         cls = AuthError
@@ -467,13 +568,13 @@ def _error_from(response: httpx.Response, method: str, where: Route) -> ApiError
         cls = TransientApiError
     else:
         cls = BadRequest
+    request_id = response.headers.get("x-request-id")
     return cls(
         message,
         status=status,
-        type=str(type_) if type_ else None,
-        code=str(code) if code else None,
-        request_id=response.headers.get("x-request-id"),
+        type=redact(str(type_)) if type_ else None,
+        code=redact(str(code)) if code else None,
+        request_id=redact(request_id) if request_id else None,
         method=method,
         path=where.template,
     )
-
