@@ -1,0 +1,64 @@
+"""A stateful, in-memory fake of the OpenAI Admin API, as an ASGI (Starlette) app.
+
+    emulator = Emulator(admin_key="sk-admin-test", seed="org.yaml", rng_seed=0)
+    api = AdminApi.connect(admin_key="sk-admin-test", http_transport=emulator.http_transport())
+    ...
+    assert emulator.requests.methods() == {"GET"}          # a dry run sent only reads
+
+The same app runs in-process (`emulator.http_transport()`, no sockets) or served by uvicorn
+(`datacontrols.emulator.server.serve`, `python -m datacontrols.emulator`). Responses follow the official
+spec's schemas; it shares only the API's pydantic models with the client, never the client's logic.
+
+Served now: organization and project data retention, projects (list/create/retrieve/modify/archive), project
+model permissions and hosted tool permissions. One module per family in `routes/`.
+
+Where the spec is silent, the emulator assumes (and a reconciler must not depend on more than this):
+- A fresh organization (no seed) has one project, "Default project", marked default: modifying or
+  archiving it answers 400. Its data retention is `modified_abuse_monitoring` (the spec's example value;
+  the organization enum has no "standard" value), and every retention type is approved.
+- A new project starts `active`, with residency `GLOBAL` unless one was given, data retention
+  `organization_default`, no model policy (GET model_permissions answers 404) and all five hosted tools
+  enabled.
+- Writing a retention type the organization is not approved for answers 403 `not_approved` (the org and
+  project endpoints alike, except `organization_default` and `none`); so does creating a project in a
+  residency outside `approved_residencies`, when that list is set.
+- Archived projects stay readable; every write to them (modify, retention, permissions) answers 400.
+  Archiving is one-way and archiving twice answers the project unchanged.
+- Projects list in creation order; an unknown `after` cursor or a `limit` outside 1..100 answers 400.
+- In a modify, `name: null` leaves the name, `external_key_id: null` clears it; `residency` answers 400.
+- Unknown body fields, wrong types and malformed JSON answer 400; unknown paths and methods 404
+  ("Invalid URL"); a missing or wrong bearer key 401. See `errors.py` for the whole catalogue.
+- Every response carries `x-request-id: req_<32 hex>`; timestamps are Unix seconds from the clock given.
+- Accepted project writes append `project.created/updated/archived` events to `emulator.events`, for the
+  audit log a later issue will serve (retention and permissions have no audit event type in the spec).
+"""
+
+from __future__ import annotations
+
+from datacontrols.emulator.app import API_PREFIX, Emulator, create_app
+from datacontrols.emulator.asgi import ConnectionDropped, EmulatorTransport, transport
+from datacontrols.emulator.faults import FaultConfig
+from datacontrols.emulator.ratelimit import RateLimitConfig
+from datacontrols.emulator.requestlog import RequestLog, RequestLogEntry
+from datacontrols.emulator.seed import SeedDocument, SeedError, dump_state, load_seed, write_document
+from datacontrols.emulator.state import EmulatorState, Event
+
+__all__ = [
+    "API_PREFIX",
+    "ConnectionDropped",
+    "Emulator",
+    "EmulatorState",
+    "EmulatorTransport",
+    "Event",
+    "FaultConfig",
+    "RateLimitConfig",
+    "RequestLog",
+    "RequestLogEntry",
+    "SeedDocument",
+    "SeedError",
+    "create_app",
+    "dump_state",
+    "load_seed",
+    "transport",
+    "write_document",
+]

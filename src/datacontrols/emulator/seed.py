@@ -1,0 +1,244 @@
+"""Seed and dump: an organization's state as a YAML or JSON document, so a user can reproduce it offline.
+
+    organization:
+      data_retention: modified_abuse_monitoring
+      approved_retention_types: [zero_data_retention, modified_abuse_monitoring]
+      approved_residencies: null            # optional; null = every residency is available
+    projects:
+      - id: proj_...                        # optional: generated when absent
+        name: Support Bot
+        residency: EU_STORAGE_PROCESSING    # default GLOBAL
+        status: active                      # or archived
+        default: false                      # at most one project is the default
+        external_key_id: null
+        data_retention: zero_data_retention # default organization_default
+        model_permissions: {mode: allow_list, model_ids: [gpt-4.1]}   # or null: no policy
+        hosted_tools: {web_search: true, mcp: false}                  # tools left out are enabled
+        created_at: 1711471533              # optional: the emulator clock when absent
+        archived_at: null                   # optional; only for archived projects
+
+`dump_state` writes the same shape with every field filled in, so `load_seed(dump_state(s))` gives `s` back.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from ruamel.yaml import YAML
+
+from datacontrols.adminapi.permissions import HOSTED_TOOLS, HostedTool
+from datacontrols.adminapi.projects import Residency
+from datacontrols.adminapi.retention import (
+    ORGANIZATION_RETENTION_TYPES,
+    OrganizationRetentionType,
+    ProjectRetentionType,
+)
+from datacontrols.emulator.state import (
+    DEFAULT_ORGANIZATION_RETENTION,
+    EmulatorState,
+    IdFactory,
+    ModelPolicy,
+    OrganizationRecord,
+    ProjectRecord,
+)
+from datacontrols.errors import ConfigError
+
+__all__ = [
+    "SeedDocument",
+    "SeedError",
+    "SeedSource",
+    "dump_state",
+    "load_seed",
+    "read_document",
+    "state_from_seed",
+    "write_document",
+]
+
+SeedSource = str | os.PathLike[str] | Mapping[str, Any]
+
+
+class SeedError(ConfigError):
+    """A seed file is unreadable or does not describe a valid organization."""
+
+
+class _SeedModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SeedModelPermissions(_SeedModel):
+    mode: Literal["allow_list", "deny_list"]
+    model_ids: list[str]
+
+
+class SeedProject(_SeedModel):
+    id: str | None = None
+    name: str = Field(min_length=1)
+    residency: Residency = "GLOBAL"
+    status: Literal["active", "archived"] = "active"
+    default: bool = False
+    external_key_id: str | None = None
+    data_retention: ProjectRetentionType = "organization_default"
+    model_permissions: SeedModelPermissions | None = None
+    hosted_tools: dict[HostedTool, bool] = Field(default_factory=dict)
+    created_at: int | None = None
+    archived_at: int | None = None
+
+    @model_validator(mode="after")
+    def _archive_fields_agree(self) -> SeedProject:
+        if self.archived_at is not None and self.status != "archived":
+            raise ValueError("archived_at is set but status is not archived")
+        if self.default and self.status == "archived":
+            raise ValueError("the default project cannot be archived")
+        return self
+
+
+class SeedOrganization(_SeedModel):
+    data_retention: OrganizationRetentionType = DEFAULT_ORGANIZATION_RETENTION  # type: ignore[assignment]
+    approved_retention_types: list[OrganizationRetentionType] = Field(
+        default_factory=lambda: list(ORGANIZATION_RETENTION_TYPES)  # type: ignore[arg-type]
+    )
+    approved_residencies: list[Residency] | None = None
+
+
+class SeedDocument(_SeedModel):
+    organization: SeedOrganization = Field(default_factory=SeedOrganization)
+    projects: list[SeedProject] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique(self) -> SeedDocument:
+        ids = [p.id for p in self.projects if p.id is not None]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"project ids used twice: {', '.join(duplicates)}")
+        if sum(p.default for p in self.projects) > 1:
+            raise ValueError("more than one project is marked default")
+        return self
+
+
+def load_seed(source: SeedSource | SeedDocument) -> SeedDocument:
+    """Read and validate a seed: a mapping, or a path to a YAML (.yaml/.yml) or JSON (.json) file."""
+    if isinstance(source, SeedDocument):
+        return source
+    data = source if isinstance(source, Mapping) else read_document(source)
+    try:
+        return SeedDocument.model_validate(dict(data))
+    except ValidationError as exc:
+        where = f"{os.fspath(source)}: " if not isinstance(source, Mapping) else ""
+        first = exc.errors(include_input=False)[0]
+        loc = ".".join(str(part) for part in first["loc"])
+        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+        raise SeedError(f"{where}invalid seed at {loc or 'top level'}: {first['msg']}{more}") from None
+
+
+def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorState:
+    """Build a fresh state; ids and timestamps the seed leaves out are generated."""
+    org = seed.organization
+    state = EmulatorState(
+        organization=OrganizationRecord(
+            data_retention=org.data_retention,
+            approved_retention_types=list(org.approved_retention_types),
+            approved_residencies=list(org.approved_residencies) if org.approved_residencies is not None else None,
+        )
+    )
+    taken = {p.id for p in seed.projects if p.id is not None}
+    for entry in seed.projects:
+        project_id = entry.id
+        while project_id is None or (entry.id is None and project_id in taken):
+            project_id = ids.resource("proj_")
+        taken.add(project_id)
+        created_at = entry.created_at if entry.created_at is not None else now
+        archived_at = entry.archived_at
+        if entry.status == "archived" and archived_at is None:
+            archived_at = max(created_at, now)
+        policy = entry.model_permissions
+        state.projects[project_id] = ProjectRecord(
+            id=project_id,
+            name=entry.name,
+            created_at=created_at,
+            residency=entry.residency,
+            status=entry.status,
+            archived_at=archived_at,
+            external_key_id=entry.external_key_id,
+            default=entry.default,
+            data_retention=entry.data_retention,
+            model_permissions=ModelPolicy(policy.mode, list(policy.model_ids)) if policy else None,
+            hosted_tools={tool: entry.hosted_tools.get(tool, True) for tool in HOSTED_TOOLS},  # type: ignore[call-overload]
+        )
+    return state
+
+
+def dump_state(state: EmulatorState) -> dict[str, Any]:
+    """The state as a seed document (plain JSON-compatible data)."""
+    org = state.organization
+    return {
+        "organization": {
+            "data_retention": org.data_retention,
+            "approved_retention_types": list(org.approved_retention_types),
+            "approved_residencies": list(org.approved_residencies) if org.approved_residencies is not None else None,
+        },
+        "projects": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "residency": p.residency,
+                "status": p.status,
+                "default": p.default,
+                "external_key_id": p.external_key_id,
+                "data_retention": p.data_retention,
+                "model_permissions": (
+                    {"mode": p.model_permissions.mode, "model_ids": list(p.model_permissions.model_ids)}
+                    if p.model_permissions is not None
+                    else None
+                ),
+                "hosted_tools": {tool: p.hosted_tools[tool] for tool in HOSTED_TOOLS},
+                "created_at": p.created_at,
+                "archived_at": p.archived_at,
+            }
+            for p in state.projects.values()
+        ],
+    }
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # keep the field order
+    return yaml
+
+
+def read_document(path: str | os.PathLike[str]) -> Mapping[str, Any]:
+    """Read a YAML or JSON file (by extension; anything not .json is read as YAML)."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SeedError(f"{file}: cannot read: {exc.strerror}") from None
+    try:
+        data = json.loads(text) if file.suffix.lower() == ".json" else _yaml().load(text)
+    except Exception as exc:  # ruamel raises many types; every one means "not a valid document"
+        raise SeedError(f"{file}: not valid {'JSON' if file.suffix.lower() == '.json' else 'YAML'}: {exc}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise SeedError(f"{file}: the top level must be a mapping")
+    return data
+
+
+def write_document(path: str | os.PathLike[str], data: Mapping[str, Any]) -> None:
+    """Write a document as JSON (.json) or YAML (anything else), replacing the file atomically."""
+    file = Path(path)
+    if file.suffix.lower() == ".json":
+        text = json.dumps(data, indent=2) + "\n"
+    else:
+        buffer = io.StringIO()
+        _yaml().dump(dict(data), buffer)
+        text = buffer.getvalue()
+    temporary = file.with_name(f".{file.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(file)
