@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer._click.exceptions import ClickException, Exit
 
 from datacontrols import __version__
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
@@ -38,6 +37,15 @@ from datacontrols.render import render
 __all__ = ["app", "main"]
 
 EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
+_CLICK_USAGE_ERROR = 2  # what the CLI framework exits with on a bad flag; ours is 1, since 2 means "changes"
+
+
+class _Finished(Exception):
+    """Carries a command's exit code past the CLI framework, which would treat 2 as a usage error."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
 
 
 class OutputFormat(str, Enum):
@@ -100,7 +108,7 @@ def reconcile(
             base_url=base_url,
         )
     )
-    raise typer.Exit(code)
+    raise _Finished(code)
 
 
 async def _reconcile(
@@ -145,7 +153,7 @@ def validate_command(desired_state: DesiredStateOption = Path("desired_state")) 
         print(f"{desired_state}: valid ({_describe(desired)})")
         return EXIT_OK
 
-    raise typer.Exit(_run(run()))
+    raise _Finished(_run(run()))
 
 
 @app.command("schema")
@@ -179,7 +187,7 @@ def explain_command(
         _emit(render_explanation(explanation))
         return EXIT_OK
 
-    raise typer.Exit(_run(run()))
+    raise _Finished(_run(run()))
 
 
 @app.command("demo")
@@ -187,7 +195,7 @@ def demo_command(output_format: FormatOption = OutputFormat.text) -> None:
     """Plan, apply and re-plan against a built-in emulated organization: no key, no network."""
     from datacontrols.demo import run_demo
 
-    raise typer.Exit(_run(run_demo(output_format.value, color=_color(sys.stdout), out=_emit)))
+    raise _Finished(_run(run_demo(output_format.value, color=_color(sys.stdout), out=_emit)))
 
 
 app.command("emulator", help="Serve the Admin API emulator (for tests, demos and offline pipelines).")(
@@ -217,7 +225,7 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 
 def _fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
-    raise typer.Exit(EXIT_ERROR)
+    raise _Finished(EXIT_ERROR)
 
 
 def _emit(text: str) -> None:
@@ -283,14 +291,10 @@ def _print_result(result: ApplyResult) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Console entry point. Usage errors exit 1, because 2 means "changes pending"."""
     try:
-        code = app(args=argv, standalone_mode=False)
-    except Exit as exc:
-        code = exc.exit_code
-    except ClickException as exc:
-        exc.show()
-        code = EXIT_ERROR
-    except typer.Abort:
-        print("error: aborted", file=sys.stderr)
-        code = EXIT_ERROR
-    sys.exit(code if isinstance(code, int) else EXIT_OK)
-
+        app(args=argv, prog_name="reconcile")
+    except _Finished as finished:
+        sys.exit(finished.code)
+    except SystemExit as exc:
+        if exc.code == _CLICK_USAGE_ERROR:
+            sys.exit(EXIT_ERROR)
+        raise

@@ -76,7 +76,7 @@ async def run_demo(fmt: str = "text", *, color: bool = False, out: Callable[[str
         )
         return 0 if converged else 1
 
-    heading = (lambda t: f"## {t}\n") if fmt == "markdown" else (lambda t: f"=== {t} ===\n")
+    heading = (lambda t: f"\n## {t}\n") if fmt == "markdown" else (lambda t: f"\n=== {t} ===\n")
     out(
         "openai-datacontrols demo: an emulated organization (no key, no network) that has drifted from\n"
         f"the desired state in {_shown(desired_dir)}.\n"
@@ -91,7 +91,7 @@ async def run_demo(fmt: str = "text", *, color: bool = False, out: Callable[[str
     )
     out(heading("3. Plan again, right after the apply"))
     out(render(after, fmt, color=color))
-    out(STORE_NOTE + "\n")
+    out("\n" + STORE_NOTE)
     return 0 if converged else 1
 
 

@@ -21,10 +21,10 @@ ZDR = frozenset({"zero_data_retention", "enhanced_zero_data_retention"})
 MAM = frozenset({"modified_abuse_monitoring", "enhanced_modified_abuse_monitoring"})
 
 STORE_NOTE = (
-    "There is no `data_usage` request parameter in the OpenAI API; sending one changes nothing. Zero data\n"
-    "retention comes from the organization's and each project's data retention settings (shown above).\n"
-    "Per request, `store` decides whether a response is kept: Chat Completions defaults to false, Responses\n"
-    "defaults to true; under zero data retention the API treats it as false."
+    "Note: there is no `data_usage` request parameter in the OpenAI API; sending one changes nothing.\n"
+    "Zero data retention comes from the organization's and each project's data retention settings, which\n"
+    "this tool keeps as declared. Per request, `store` decides whether a response is kept: Chat Completions\n"
+    "defaults to false, Responses defaults to true; under zero data retention the API treats it as false.\n"
 )
 
 
@@ -127,6 +127,5 @@ def render_explanation(explanation: Explanation) -> str:
         lines.append(f"  models                {p.model_policy}")
         lines.extend(f"  note: {c}" for c in p.caveats)
         lines.append("")
-    lines.append(STORE_NOTE)
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + STORE_NOTE
 
