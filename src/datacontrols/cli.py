@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 
 from datacontrols import __version__
-from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
+from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
@@ -86,6 +86,9 @@ def reconcile(
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Apply without asking.")] = False,
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
+    retry_budget: Annotated[
+        float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
+    ] = 120.0,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
     log_format: Annotated[str, typer.Option("--log-format", help="auto, json or console.")] = "auto",
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
@@ -106,6 +109,7 @@ def reconcile(
             auto_approve=auto_approve,
             admin_key_file=admin_key_file,
             base_url=base_url,
+            retry_budget=retry_budget,
         )
     )
     raise _Finished(code)
@@ -120,12 +124,14 @@ async def _reconcile(
     auto_approve: bool,
     admin_key_file: Path | None,
     base_url: str | None,
+    retry_budget: float,
 ) -> int:
     desired = load_desired_state(desired_dir)  # before the key: bad files fail without any request
     key = load_admin_key(admin_key_file)
     url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     # The dry run gets a client that cannot send anything but GET: a different object, not a flag.
-    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run) as api:
+    retry = RetryPolicy(budget_seconds=retry_budget)
+    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry) as api:
         observed = await observe(api, desired)
         plan = diff(desired, observed)
         color = output_format is OutputFormat.text and _color(sys.stdout)

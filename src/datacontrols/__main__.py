@@ -1,0 +1,5 @@
+"""`python -m datacontrols` is `reconcile`."""
+
+from datacontrols.cli import main
+
+main()
