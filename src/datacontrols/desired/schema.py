@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
@@ -39,19 +39,24 @@ class DesiredModel(BaseModel):
 class ModelPolicy(DesiredModel):
     """An allow list or deny list of model ids. Order does not matter; duplicates are an error."""
 
-    mode: Literal["allow_list", "deny_list"] = Field(description="allow_list: only these models; deny_list: all but these")
+    mode: Literal["allow_list", "deny_list"] = Field(
+        description="allow_list: only these models; deny_list: all but these"
+    )
     model_ids: list[ModelId] = Field(description="Model ids, e.g. gpt-4.1, o3")
 
-    @model_validator(mode="after")
-    def _check_ids(self) -> ModelPolicy:
+    # A field validator (not a model validator) so that a problem is reported at `model_ids`, not at the
+    # whole policy; `mode` is validated first (field order), so it is in `info.data` when it is valid.
+    @field_validator("model_ids")
+    @classmethod
+    def _check_ids(cls, model_ids: list[str], info: ValidationInfo) -> list[str]:
         seen: set[str] = set()
-        for model_id in self.model_ids:
+        for model_id in model_ids:
             if model_id in seen:
                 raise ValueError(f"model id {model_id!r} is listed twice")
             seen.add(model_id)
-        if self.mode == "allow_list" and not self.model_ids:
+        if info.data.get("mode") == "allow_list" and not model_ids:
             raise ValueError("an empty allow_list blocks every model; use `unrestricted` to remove the policy")
-        return self
+        return model_ids
 
 
 ModelPermissionsSetting = Literal["unrestricted"] | ModelPolicy
@@ -78,6 +83,8 @@ class ProjectDefaults(ProjectSettings):
 
 
 class OrganizationSettings(DesiredModel):
+    """Settings of the organization itself."""
+
     data_retention: OrganizationRetentionType | None = Field(
         default=None, description="The organization's data retention; absent = not managed"
     )
@@ -86,8 +93,13 @@ class OrganizationSettings(DesiredModel):
 class OrganizationFile(DesiredModel):
     """`desired_state/organization.yaml`."""
 
-    organization: OrganizationSettings = Field(default_factory=OrganizationSettings)
-    project_defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
+    organization: OrganizationSettings = Field(
+        default_factory=OrganizationSettings, description="Settings of the organization itself"
+    )
+    project_defaults: ProjectDefaults = Field(
+        default_factory=ProjectDefaults,
+        description="Settings applied to every project file unless the project says otherwise",
+    )
     unmanaged_projects: Literal["report", "ignore", "archive"] = Field(
         default="report", description="What to do with live projects that have no file"
     )
