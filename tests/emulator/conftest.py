@@ -13,11 +13,11 @@ from datacontrols.emulator import Emulator
 
 
 @pytest.fixture(scope="session")
-def spec() -> Spec:
+def spec() -> Spec | None:
+    """The official spec, when it can be found. Without it the emulator's behaviour is still tested; only the
+    response-shape check is left out (tests/contract/ skips, saying why)."""
     path = spec_path()
-    if not path.exists():
-        pytest.skip(f"the Admin API spec is not at {path}; set OPENAI_ADMIN_SPEC")
-    return Spec(path)
+    return Spec(path) if path.exists() else None
 
 
 @pytest.fixture
@@ -31,17 +31,18 @@ def emulator(clock: FakeClock) -> Emulator:
 
 
 @pytest.fixture
-async def api(emulator: Emulator, clock: FakeClock, spec: Spec) -> AsyncIterator[AdminApi]:
+async def api(emulator: Emulator, clock: FakeClock, spec: Spec | None) -> AsyncIterator[AdminApi]:
     client = connect(emulator, clock, spec)
     yield client
     await client.aclose()
 
 
 @pytest.fixture
-async def raw(emulator: Emulator, spec: Spec) -> AsyncIterator[httpx.AsyncClient]:
+async def raw(emulator: Emulator, spec: Spec | None) -> AsyncIterator[httpx.AsyncClient]:
     """A bare httpx client with the admin key, for requests the typed client would never send."""
+    inner = emulator.http_transport()
     async with httpx.AsyncClient(
-        transport=ValidatingTransport(emulator.http_transport(), spec),
+        transport=ValidatingTransport(inner, spec) if spec is not None else inner,
         base_url=BASE_URL,
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},
     ) as client:

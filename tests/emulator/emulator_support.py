@@ -135,7 +135,7 @@ def check_envelope(body: Any) -> dict[str, Any]:
 class ValidatingTransport(httpx.AsyncBaseTransport):
     """Passes requests to the emulator and checks every answer against the spec."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, spec: Spec) -> None:
+    def __init__(self, inner: httpx.AsyncBaseTransport, spec: Spec | None) -> None:
         self._inner = inner
         self._spec = spec
         self.checked = 0
@@ -143,8 +143,9 @@ class ValidatingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self._inner.handle_async_request(request)
         await response.aread()
-        self._spec.check(request, response)
-        self.checked += 1
+        if self._spec is not None:  # without the spec, behaviour is still tested, shapes are not
+            self._spec.check(request, response)
+            self.checked += 1
         return response
 
     async def aclose(self) -> None:

@@ -18,7 +18,7 @@ WRONG_KEY = "sk-admin-not-the-right-one-987654321"
 
 
 @pytest.fixture
-async def anonymous(emulator: Emulator, spec: Spec) -> AsyncIterator[httpx.AsyncClient]:
+async def anonymous(emulator: Emulator, spec: Spec | None) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         transport=ValidatingTransport(emulator.http_transport(), spec), base_url=BASE_URL
     ) as client:

@@ -61,7 +61,7 @@ async def test_list_leaves_archived_out_unless_asked(api: AdminApi) -> None:
     assert everything[2].status == "archived"
 
 
-async def test_250_projects_come_back_in_pages_of_100(clock: FakeClock, spec: Spec) -> None:
+async def test_250_projects_come_back_in_pages_of_100(clock: FakeClock, spec: Spec | None) -> None:
     seed = {"projects": [{"name": f"p{i:03d}"} for i in range(250)]}
     emulator = Emulator(admin_key=ADMIN_KEY, seed=seed, rng_seed=1, clock=clock)
     api = connect(emulator, clock, spec)
@@ -175,7 +175,9 @@ async def test_create_refuses_bad_bodies(
     assert len(emulator.state.projects) == 1
 
 
-async def test_every_residency_of_the_spec_is_accepted(api: AdminApi, spec: Spec) -> None:
+async def test_every_residency_of_the_spec_is_accepted(api: AdminApi, spec: Spec | None) -> None:
+    if spec is None:
+        pytest.skip("the Admin API spec is not available; set OPENAI_ADMIN_SPEC")
     residencies = spec.document["components"]["schemas"]["PublicProjectResidency"]["enum"]
     assert len(residencies) == 12
     for residency in residencies:

@@ -61,7 +61,7 @@ def test_a_clock_that_steps_back_does_not_drain_the_bucket() -> None:
     assert limiter.take("GET /x") == pytest.approx(1.0)
 
 
-async def test_the_client_paces_itself_through_a_real_rate_limit(clock: FakeClock, spec: Spec) -> None:
+async def test_the_client_paces_itself_through_a_real_rate_limit(clock: FakeClock, spec: Spec | None) -> None:
     """At 8 requests a minute, 30 reads take about three minutes of (fake) time, and all succeed."""
     seed = {"projects": [{"name": f"p{i}"} for i in range(30)]}
     emulator = Emulator(

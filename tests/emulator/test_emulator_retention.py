@@ -29,7 +29,7 @@ async def test_organization_retention_reads_type_and_writes_retention_type(api: 
     assert write.body == {"retention_type": "zero_data_retention"}
 
 
-async def test_unapproved_retention_is_refused_with_403_and_no_effect(clock: FakeClock, spec: Spec) -> None:
+async def test_unapproved_retention_is_refused_with_403_and_no_effect(clock: FakeClock, spec: Spec | None) -> None:
     emulator = Emulator(
         admin_key=ADMIN_KEY,
         seed={
