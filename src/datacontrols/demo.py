@@ -84,7 +84,8 @@ async def run_demo(fmt: str = "text", *, color: bool = False, out: Callable[[str
     out(heading("1. Plan (what reconcile --dry-run shows)"))
     out(render(before, fmt, color=color))
     out(heading(f"2. Apply ({len(before.applicable)} changes)"))
-    out("\n".join(progress) + "\n")
+    fence = "```\n" if fmt == "markdown" else ""
+    out(fence + "\n".join(progress) + "\n" + fence)
     out(
         f"Apply {'complete' if result.ok else 'incomplete'}: {len(result.applied)} applied, "
         f"{len(result.failed)} failed, {len(result.skipped)} skipped.\n"
