@@ -1,0 +1,187 @@
+"""Hard spend limits (`spend_limit`): the organization's (`project` null in the plan) and each project's.
+
+The desired value is `{amount_usd: ...}` or `none` (remove the limit); the API holds integer cents and
+replaces the limit whole. The plan shows amounts as text with their currency (`"500.00 USD"`) under the
+API's field name `threshold_amount`, so a reader never has to guess whether a number is dollars or cents.
+
+Severity: setting or lowering a limit tightens (`low`); raising or removing one loosens (`high`). A project
+limit above the organization's is not an error (the organization's limit is reached first) but a `report`
+that names both amounts: the organization's desired limit when organization.yaml sets one, else its live one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from datacontrols.adminapi.spend import CURRENCY, INTERVAL, SpendLimit
+from datacontrols.desired.limits import SpendLimit as DesiredSpendLimit
+from datacontrols.desired.limits import SpendLimitSetting, format_usd
+from datacontrols.desired.schema import DesiredState
+from datacontrols.errors import ApiError, AuthError
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
+from datacontrols.kinds.organization_retention import Unreadable
+from datacontrols.plan import Change, FieldChange, Severity
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.projects import Project
+
+__all__ = ["KIND", "OrganizationSpendLimit", "ProjectSpendLimit", "compare_spend_limit", "read_safely"]
+
+KIND = "spend_limit"
+T = TypeVar("T")
+ORDER = 17
+
+
+async def read_safely(read: Awaitable[T], what: str) -> T | Unreadable:
+    """Await `read`; an answer other than a bad key (a 403 for a missing scope, a 400) becomes `Unreadable`,
+    so one control the organization cannot read does not stop the whole run."""
+    try:
+        return await read
+    except AuthError as exc:
+        if exc.status == 401:
+            raise
+        return Unreadable(f"could not read {what}: {exc.message}")
+    except ApiError as exc:
+        return Unreadable(f"could not read {what}: {exc.message}")
+
+
+def compare_spend_limit(project: str | None, want: SpendLimitSetting | None, observed: Any) -> list[Change]:
+    """Pure: the change that makes the observed limit (`SpendLimit`, None, NOT_CREATED or `Unreadable`) of one
+    scope (`project` None: the organization) equal to `want`."""
+    if want is None:
+        return []
+    if isinstance(observed, Unreadable):
+        return [Change(action="report", kind=KIND, project=project, severity="high", reason=observed.reason)]
+    live: SpendLimit | None = None if observed is NOT_CREATED else observed
+    if want == "none":
+        if live is None:
+            return []
+        return [
+            _change(
+                "delete",
+                project,
+                {"threshold_amount": FieldChange(format_usd(live.threshold_amount), None)},
+                "high",
+                "removes the hard spend limit: spend is no longer capped",
+                None,
+            )
+        ]
+    assert isinstance(want, DesiredSpendLimit)
+    after = format_usd(want.cents)
+    if live is None:
+        reason = "set on the new project" if observed is NOT_CREATED else f"caps spend at {after} a month"
+        return [_change("create", project, {"threshold_amount": FieldChange(None, after)}, "low", reason, want.cents)]
+    fields: dict[str, FieldChange] = {}
+    if live.threshold_amount != want.cents:
+        fields["threshold_amount"] = FieldChange(format_usd(live.threshold_amount), after)
+    # Values the API may add later (another currency or interval) are drift too: the POST sends USD/month.
+    for name, value in (("currency", CURRENCY), ("interval", INTERVAL)):
+        if getattr(live, name) != value:
+            fields[name] = FieldChange(getattr(live, name), value)
+    if not fields:
+        return []
+    severity: Severity
+    if live.threshold_amount > want.cents and len(fields) == 1:
+        severity, reason = "low", "lowers the hard spend limit"
+    elif live.threshold_amount < want.cents:
+        severity, reason = "high", "raises the hard spend limit"
+    else:
+        severity, reason = "high", "the limit's currency or interval differs from USD a month"
+    return [_change("update", project, fields, severity, reason, want.cents)]
+
+
+def _change(
+    action: str,
+    project: str | None,
+    fields: dict[str, FieldChange],
+    severity: Severity,
+    reason: str,
+    cents: int | None,
+) -> Change:
+    return Change(
+        action=action,  # type: ignore[arg-type]
+        kind=KIND,
+        project=project,
+        fields=fields,
+        severity=severity,
+        reason=reason,
+        order=ORDER,
+        ref={"threshold_amount": cents},
+    )
+
+
+async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
+    if change.action == "delete":
+        await api.spend.delete_limit(project_id=project_id)
+    else:
+        await api.spend.set_limit(change.ref["threshold_amount"], project_id=project_id)
+
+
+class OrganizationSpendLimit(OrganizationKind):
+    name = KIND
+    group = "limits"
+
+    def manages(self, desired: DesiredState) -> bool:
+        return desired.organization.organization.spend_limit is not None
+
+    def reads(self, desired: DesiredState) -> bool:
+        """Read also when a project sets a limit: one above the organization's is reported."""
+        return self.manages(desired) or any(
+            isinstance(desired.effective(p).spend_limit, DesiredSpendLimit) for p in desired.projects
+        )
+
+    async def observe(self, api: AdminApi) -> SpendLimit | Unreadable | None:
+        return await read_safely(api.spend.get_limit(), "the organization's hard spend limit")
+
+    def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
+        return compare_spend_limit(None, desired.organization.organization.spend_limit, observed)
+
+    async def apply(self, api: AdminApi, change: Change) -> None:
+        await _apply(api, change, None)
+
+
+class ProjectSpendLimit(ProjectKind):
+    name = KIND
+    group = "limits"
+
+    def manages(self, project: DesiredProject) -> bool:
+        return project.settings.spend_limit is not None
+
+    async def observe(self, api: AdminApi, project: Project) -> SpendLimit | None:
+        return await api.spend.get_limit(project_id=project.id)
+
+    def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
+        want = project.settings.spend_limit
+        changes = compare_spend_limit(project.name, want, observed)
+        organization = _organization_limit(world)
+        if isinstance(want, DesiredSpendLimit) and organization is not None and want.cents > organization:
+            changes.append(
+                Change(
+                    action="report",
+                    kind=KIND,
+                    project=project.name,
+                    severity="medium",
+                    reason=(
+                        f"the project's hard spend limit {format_usd(want.cents)} is above the organization's "
+                        f"{format_usd(organization)}, which is reached first"
+                    ),
+                    order=ORDER,
+                )
+            )
+        return changes
+
+    async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
+        await _apply(api, change, project_id)
+
+
+def _organization_limit(world: World) -> int | None:
+    """The organization's limit in cents as it will be after this run: desired when managed, else live."""
+    desired = world.desired.organization.organization.spend_limit
+    if isinstance(desired, DesiredSpendLimit):
+        return desired.cents
+    if desired == "none":
+        return None
+    observed = world.organization.get(KIND)
+    return observed.threshold_amount if isinstance(observed, SpendLimit) else None
