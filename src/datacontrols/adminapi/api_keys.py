@@ -1,0 +1,133 @@
+"""API keys: a project's keys (list, delete) and the organization's admin keys (read-only inventory).
+
+- Project keys are listed with `owner_project_access=any`: without it the endpoint "applies its existing
+  membership-based visibility rules, which may exclude some enabled keys", and the keys whose owner lost
+  access to the project (`inactive`) are exactly the ones an inventory must see.
+- Deleting a key owned by a service account answers 400: those keys are revoked by deleting the account.
+- Admin keys are only read: a reconciler does not manage its own credential. Their `redacted_value`
+  (`sk-admin...xyz`) lets `Transport.admin_key_matches` tell which one is in use, without the key itself
+  ever leaving the transport. The owner is parsed loosely: the schema says "always a user", the spec's
+  own example shows a service account.
+
+Only ids and redacted values of keys are ever kept; no endpoint here returns a secret.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from datacontrols.adminapi.base import ApiModel, Family, parse
+from datacontrols.adminapi.transport import route
+from datacontrols.errors import NotFound
+
+__all__ = [
+    "AdminApiKey",
+    "AdminApiKeyOwner",
+    "AdminApiKeys",
+    "KeyOwner",
+    "KeyOwnerServiceAccount",
+    "KeyOwnerUser",
+    "ProjectApiKey",
+    "ProjectApiKeys",
+]
+
+PROJECT_KEYS_PATH = "/organization/projects/{project_id}/api_keys"
+PROJECT_KEY_PATH = "/organization/projects/{project_id}/api_keys/{api_key_id}"
+ADMIN_KEYS_PATH = "/organization/admin_api_keys"
+
+OwnerAccess = Literal["active", "inactive", "any"]
+
+
+class KeyOwnerUser(ApiModel):
+    id: str
+    email: str | None = None
+    name: str | None = None
+    role: str | None = None
+
+
+class KeyOwnerServiceAccount(ApiModel):
+    id: str
+    name: str | None = None
+    role: str | None = None
+
+
+class KeyOwner(ApiModel):
+    type: str | None = None
+    user: KeyOwnerUser | None = None
+    service_account: KeyOwnerServiceAccount | None = None
+
+    @property
+    def is_service_account(self) -> bool:
+        return self.type == "service_account" or (self.type is None and self.service_account is not None)
+
+    def describe(self) -> str:
+        """`user alice@example.com`, `service account support-bot`, or the bare type when nothing else is known."""
+        if self.is_service_account and self.service_account is not None:
+            return f"service account {self.service_account.name or self.service_account.id}"
+        if self.user is not None:
+            return f"user {self.user.email or self.user.name or self.user.id}"
+        return self.type or "unknown owner"
+
+
+class ProjectApiKey(ApiModel):
+    object: str = "organization.project.api_key"
+    id: str
+    name: str | None = None
+    redacted_value: str
+    created_at: int = 0
+    last_used_at: int | None = None
+    owner_project_access: str | None = None
+    owner: KeyOwner = KeyOwner()
+
+
+class AdminApiKeyOwner(ApiModel):
+    type: str | None = None
+    object: str | None = None
+    id: str | None = None
+    name: str | None = None
+    role: str | None = None
+
+
+class AdminApiKey(ApiModel):
+    object: str = "organization.admin_api_key"
+    id: str
+    name: str | None = None
+    redacted_value: str
+    created_at: int = 0
+    expires_at: int | None = None
+    last_used_at: int | None = None
+    owner: AdminApiKeyOwner = AdminApiKeyOwner()
+
+
+class ProjectApiKeys(Family):
+    async def list(self, project_id: str, *, owner_project_access: OwnerAccess = "any") -> list[ProjectApiKey]:
+        where = route(PROJECT_KEYS_PATH, project_id=project_id)
+        params = {"owner_project_access": owner_project_access}
+        return [parse(ProjectApiKey, k, where) async for k in self._t.paginate(where, params=params)]
+
+    async def retrieve(self, project_id: str, api_key_id: str) -> ProjectApiKey | None:
+        where = route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
+        try:
+            return parse(ProjectApiKey, await self._t.get(where), where)
+        except NotFound:
+            return None
+
+    async def delete(self, project_id: str, api_key_id: str) -> bool:
+        """Delete a user-owned key; False when it was already gone. A service account's key answers 400."""
+
+        async def recheck() -> bool | None:
+            return True if await self.retrieve(project_id, api_key_id) is None else None
+
+        try:
+            await self._t.write(
+                "DELETE", route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id), recheck=recheck
+            )
+        except NotFound:
+            return False
+        return True
+
+
+class AdminApiKeys(Family):
+    async def list(self) -> list[AdminApiKey]:
+        where = route(ADMIN_KEYS_PATH)
+        return [parse(AdminApiKey, k, where) async for k in self._t.paginate(where)]

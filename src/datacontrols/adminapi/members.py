@@ -1,0 +1,146 @@
+"""People: organization users (`/organization/users`), project users and invites.
+
+- Organization users cannot be created through the API; they arrive by invite (or SCIM). The list is read
+  whole (style A pagination); the reconciler resolves emails to user ids through it.
+- Project users are added by `user_id` with a role (`owner` or `member`, a free string in the spec); the
+  user must already belong to the organization. There is no email lookup on this endpoint's GET.
+- Invites are created with an organization role (`reader` or `owner`) and a list of projects; `projects: []`
+  means "no project" (leaving it out would put the invitee into the default project).
+
+A remove of something already gone answers 404; the families turn that into "done" (the caller wanted it
+gone, and it is), so a person who left the organization out of band does not fail a run.
+"""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from pydantic import Field
+
+from datacontrols.adminapi.base import ApiModel, Family, parse
+from datacontrols.adminapi.transport import route
+from datacontrols.errors import NotFound
+
+__all__ = ["Invite", "Invites", "OrganizationUser", "OrganizationUsers", "ProjectUser", "ProjectUsers"]
+
+USERS_PATH = "/organization/users"
+PROJECT_USERS_PATH = "/organization/projects/{project_id}/users"
+PROJECT_USER_PATH = "/organization/projects/{project_id}/users/{user_id}"
+INVITES_PATH = "/organization/invites"
+INVITE_PATH = "/organization/invites/{invite_id}"
+
+
+class OrganizationUser(ApiModel):
+    object: str = "organization.user"
+    id: str
+    name: str | None = None
+    email: str | None = None
+    role: str | None = None
+    added_at: int = 0
+    is_scim_managed: bool | None = None
+
+
+class ProjectUser(ApiModel):
+    object: str = "organization.project.user"
+    id: str
+    name: str | None = None
+    email: str | None = None
+    role: str
+    added_at: int = 0
+
+
+class InviteProject(ApiModel):
+    id: str
+    role: str
+
+
+class Invite(ApiModel):
+    object: str = "organization.invite"
+    id: str
+    email: str
+    role: str | None = None
+    status: str | None = None
+    created_at: int = 0
+    expires_at: int | None = None
+    accepted_at: int | None = None
+    projects: list[InviteProject] = Field(default_factory=list)  # required by the schema, absent from examples
+
+
+class OrganizationUsers(Family):
+    async def list(self) -> list[OrganizationUser]:
+        """Every user of the organization (one paginated read)."""
+        where = route(USERS_PATH)
+        return [parse(OrganizationUser, u, where) async for u in self._t.paginate(where)]
+
+
+class ProjectUsers(Family):
+    async def list(self, project_id: str) -> list[ProjectUser]:
+        where = route(PROJECT_USERS_PATH, project_id=project_id)
+        return [parse(ProjectUser, u, where) async for u in self._t.paginate(where)]
+
+    async def retrieve(self, project_id: str, user_id: str) -> ProjectUser | None:
+        """The membership, or None when the user is not in the project."""
+        where = route(PROJECT_USER_PATH, project_id=project_id, user_id=user_id)
+        try:
+            return parse(ProjectUser, await self._t.get(where), where)
+        except NotFound:
+            return None
+
+    async def add(self, project_id: str, user_id: str, role: str) -> ProjectUser:
+        async def recheck() -> ProjectUser | None:
+            found = await self.retrieve(project_id, user_id)
+            return found if found is not None and found.role == role else None
+
+        where = route(PROJECT_USERS_PATH, project_id=project_id)
+        data = await self._t.write("POST", where, body={"user_id": user_id, "role": role}, recheck=recheck)
+        return parse(ProjectUser, data, where)
+
+    async def modify(self, project_id: str, user_id: str, role: str) -> ProjectUser:
+        async def recheck() -> ProjectUser | None:
+            found = await self.retrieve(project_id, user_id)
+            return found if found is not None and found.role == role else None
+
+        where = route(PROJECT_USER_PATH, project_id=project_id, user_id=user_id)
+        data = await self._t.write("POST", where, body={"role": role}, recheck=recheck)
+        return parse(ProjectUser, data, where)
+
+    async def remove(self, project_id: str, user_id: str) -> bool:
+        """Remove the user from the project; False when they were no longer in it (already converged)."""
+
+        async def recheck() -> bool | None:
+            return True if await self.retrieve(project_id, user_id) is None else None
+
+        try:
+            await self._t.write(
+                "DELETE", route(PROJECT_USER_PATH, project_id=project_id, user_id=user_id), recheck=recheck
+            )
+        except NotFound:
+            return False
+        return True
+
+
+class Invites(Family):
+    async def list(self) -> list[Invite]:
+        where = route(INVITES_PATH)
+        return [parse(Invite, i, where) async for i in self._t.paginate(where)]
+
+    async def create(
+        self, email: str, *, role: str = "reader", projects: builtins.list[dict[str, str]] | None = None
+    ) -> Invite:
+        """Invite `email`; `projects` defaults to none at all (not the legacy default project)."""
+        body: dict[str, Any] = {"email": email, "role": role, "projects": list(projects or [])}
+
+        async def recheck() -> Invite | None:
+            pending = [i for i in await self.list() if i.email.casefold() == email.casefold() and i.status == "pending"]
+            return pending[0] if pending else None
+
+        where = route(INVITES_PATH)
+        return parse(Invite, await self._t.write("POST", where, body=body, recheck=recheck), where)
+
+    async def delete(self, invite_id: str) -> bool:
+        try:
+            await self._t.write("DELETE", route(INVITE_PATH, invite_id=invite_id))
+        except NotFound:
+            return False
+        return True

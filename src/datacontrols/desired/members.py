@@ -1,0 +1,122 @@
+"""The desired-state format of access: who may use a project (`members`) and rules for its API keys (`keys`).
+
+    members:                                       # project files only
+      mode: additive                               # additive (default) | authoritative
+      users: {alice@example.com: owner, bob@example.com: member}
+      groups: {data-science: member}               # organization groups, by name
+      service_accounts: {support-bot-prod: member} # by name
+    keys:                                          # project files and project_defaults
+      max_age_days: 90
+      max_idle_days: 30
+      user_keys: allowed                           # allowed | report | forbidden
+      prune: report                                # report | delete
+
+Each list under `members` is managed only when present: `users: {}` in authoritative mode removes every user,
+while leaving `users` out leaves users alone. Emails are matched without regard to case, so two spellings of
+one address in a file are refused as a duplicate. `keys` from `project_defaults` applies whole unless the
+project file has its own `keys`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+__all__ = [
+    "INVITE_MISSING_USERS_DESCRIPTION",
+    "KEYS_DESCRIPTION",
+    "MEMBERS_DESCRIPTION",
+    "KeyHygiene",
+    "MemberRole",
+    "Members",
+]
+
+MemberRole = Literal["owner", "member"]
+
+# Loose on purpose: the organization's user list decides who exists; this catches a name typed for an address.
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
+PrincipalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+MEMBERS_DESCRIPTION: Final = (
+    "Who may use the project: users by email, groups and service accounts by name, each with owner or member. "
+    "Each list is managed only when present; absent = members not managed"
+)
+KEYS_DESCRIPTION: Final = (
+    "Hygiene rules for the project's API keys; findings are reported (or deleted with prune: delete); "
+    "absent = keys not inventoried"
+)
+INVITE_MISSING_USERS_DESCRIPTION: Final = (
+    "true: invite (as organization readers) the emails listed in members.users that are not yet in the "
+    "organization; they are added to their projects by a later run, once they have accepted"
+)
+
+
+class _Strict(BaseModel):
+    """The configuration of `schema.DesiredModel` (imported there; importing it here would be a cycle)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Members(_Strict):
+    """A project's members. Only the lists present are managed."""
+
+    mode: Literal["additive", "authoritative"] = Field(
+        default="additive",
+        description="additive: add members and fix roles only; authoritative: also remove members not listed",
+    )
+    users: dict[Email, MemberRole] | None = Field(
+        default=None, description="email -> owner|member; users must belong to the organization (or be invited)"
+    )
+    groups: dict[PrincipalName, MemberRole] | None = Field(
+        default=None, description="organization group name -> owner|member"
+    )
+    service_accounts: dict[PrincipalName, MemberRole] | None = Field(
+        default=None,
+        description="service account name -> owner|member; a missing one is created (its key goes to --secret-sink)",
+    )
+
+    @field_validator("users")
+    @classmethod
+    def _check_emails(cls, users: dict[str, str] | None) -> dict[str, str] | None:
+        if users is None:
+            return None
+        seen: dict[str, str] = {}
+        for email in users:
+            if not _EMAIL.match(email):
+                raise ValueError(f"{email!r} is not an email address; users are named by email")
+            folded = email.casefold()
+            if folded in seen:
+                raise ValueError(f"{email!r} and {seen[folded]!r} are the same address (emails ignore case)")
+            seen[folded] = email
+        return users
+
+    @property
+    def authoritative(self) -> bool:
+        return self.mode == "authoritative"
+
+
+class KeyHygiene(_Strict):
+    """Rules every API key of a project is checked against."""
+
+    max_age_days: int | None = Field(
+        default=None, ge=1, description="Flag keys created more than this many days ago; absent = no age rule"
+    )
+    max_idle_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Flag keys not used for this many days (never used: counted from creation); absent = no rule",
+    )
+    user_keys: Literal["allowed", "report", "forbidden"] = Field(
+        default="allowed",
+        description="Keys owned by users (not service accounts): allowed, report each one, or forbidden "
+        "(flagged like a stale key, so prune: delete removes them)",
+    )
+    prune: Literal["report", "delete"] = Field(
+        default="report",
+        description="report: findings only; delete: delete flagged user-owned keys (service-account keys can only "
+        "be revoked by deleting their account, which the plan says instead)",
+    )

@@ -1,0 +1,241 @@
+"""Groups: the organization's groups, project groups, project roles and a group's roles in a project.
+
+- `GET /organization/groups` answers `GroupResponse` objects (no `object` field; `is_scim_managed`), style B.
+  Groups come from the seed; this family does not create them.
+- Every project has the three built-in roles, `role-api-project-owner|member|viewer` (`GET /projects/{id}/roles`,
+  style B, predefined). Custom roles are not emulated.
+- A project group is granted with `{group_id, role: <role id>}`; an unknown group or role id answers 400, a
+  group that already has access 400. The grant's object carries no role; the group's roles are listed,
+  assigned and unassigned under `/projects/{project_id}/groups/{group_id}/roles`. Revoking the group
+  (`DELETE .../groups/{group_id}`) removes all of them. A group without access answers 404 there.
+
+Audit events: `role.assignment.created/deleted` for grants, revokes, assignments and unassignments.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from pydantic import BaseModel, ConfigDict
+
+from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import page_b
+from datacontrols.emulator.routing import ApiRoute, Call
+from datacontrols.emulator.state import GroupGrantRecord, GroupRecord, ProjectRecord
+
+__all__ = ["PROJECT_ROLES", "ROUTES", "role_id_for"]
+
+GROUPS = "/organization/groups"
+PROJECT_GROUPS = "/organization/projects/{project_id}/groups"
+PROJECT_GROUP = "/organization/projects/{project_id}/groups/{group_id}"
+PROJECT_ROLES_PATH = "/projects/{project_id}/roles"
+GROUP_ROLES = "/projects/{project_id}/groups/{group_id}/roles"
+GROUP_ROLE = "/projects/{project_id}/groups/{group_id}/roles/{role_id}"
+
+# id -> (name, description, permissions)
+PROJECT_ROLES: Final[dict[str, tuple[str, str, list[str]]]] = {
+    "role-api-project-owner": (
+        "Owner",
+        "Manages the project, its members and its keys",
+        ["api.organization.projects.manage", "api.organization.projects.api_keys.write"],
+    ),
+    "role-api-project-member": (
+        "Member",
+        "Uses the project and manages their own keys",
+        ["api.organization.projects.api_keys.write"],
+    ),
+    "role-api-project-viewer": ("Viewer", "Reads the project", ["api.organization.projects.read"]),
+}
+
+
+def role_id_for(role: str) -> str:
+    """`owner` -> `role-api-project-owner`; an id passes through."""
+    candidate = f"role-api-project-{role}"
+    return candidate if candidate in PROJECT_ROLES else role
+
+
+class _GrantBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    group_id: str
+    role: str
+
+
+class _AssignBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    role_id: str
+
+
+def _group_response(group: GroupRecord) -> dict[str, Any]:
+    return {
+        "id": group.id,
+        "name": group.name,
+        "created_at": group.created_at,
+        "is_scim_managed": group.scim_managed,
+        "group_type": "group",
+    }
+
+
+def _group(group: GroupRecord) -> dict[str, Any]:
+    """The spec's `Group` (inside a role assignment)."""
+    return {
+        "object": "group",
+        "id": group.id,
+        "name": group.name,
+        "created_at": group.created_at,
+        "scim_managed": group.scim_managed,
+    }
+
+
+def _role(role_id: str) -> dict[str, Any]:
+    name, description, permissions = PROJECT_ROLES[role_id]
+    return {
+        "object": "role",
+        "id": role_id,
+        "name": name,
+        "description": description,
+        "permissions": list(permissions),
+        "resource_type": "api.project",
+        "predefined_role": True,
+    }
+
+
+def _assigned_role(role_id: str) -> dict[str, Any]:
+    name, description, permissions = PROJECT_ROLES[role_id]
+    return {
+        "id": role_id,
+        "name": name,
+        "permissions": list(permissions),
+        "resource_type": "api.project",
+        "predefined_role": True,
+        "description": description,
+        "created_at": None,
+        "updated_at": None,
+        "created_by": None,
+        "created_by_user_obj": None,
+        "metadata": None,
+        "assignment_sources": None,
+    }
+
+
+def _project_group(project: ProjectRecord, group: GroupRecord, grant: GroupGrantRecord) -> dict[str, Any]:
+    return {
+        "object": "project.group",
+        "project_id": project.id,
+        "group_id": group.id,
+        "group_name": group.name,
+        "group_type": "group",
+        "created_at": grant.created_at,
+    }
+
+
+def _known_role(role_id: str, param: str) -> str:
+    if role_id not in PROJECT_ROLES:
+        raise ApiFailure.bad_request(f"No project role with id '{role_id}'.", param=param, code="invalid_value")
+    return role_id
+
+
+def _granted(call: Call, project: ProjectRecord) -> tuple[GroupRecord, GroupGrantRecord]:
+    group_id = call.params["group_id"]
+    grant = project.groups.get(group_id)
+    group = call.state.groups.get(group_id)
+    if grant is None or group is None:
+        raise ApiFailure.not_found(f"Group '{group_id}' has no access to project '{project.id}'.", param="group_id")
+    return group, grant
+
+
+def _assignment_event(call: Call, type: str, project: ProjectRecord, group_id: str) -> None:
+    call.record_event(
+        type,
+        project_id=project.id,
+        details={
+            "id": call.ids.resource("role_assignment_", 16),
+            "principal_id": group_id,
+            "principal_type": "group",
+            "resource_id": project.id,
+            "resource_type": "api.project",
+        },
+    )
+
+
+# --- handlers --------------------------------------------------------------------------------------------
+
+
+def list_groups(call: Call) -> dict[str, Any]:
+    return page_b(call, list(call.state.groups.values()), _group_response, lambda g: g.id)
+
+
+def list_project_roles(call: Call) -> dict[str, Any]:
+    call.project()
+    return page_b(call, list(PROJECT_ROLES), _role, lambda r: r, default=1000)
+
+
+def list_project_groups(call: Call) -> dict[str, Any]:
+    project = call.project()
+    pairs = [(call.state.groups[gid], grant) for gid, grant in project.groups.items() if gid in call.state.groups]
+    return page_b(
+        call, pairs, lambda pair: _project_group(project, *pair), lambda pair: pair[0].id, default=20, maximum=100
+    )
+
+
+def add_project_group(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    body = call.body(_GrantBody)
+    group = call.state.groups.get(body.group_id)
+    if group is None:
+        raise ApiFailure.bad_request(f"No group with id '{body.group_id}'.", param="group_id", code="invalid_value")
+    role_id = _known_role(body.role, "role")
+    if group.id in project.groups:
+        raise ApiFailure.bad_request(
+            "The group already has access to this project.", param="group_id", code="already_exists"
+        )
+    grant = GroupGrantRecord(role_ids=[role_id], created_at=call.now)
+    project.groups[group.id] = grant
+    _assignment_event(call, "role.assignment.created", project, group.id)
+    return _project_group(project, group, grant)
+
+
+def remove_project_group(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    group, _ = _granted(call, project)
+    del project.groups[group.id]
+    _assignment_event(call, "role.assignment.deleted", project, group.id)
+    return {"object": "project.group.deleted", "deleted": True}
+
+
+def list_group_roles(call: Call) -> dict[str, Any]:
+    project = call.project()
+    _, grant = _granted(call, project)
+    return page_b(call, list(grant.role_ids), _assigned_role, lambda r: r, default=1000)
+
+
+def assign_group_role(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    group, grant = _granted(call, project)
+    role_id = _known_role(call.body(_AssignBody).role_id, "role_id")
+    if role_id not in grant.role_ids:
+        grant.role_ids.append(role_id)
+        _assignment_event(call, "role.assignment.created", project, group.id)
+    return {"object": "group.role", "group": _group(group), "role": _role(role_id)}
+
+
+def unassign_group_role(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    group, grant = _granted(call, project)
+    role_id = call.params["role_id"]
+    if role_id not in grant.role_ids:
+        raise ApiFailure.not_found(f"Group '{group.id}' does not hold role '{role_id}' here.", param="role_id")
+    grant.role_ids.remove(role_id)
+    _assignment_event(call, "role.assignment.deleted", project, group.id)
+    return {"object": "group.role.deleted", "deleted": True}
+
+
+ROUTES = (
+    ApiRoute("GET", GROUPS, list_groups),
+    ApiRoute("GET", PROJECT_ROLES_PATH, list_project_roles),
+    ApiRoute("GET", PROJECT_GROUPS, list_project_groups),
+    ApiRoute("POST", PROJECT_GROUPS, add_project_group),
+    ApiRoute("DELETE", PROJECT_GROUP, remove_project_group),
+    ApiRoute("GET", GROUP_ROLES, list_group_roles),
+    ApiRoute("POST", GROUP_ROLES, assign_group_role),
+    ApiRoute("DELETE", GROUP_ROLE, unassign_group_role),
+)

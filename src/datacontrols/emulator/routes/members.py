@@ -1,0 +1,281 @@
+"""Organization users, project users and invites.
+
+- `GET /organization/users` lists the organization's users in the order they were added (style A).
+  Users cannot be created through the API; they come from the seed (or an invite someone accepted).
+- Project users: add by `user_id` (or `email`) with role `owner` or `member`; the user must be in the
+  organization (else 400) and not already in the project (else 400). Modify takes `role`; remove answers
+  `organization.project.user.deleted`. A user not in the project answers 404 on retrieve, modify and remove.
+  Lists and writes on an archived project answer 400, as the spec documents for this family.
+- Removing a user from a project leaves their API keys in place; the key list then shows them as
+  `owner_project_access: inactive` (routes/api_keys.py derives it).
+- Invites: create takes `email`, `role` (`reader` or `owner`) and `projects` ([{id, role}]); an address
+  already in the organization, or with a pending invite, answers 400. An accepted invite cannot be deleted
+  (400). Invites expire after seven days on the emulator clock (shown as `expires_at`; the status is as
+  seeded or `pending`).
+
+Audit events: `user.added/updated/deleted` (project users) and `invite.sent`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import page_a
+from datacontrols.emulator.routing import ApiRoute, Call
+from datacontrols.emulator.state import InviteRecord, MemberRecord, ProjectRecord, UserRecord
+
+__all__ = ["ROUTES", "user_object"]
+
+USERS = "/organization/users"
+USER = "/organization/users/{user_id}"
+PROJECT_USERS = "/organization/projects/{project_id}/users"
+PROJECT_USER = "/organization/projects/{project_id}/users/{user_id}"
+INVITES = "/organization/invites"
+INVITE = "/organization/invites/{invite_id}"
+INVITE_LIFETIME = 7 * 86_400
+
+
+class _AddBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    user_id: str | None = None
+    email: str | None = None
+    role: str
+
+
+class _ModifyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    role: str | None = None
+
+
+class _InviteProject(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: str
+    role: Literal["member", "owner"]
+
+
+class _InviteBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    email: str
+    role: Literal["reader", "owner"]
+    projects: list[_InviteProject] | None = None
+
+
+def user_object(user: UserRecord) -> dict[str, Any]:
+    """The spec's `User`."""
+    return {
+        "object": "organization.user",
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "role": user.role,
+        "added_at": user.added_at,
+    }
+
+
+def _project_user_object(user: UserRecord, membership: MemberRecord) -> dict[str, Any]:
+    return {
+        "object": "organization.project.user",
+        "id": user.id,
+        "name": user.name,
+        "email": user.email,
+        "role": membership.role,
+        "added_at": membership.added_at,
+    }
+
+
+def _invite_object(invite: InviteRecord) -> dict[str, Any]:
+    return {
+        "object": "organization.invite",
+        "id": invite.id,
+        "email": invite.email,
+        "role": invite.role,
+        "status": invite.status,
+        "created_at": invite.created_at,
+        "expires_at": invite.expires_at,
+        "accepted_at": invite.accepted_at,
+        "projects": [dict(p) for p in invite.projects],
+    }
+
+
+def _check_role(role: str | None) -> str:
+    if role not in ("owner", "member"):
+        raise ApiFailure.bad_request(
+            "Invalid value for 'role': must be 'owner' or 'member'.", param="role", code="invalid_value"
+        )
+    return role
+
+
+def _readable_project(call: Call) -> ProjectRecord:
+    project = call.project()
+    if project.archived:
+        raise ApiFailure.bad_request(
+            f"Project '{project.id}' is archived.", param="project_id", code="project_archived"
+        )
+    return project
+
+
+def _member(call: Call, project: ProjectRecord) -> tuple[UserRecord, MemberRecord]:
+    user_id = call.params["user_id"]
+    membership = project.users.get(user_id)
+    user = call.state.users.get(user_id)
+    if membership is None or user is None:
+        raise ApiFailure.not_found(f"No user with id '{user_id}' in project '{project.id}'.", param="user_id")
+    return user, membership
+
+
+# --- organization users -----------------------------------------------------------------------------
+
+
+def list_users(call: Call) -> dict[str, Any]:
+    return page_a(call, list(call.state.users.values()), user_object, lambda u: u.id)
+
+
+def retrieve_user(call: Call) -> dict[str, Any]:
+    user = call.state.users.get(call.params["user_id"])
+    if user is None:
+        raise ApiFailure.not_found(f"No user with id '{call.params['user_id']}'.", param="user_id")
+    return user_object(user)
+
+
+# --- project users ------------------------------------------------------------------------------------
+
+
+def _members(project: ProjectRecord, call: Call) -> list[tuple[UserRecord, MemberRecord]]:
+    return [(call.state.users[uid], m) for uid, m in project.users.items() if uid in call.state.users]
+
+
+def list_project_users(call: Call) -> dict[str, Any]:
+    project = _readable_project(call)
+    return page_a(call, _members(project, call), lambda pair: _project_user_object(*pair), lambda pair: pair[0].id)
+
+
+def add_project_user(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    body = call.body(_AddBody)
+    role = _check_role(body.role)
+    if body.user_id is not None:
+        user = call.state.users.get(body.user_id)
+    elif body.email is not None:
+        user = next((u for u in call.state.users.values() if u.email.casefold() == body.email.casefold()), None)
+    else:
+        raise ApiFailure.bad_request(
+            "Either 'user_id' or 'email' is required.", param="user_id", code="missing_required_parameter"
+        )
+    if user is None:
+        raise ApiFailure.bad_request("No such user in the organization.", param="user_id", code="user_not_found")
+    if user.id in project.users:
+        raise ApiFailure.bad_request(
+            "The user is already a member of this project.", param="user_id", code="already_exists"
+        )
+    membership = MemberRecord(role=role, added_at=call.now)
+    project.users[user.id] = membership
+    call.record_event("user.added", project_id=project.id, details={"id": user.id, "data": {"role": role}})
+    return _project_user_object(user, membership)
+
+
+def retrieve_project_user(call: Call) -> dict[str, Any]:
+    return _project_user_object(*_member(call, call.project()))
+
+
+def modify_project_user(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    user, membership = _member(call, project)
+    body = call.body(_ModifyBody)
+    if body.role is not None:
+        membership.role = _check_role(body.role)
+        call.record_event(
+            "user.updated", project_id=project.id, details={"id": user.id, "changes_requested": {"role": body.role}}
+        )
+    return _project_user_object(user, membership)
+
+
+def remove_project_user(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    user, _ = _member(call, project)
+    del project.users[user.id]
+    call.record_event("user.deleted", project_id=project.id, details={"id": user.id})
+    return {"object": "organization.project.user.deleted", "id": user.id, "deleted": True}
+
+
+# --- invites --------------------------------------------------------------------------------------------
+
+
+def list_invites(call: Call) -> dict[str, Any]:
+    return page_a(call, list(call.state.invites.values()), _invite_object, lambda i: i.id)
+
+
+def create_invite(call: Call) -> dict[str, Any]:
+    body = call.body(_InviteBody)
+    email = body.email.strip()
+    if "@" not in email:
+        raise ApiFailure.bad_request("Invalid value for 'email'.", param="email", code="invalid_value")
+    folded = email.casefold()
+    if any(u.email.casefold() == folded for u in call.state.users.values()):
+        raise ApiFailure.bad_request(
+            "This user is already a member of the organization.", param="email", code="already_exists"
+        )
+    if any(i.email.casefold() == folded and i.status == "pending" for i in call.state.invites.values()):
+        raise ApiFailure.bad_request("This email already has a pending invite.", param="email", code="already_exists")
+    for entry in body.projects or ():
+        if entry.id not in call.state.projects:
+            raise ApiFailure.bad_request(
+                f"No project found with id '{entry.id}'.", param="projects", code="invalid_value"
+            )
+    invite = InviteRecord(
+        id=_new_id(call, "invite-", call.state.invites),
+        email=email,
+        role=body.role,
+        created_at=call.now,
+        expires_at=call.now + INVITE_LIFETIME,
+        projects=[{"id": p.id, "role": p.role} for p in body.projects or ()],
+    )
+    call.state.invites[invite.id] = invite
+    call.record_event(
+        "invite.sent", project_id=None, details={"id": invite.id, "data": {"email": email, "role": body.role}}
+    )
+    return _invite_object(invite)
+
+
+def retrieve_invite(call: Call) -> dict[str, Any]:
+    return _invite_object(_invite(call))
+
+
+def delete_invite(call: Call) -> dict[str, Any]:
+    invite = _invite(call)
+    if invite.status == "accepted":
+        raise ApiFailure.bad_request("An accepted invite cannot be deleted.", param="invite_id", code="invite_accepted")
+    del call.state.invites[invite.id]
+    call.record_event("invite.deleted", project_id=None, details={"id": invite.id})
+    return {"object": "organization.invite.deleted", "id": invite.id, "deleted": True}
+
+
+def _invite(call: Call) -> InviteRecord:
+    invite = call.state.invites.get(call.params["invite_id"])
+    if invite is None:
+        raise ApiFailure.not_found(f"No invite with id '{call.params['invite_id']}'.", param="invite_id")
+    return invite
+
+
+def _new_id(call: Call, prefix: str, taken: dict[str, Any]) -> str:
+    while True:
+        candidate = call.ids.resource(prefix)
+        if candidate not in taken:
+            return candidate
+
+
+ROUTES = (
+    ApiRoute("GET", USERS, list_users),
+    ApiRoute("GET", USER, retrieve_user),
+    ApiRoute("GET", PROJECT_USERS, list_project_users),
+    ApiRoute("POST", PROJECT_USERS, add_project_user),
+    ApiRoute("GET", PROJECT_USER, retrieve_project_user),
+    ApiRoute("POST", PROJECT_USER, modify_project_user),
+    ApiRoute("DELETE", PROJECT_USER, remove_project_user),
+    ApiRoute("GET", INVITES, list_invites),
+    ApiRoute("POST", INVITES, create_invite),
+    ApiRoute("GET", INVITE, retrieve_invite),
+    ApiRoute("DELETE", INVITE, delete_invite),
+)

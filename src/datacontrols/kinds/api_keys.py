@@ -1,0 +1,184 @@
+"""A project's API keys (`keys:` hygiene rules): an inventory with findings, and optional pruning.
+
+Every key of the project is listed with `owner_project_access=any` (the default visibility hides some). A key
+is checked against the rules:
+
+    max_age_days    created more than N days ago                                      flagged
+    max_idle_days   not used for N days (`last_used_at`; never used: since creation)  flagged
+    (always)        its owner no longer has access to the project (`inactive`)        flagged, high
+    user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
+
+Each key with findings is one change, its subject the key's redacted value and id (nothing else of a key is
+ever shown; the API never returns more). With `prune: report` (the default) it is a `report`. With
+`prune: delete` a flagged user-owned key is a `delete`; a flagged key owned by a service account stays a
+`report` that says why: the API refuses to delete such keys one by one, and deleting the account revokes
+them. Findings are reports, so they never make a plan "have changes" and the next plan still shows them.
+
+Age and idleness need "now". It is taken when the keys are read, from the kind's injectable clock, and kept
+in the observed value, so `compare` stays pure and tests use fixed times. (The observed value, and with it
+`Observed.digest()`, therefore changes on every read: a key can go stale without anything else moving.)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from datacontrols.adminapi.api_keys import ProjectApiKey
+from datacontrols.desired.members import KeyHygiene
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
+from datacontrols.kinds.membership import ORDER_KEYS
+from datacontrols.plan import Change, Severity
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.projects import Project
+
+__all__ = ["PROJECT_API_KEY", "KeyFinding", "ObservedKeys", "ProjectApiKeys", "key_findings"]
+
+PROJECT_API_KEY = "project_api_key"
+DAY = 86_400
+log = structlog.get_logger("datacontrols.kinds")
+
+
+@dataclass(frozen=True)
+class ObservedKeys:
+    """The project's keys and the time they were read (Unix seconds)."""
+
+    keys: tuple[ProjectApiKey, ...]
+    # When, not what: not part of the value's equality, so a saved plan's digest of what was read
+    # (datacontrols.planfile) does not change with the clock. A key that went stale since changes the plan.
+    now: int = field(compare=False)
+
+
+@dataclass(frozen=True)
+class KeyFinding:
+    """What is wrong with one key. `flagged`: prune may delete it; `severity`: the worst problem's."""
+
+    key: ProjectApiKey
+    problems: tuple[str, ...]
+    flagged: bool
+    severity: Severity
+
+    @property
+    def label(self) -> str:
+        """How a key is named anywhere a person reads: its redacted value and its id, nothing else."""
+        return f"{self.key.redacted_value} ({self.key.id})"
+
+
+def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: int) -> list[KeyFinding]:
+    """Pure: the findings for each key that has any, in the order given. Without rules, only inactive owners."""
+    findings = []
+    for key in keys:
+        problems: list[str] = []
+        flagged = False
+        severity: Severity = "low"
+        if rules is not None and rules.max_age_days is not None:
+            age = (now - key.created_at) // DAY
+            if age > rules.max_age_days:
+                problems.append(f"created {age} days ago ({_date(key.created_at)}; max_age_days: {rules.max_age_days})")
+                flagged, severity = True, _worse(severity, "medium")
+        if rules is not None and rules.max_idle_days is not None:
+            since = key.last_used_at if key.last_used_at is not None else key.created_at
+            idle = (now - since) // DAY
+            if idle > rules.max_idle_days:
+                used = f"last used {idle} days ago" if key.last_used_at is not None else f"never used in {idle} days"
+                problems.append(f"{used} (max_idle_days: {rules.max_idle_days})")
+                flagged, severity = True, _worse(severity, "medium")
+        if key.owner_project_access == "inactive":
+            problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
+            flagged, severity = True, "high"
+        if rules is not None and not key.owner.is_service_account and rules.user_keys != "allowed":
+            if rules.user_keys == "forbidden":
+                problems.append(f"owned by {key.owner.describe()}; user_keys: forbidden")
+                flagged, severity = True, "high"
+            else:
+                problems.append(f"owned by {key.owner.describe()} (user_keys: report)")
+        if problems:
+            findings.append(KeyFinding(key, tuple(problems), flagged, severity))
+    return findings
+
+
+class ProjectApiKeys(ProjectKind):
+    name = PROJECT_API_KEY
+    group = "keys"
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+
+    def manages(self, project: DesiredProject) -> bool:
+        return project.settings.keys is not None
+
+    def count_items(self, value: Any) -> int:
+        """For the safety thresholds: the keys inventoried."""
+        return len(value.keys) if isinstance(value, ObservedKeys) else 0
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        """`reconcile export`: keys are an inventory, not desired state; hygiene rules are a choice to write."""
+        return None
+
+    async def observe(self, api: AdminApi, project: Project) -> ObservedKeys:
+        keys = await api.project_api_keys.list(project.id, owner_project_access="any")
+        return ObservedKeys(keys=tuple(keys), now=int(self._clock()))
+
+    def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
+        rules = project.settings.keys
+        if rules is None or observed is NOT_CREATED or not isinstance(observed, ObservedKeys):
+            return []
+        return [self._change(project, finding, rules) for finding in key_findings(observed.keys, rules, observed.now)]
+
+    def _change(self, project: DesiredProject, finding: KeyFinding, rules: KeyHygiene) -> Change:
+        found = "; ".join(finding.problems)
+        ref = {"api_key_id": finding.key.id, "independent": True}
+        if rules.prune == "delete" and finding.flagged:
+            if finding.key.owner.is_service_account:
+                reason = (
+                    f"{found}. Not deleted: keys of a service account cannot be deleted one by one (the API refuses); "
+                    "deleting the account revokes them (remove it from members.service_accounts in authoritative mode)"
+                )
+                return self._report(project, finding, reason, ref)
+            return Change(
+                action="delete",
+                kind=self.name,
+                project=project.name,
+                subject=finding.label,
+                severity="high",
+                reason=f"{found}; prune: delete",
+                ref=ref,
+                order=ORDER_KEYS,
+            )
+        return self._report(project, finding, found, ref)
+
+    def _report(self, project: DesiredProject, finding: KeyFinding, reason: str, ref: dict[str, Any]) -> Change:
+        return Change(
+            action="report",
+            kind=self.name,
+            project=project.name,
+            subject=finding.label,
+            severity=finding.severity,
+            reason=reason,
+            ref=ref,
+            order=ORDER_KEYS,
+        )
+
+    async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
+        if change.action != "delete":
+            raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
+        if not await api.project_api_keys.delete(project_id, change.ref["api_key_id"]):
+            log.info("api_key_already_gone", project=change.project, subject=change.subject)
+
+
+_RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
+
+
+def _worse(a: Severity, b: Severity) -> Severity:
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def _date(timestamp: int) -> str:
+    return datetime.fromtimestamp(timestamp, UTC).date().isoformat()

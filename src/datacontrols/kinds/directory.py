@@ -1,0 +1,189 @@
+"""Organization-wide reads that the member kinds consult: users, groups and the identity of the admin key.
+
+Each is an `OrganizationKind` read once per run, only when some project file manages what needs it; its
+value lands in `World.organization[<name>]`, where the project kinds look names up:
+
+    organization_users    every user of the organization (emails -> ids)   when a project lists users
+    organization_groups   every group of the organization (names -> ids)    when a project lists groups
+    admin_api_key         who owns the admin key in use, if that can be told when a project manages members
+
+The first two never plan anything. `admin_api_key` says once, as a `report`, when the key in use cannot be
+matched to exactly one owner: the guard that refuses to remove or demote that identity then cannot run.
+The key is matched by its redacted form (`sk-admin...xyz`) through `Transport.admin_key_matches`, which
+answers yes or no and never hands out the key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from datacontrols.adminapi.groups import OrganizationGroup
+from datacontrols.adminapi.members import OrganizationUser
+from datacontrols.desired.schema import DesiredState
+from datacontrols.errors import AuthError, BadRequest, NotFound
+from datacontrols.kinds.base import OrganizationKind, World
+from datacontrols.plan import Change
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+
+__all__ = [
+    "ADMIN_IDENTITY",
+    "ORGANIZATION_GROUPS",
+    "ORGANIZATION_USERS",
+    "AdminIdentity",
+    "AdminKeyIdentity",
+    "Directory",
+    "GroupDirectory",
+    "OrganizationGroups",
+    "OrganizationUsers",
+    "manages_members",
+]
+
+ORGANIZATION_USERS = "organization_users"
+ORGANIZATION_GROUPS = "organization_groups"
+ADMIN_IDENTITY = "admin_api_key"
+
+
+def manages_members(desired: DesiredState, which: str | None = None) -> bool:
+    """Whether any project file manages members (`which`: only `users`, `groups` or `service_accounts`)."""
+    for project in desired.projects:
+        members = project.members
+        if members is None:
+            continue
+        if which is None or getattr(members, which) is not None:
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Directory:
+    """The organization's users, looked up by email (ignoring case) or id."""
+
+    users: tuple[OrganizationUser, ...] = ()
+
+    def by_email(self, email: str) -> OrganizationUser | None:
+        folded = email.casefold()
+        return next((u for u in self.users if u.email is not None and u.email.casefold() == folded), None)
+
+    def by_id(self, user_id: str) -> OrganizationUser | None:
+        return next((u for u in self.users if u.id == user_id), None)
+
+
+@dataclass(frozen=True)
+class GroupDirectory:
+    """The organization's groups, looked up by name (a list: names are not unique in the API)."""
+
+    groups: tuple[OrganizationGroup, ...] = ()
+
+    def named(self, name: str) -> list[OrganizationGroup]:
+        return [g for g in self.groups if g.name == name]
+
+    def by_id(self, group_id: str) -> OrganizationGroup | None:
+        return next((g for g in self.groups if g.id == group_id), None)
+
+
+@dataclass(frozen=True)
+class AdminIdentity:
+    """The principal behind the admin key in use: `user:<id>` / `service_account:<id>`, or None (unknown)."""
+
+    principal: str | None
+    description: str = ""
+    reason: str = ""
+
+
+class _ReadOnly(OrganizationKind):
+    """An organization-wide read: never compared on its own, never applied."""
+
+    group = "members"
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        """Nothing of the organization's user or group list is desired state (`reconcile export`)."""
+        return None
+
+    def manages(self, desired: DesiredState) -> bool:
+        return False
+
+    def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
+        return []
+
+    async def apply(self, api: AdminApi, change: Change) -> None:
+        raise ValueError(f"{self.name} is read-only")
+
+
+class OrganizationUsers(_ReadOnly):
+    name = ORGANIZATION_USERS
+
+    def reads(self, desired: DesiredState) -> bool:
+        return manages_members(desired, "users")
+
+    async def observe(self, api: AdminApi) -> Directory:
+        return Directory(tuple(await api.organization_users.list()))
+
+    def count_items(self, value: Any) -> int:
+        return len(value.users) if isinstance(value, Directory) else 0
+
+
+class OrganizationGroups(_ReadOnly):
+    name = ORGANIZATION_GROUPS
+
+    def reads(self, desired: DesiredState) -> bool:
+        return manages_members(desired, "groups")
+
+    async def observe(self, api: AdminApi) -> GroupDirectory:
+        return GroupDirectory(tuple(await api.groups.list()))
+
+    def count_items(self, value: Any) -> int:
+        return len(value.groups) if isinstance(value, GroupDirectory) else 0
+
+
+class AdminKeyIdentity(OrganizationKind):
+    name = ADMIN_IDENTITY
+    group = "members"
+
+    def manages(self, desired: DesiredState) -> bool:
+        return manages_members(desired)
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        """A reconciler does not manage its own credential (`reconcile export`)."""
+        return None
+
+    async def observe(self, api: AdminApi) -> AdminIdentity:
+        try:
+            keys = await api.admin_api_keys.list()
+        except (BadRequest, NotFound) as exc:
+            return AdminIdentity(None, reason=f"the admin key list could not be read ({exc.message})")
+        except AuthError as exc:
+            if exc.status == 401:
+                raise
+            return AdminIdentity(None, reason=f"the admin key list could not be read ({exc.message})")
+        matching = [k for k in keys if api.transport.admin_key_matches(k.redacted_value)]
+        owners = {(k.owner.type or "user", k.owner.id) for k in matching if k.owner.id}
+        if not matching:
+            return AdminIdentity(None, reason="no admin key in the organization's list matches the key in use")
+        if len(owners) != 1:
+            return AdminIdentity(
+                None, reason=f"{len(matching)} admin keys match the key in use's redacted form and their owners differ"
+            )
+        ((kind, owner_id),) = owners
+        principal_type = "service_account" if kind == "service_account" else "user"
+        owner = matching[0].owner
+        return AdminIdentity(f"{principal_type}:{owner_id}", description=f"{principal_type} {owner.name or owner_id}")
+
+    def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
+        if not isinstance(observed, AdminIdentity) or observed.principal is not None:
+            return []
+        return [
+            Change(
+                action="report",
+                kind=self.name,
+                project=None,
+                severity="medium",
+                reason=f"the owner of the admin key in use is unknown: {observed.reason}; the guard that keeps "
+                "this tool from removing or demoting its own identity cannot run",
+            )
+        ]
+
+    async def apply(self, api: AdminApi, change: Change) -> None:
+        raise ValueError("admin API keys are read-only here")

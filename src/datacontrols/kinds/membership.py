@@ -1,0 +1,200 @@
+"""What the member kinds (`project_user`, `project_group`, `project_service_account`) share.
+
+**Modes.** `members.mode: additive` (the default) adds what is listed and fixes roles; a live member that is
+not listed is a `report`. `authoritative` also deletes it. Each list is managed only when present.
+
+**Order.** Within a project every grant (a new member, a promotion) runs before every revoke (a removal, a
+demotion): `ORDER_GRANT` < `ORDER_REVOKE`, across all three kinds. So a file that replaces one owner with
+another adds the new owner first.
+
+**Failure isolation.** Member changes carry `ref["independent"] = True`: when one fails (a user who left
+the organization a minute ago), the engine goes on with the project's other changes instead of skipping
+them. A principal already gone when its removal runs counts as done (the API's 404 is converged).
+
+**Guard facts.** Each member change carries, in `ref` (never rendered), what `datacontrols.guards` needs to
+refuse a plan before any write: the principal (`user:<id>`, `group:<id>`, `service_account:<id>`), whether
+it is an owner before and after, the project's owners as observed (`owners`), and the principal behind the
+admin key in use (`admin_identity`, when known). Owners are the people who can administer the project in
+the dashboard: users with role `owner` and groups granted the owner role. Service accounts are not counted.
+Groups are counted only when the file manages groups (otherwise they are not read); the guard then errs
+on the side of refusing. Because an owner grant may fail while the rest goes on, a removal or demotion of
+an owner also re-reads the project's owners right before it writes (`ensure_owner_remains`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from datacontrols.adminapi.groups import BUILTIN_PROJECT_ROLES
+from datacontrols.adminapi.members import ProjectUser
+from datacontrols.errors import UnsafePlanError
+from datacontrols.kinds.base import World
+from datacontrols.kinds.directory import ADMIN_IDENTITY, AdminIdentity
+from datacontrols.plan import Change, FieldChange, Severity
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+
+__all__ = [
+    "MEMBER_KINDS",
+    "ORDER_GRANT",
+    "ORDER_KEYS",
+    "ORDER_REVOKE",
+    "PROJECT_GROUP",
+    "PROJECT_SERVICE_ACCOUNT",
+    "PROJECT_USER",
+    "GroupGrant",
+    "ObservedGroups",
+    "RoleIds",
+    "admin_identity",
+    "ensure_owner_remains",
+    "member_change",
+    "owner_snapshot",
+    "unlisted_change",
+]
+
+PROJECT_USER: Final = "project_user"
+PROJECT_GROUP: Final = "project_group"
+PROJECT_SERVICE_ACCOUNT: Final = "project_service_account"
+MEMBER_KINDS: Final = frozenset({PROJECT_USER, PROJECT_GROUP, PROJECT_SERVICE_ACCOUNT})
+
+ORDER_GRANT: Final = 20
+ORDER_REVOKE: Final = 25
+ORDER_KEYS: Final = 30
+
+
+@dataclass(frozen=True)
+class RoleIds:
+    """Which role ids mean owner and member in a project (the built-in ids unless the roles list says else)."""
+
+    owner: str = BUILTIN_PROJECT_ROLES["owner"]
+    member: str = BUILTIN_PROJECT_ROLES["member"]
+    names: dict[str, str] = field(default_factory=dict)  # role id -> name, for roles neither owner nor member
+
+    def id_of(self, role: str) -> str:
+        return self.owner if role == "owner" else self.member
+
+    def role_of(self, role_ids: Iterable[str]) -> str | None:
+        """A group's role in the file's words: owner wins over member; anything else is named as it is."""
+        held = set(role_ids)
+        if self.owner in held:
+            return "owner"
+        if self.member in held:
+            return "member"
+        others = sorted(self.names.get(r, r) for r in held)
+        return ", ".join(others) if others else None
+
+
+@dataclass(frozen=True)
+class GroupGrant:
+    """A group with access to the project, and the role ids it holds there."""
+
+    group_id: str
+    group_name: str | None
+    role_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ObservedGroups:
+    """The observed value of `project_group`: the grants and how to read their role ids."""
+
+    grants: tuple[GroupGrant, ...] = ()
+    roles: RoleIds = field(default_factory=RoleIds)
+
+    def role_of(self, grant: GroupGrant) -> str | None:
+        return self.roles.role_of(grant.role_ids)
+
+
+def owner_snapshot(users: Sequence[ProjectUser] | None, groups: ObservedGroups | None) -> tuple[str, ...]:
+    """The project's owners as observed: `user:<id>` for owner users, `group:<id>` for owner groups."""
+    owners = [f"user:{u.id}" for u in users or () if u.role == "owner"]
+    if groups is not None:
+        owners += [f"group:{g.group_id}" for g in groups.grants if groups.role_of(g) == "owner"]
+    return tuple(sorted(owners))
+
+
+def admin_identity(world: World) -> str | None:
+    identity = world.organization.get(ADMIN_IDENTITY)
+    return identity.principal if isinstance(identity, AdminIdentity) else None
+
+
+def member_change(
+    action: str,
+    kind: str,
+    project: str,
+    subject: str,
+    *,
+    principal: str,
+    role_before: str | None,
+    role_after: str | None,
+    owners: tuple[str, ...],
+    identity: str | None,
+    reason: str,
+    severity: Severity,
+    counts_groups: bool,
+    **ref: Any,
+) -> Change:
+    """A member change with the facts the guards need in `ref`, ordered grant-before-revoke."""
+    owner_before, owner_after = role_before == "owner", role_after == "owner"
+    losing = action == "delete" or (owner_before and not owner_after)
+    fields = {"role": FieldChange(role_before, role_after)} if role_before != role_after else {}
+    return Change(
+        action=action,  # type: ignore[arg-type]
+        kind=kind,
+        project=project,
+        subject=subject,
+        fields=fields,
+        severity=severity,
+        reason=reason,
+        order=ORDER_REVOKE if losing else ORDER_GRANT,
+        ref={
+            **ref,
+            "principal": principal,
+            "owner_before": owner_before,
+            "owner_after": owner_after and action != "delete",
+            "owners": owners,
+            "admin_identity": identity,
+            "counts_groups": counts_groups,
+            "independent": True,
+        },
+    )
+
+
+def unlisted_change(kind: str, project: str, subject: str, role: str | None, what: str) -> Change:
+    """The additive mode's note about a live member the file does not list."""
+    return Change(
+        action="report",
+        kind=kind,
+        project=project,
+        subject=subject,
+        severity="low",
+        reason=f"{what} has access ({role or 'no role'}) but is not listed; additive mode leaves it "
+        "(mode: authoritative would remove it)",
+        order=ORDER_REVOKE,
+    )
+
+
+async def ensure_owner_remains(api: AdminApi, project_id: str, change: Change) -> None:
+    """Right before a write that takes ownership away, re-read the owners and refuse if none would remain.
+
+    The plan was checked as a whole before any write (`guards.check_guards`); this covers what the plan
+    could not know: an owner grant earlier in this apply that failed, or a change made by someone else since.
+    """
+    ref = change.ref
+    if not ref.get("owner_before") or ref.get("owner_after"):
+        return
+    owners = {f"user:{u.id}" for u in await api.project_users.list(project_id) if u.role == "owner"}
+    if ref.get("counts_groups"):
+        owner_role = ref.get("owner_role_id") or BUILTIN_PROJECT_ROLES["owner"]
+        for grant in await api.project_groups.list(project_id):
+            roles = await api.project_groups.roles(project_id, grant.group_id)
+            if any(r.id == owner_role for r in roles):
+                owners.add(f"group:{grant.group_id}")
+    if not owners - {ref["principal"]}:
+        raise UnsafePlanError(
+            f"project {change.project!r}: refusing to {'remove' if change.action == 'delete' else 'demote'} "
+            f"{change.subject}: it is the project's last owner right now (an owner added earlier in this run "
+            "may have failed); nothing was changed for it"
+        )

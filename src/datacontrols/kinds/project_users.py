@@ -1,0 +1,206 @@
+"""A project's users (`members.users`): emails in the file, user ids in the API.
+
+Emails are resolved through the organization's user list (read once per run, `organization_users`), without
+regard to case. A listed email that is not in the organization is a `report`, never a crash: "invite
+pending" when an invite is out, "an invite is planned" when `invite_missing_users` is on, otherwise a
+high-severity finding that says how to fix it. Such a user is added by a later run, once they have joined.
+
+Plans: `create` (add with a role), `update` (role), `delete` (authoritative mode only; additive mode
+reports the unlisted user instead). See `membership.py` for ordering, guards and failure isolation.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from datacontrols.adminapi.members import Invite, ProjectUser
+from datacontrols.errors import NotFound
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
+from datacontrols.kinds.directory import ORGANIZATION_USERS, Directory
+from datacontrols.kinds.membership import (
+    ORDER_GRANT,
+    PROJECT_GROUP,
+    PROJECT_USER,
+    ObservedGroups,
+    admin_identity,
+    ensure_owner_remains,
+    member_change,
+    owner_snapshot,
+    unlisted_change,
+)
+from datacontrols.plan import Change, Severity
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.projects import Project
+
+__all__ = ["INVITE", "ProjectUsers"]
+
+INVITE = "invite"  # the organization kind whose observed value (pending invites) is consulted here
+log = structlog.get_logger("datacontrols.kinds")
+
+
+class ProjectUsers(ProjectKind):
+    name = PROJECT_USER
+    group = "members"
+
+    def manages(self, project: DesiredProject) -> bool:
+        members = project.file.members
+        return members is not None and members.users is not None
+
+    async def observe(self, api: AdminApi, project: Project) -> tuple[ProjectUser, ...]:
+        return tuple(await api.project_users.list(project.id))
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        """`reconcile export`: the project's users by email, in additive mode (an export removes nobody).
+
+        Users without an email, or with a role other than owner/member, cannot be written and are left out
+        (additive mode then reports them, it does not remove them)."""
+        users = {
+            u.email: u.role
+            for u in observed or ()
+            if isinstance(u, ProjectUser) and u.email and u.role in ("owner", "member")
+        }
+        return {"members": {"users": dict(sorted(users.items()))}}
+
+    def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
+        members = project.file.members
+        if members is None or members.users is None:
+            return []
+        live: tuple[ProjectUser, ...] = () if observed is NOT_CREATED else tuple(observed)
+        directory = world.organization.get(ORGANIZATION_USERS)
+        directory = directory if isinstance(directory, Directory) else Directory()
+        groups = world.project.get(PROJECT_GROUP)
+        groups = groups if isinstance(groups, ObservedGroups) else None
+        facts: dict[str, Any] = {
+            "owners": owner_snapshot(live, groups),
+            "identity": admin_identity(world),
+            "counts_groups": groups is not None,
+        }
+        if groups is not None:
+            facts["owner_role_id"] = groups.roles.owner
+        new = observed is NOT_CREATED
+        by_id = {u.id: u for u in live}
+        matched: set[str] = set()
+        changes: list[Change] = []
+
+        for email, role in sorted(members.users.items(), key=lambda item: item[0].casefold()):
+            user = directory.by_email(email)
+            found = by_id.get(user.id) if user is not None else _by_email(live, email)
+            if found is not None:
+                matched.add(found.id)
+                if found.role != role:
+                    changes.append(
+                        self._change(
+                            "update", project, email, found.id, found.role, role, _why_role(found.role, role), **facts
+                        )
+                    )
+                continue
+            if user is None:
+                changes.append(self._not_in_organization(project, email, world))
+                continue
+            reason = "added to the new project" if new else f"listed as {role} and not in the project"
+            changes.append(self._change("create", project, email, user.id, None, role, reason, **facts))
+
+        for found in live:
+            if found.id in matched:
+                continue
+            subject = found.email or found.id
+            if members.authoritative:
+                reason = "not listed, and members.mode is authoritative"
+                changes.append(self._change("delete", project, subject, found.id, found.role, None, reason, **facts))
+            else:
+                changes.append(unlisted_change(self.name, project.name, subject, found.role, f"user {subject}"))
+        return changes
+
+    def _change(
+        self,
+        action: str,
+        project: DesiredProject,
+        subject: str,
+        user_id: str,
+        before: str | None,
+        after: str | None,
+        reason: str,
+        **facts: Any,
+    ) -> Change:
+        severity: Severity = "high" if "owner" in (before, after) or action == "delete" else "medium"
+        return member_change(
+            action,
+            self.name,
+            project.name,
+            subject,
+            principal=f"user:{user_id}",
+            role_before=before,
+            role_after=after,
+            owners=facts["owners"],
+            identity=facts["identity"],
+            counts_groups=facts["counts_groups"],
+            reason=reason,
+            severity=severity,
+            user_id=user_id,
+            role=after,
+            **({"owner_role_id": facts["owner_role_id"]} if "owner_role_id" in facts else {}),
+        )
+
+    def _not_in_organization(self, project: DesiredProject, email: str, world: World) -> Change:
+        invites = world.organization.get(INVITE)
+        pending = [
+            i
+            for i in invites or ()
+            if isinstance(i, Invite) and i.email.casefold() == email.casefold() and i.status == "pending"
+        ]
+        severity: Severity = "low"
+        if pending:
+            reason = "not in the organization yet: an invite is pending; a later run adds them once they accept"
+        elif world.desired.organization.invite_missing_users:
+            reason = "not in the organization yet: this plan invites them; a later run adds them once they accept"
+        else:
+            severity = "high"
+            reason = (
+                "not a member of the organization, so they cannot be added; invite them, or set "
+                "invite_missing_users: true in organization.yaml"
+            )
+        return Change(
+            action="report",
+            kind=self.name,
+            project=project.name,
+            subject=email,
+            severity=severity,
+            reason=reason,
+            order=ORDER_GRANT,
+        )
+
+    async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
+        user_id: str = change.ref["user_id"]
+        if change.action == "create":
+            await api.project_users.add(project_id, user_id, change.ref["role"])
+            return
+        await ensure_owner_remains(api, project_id, change)
+        if change.action == "update":
+            try:
+                await api.project_users.modify(project_id, user_id, change.ref["role"])
+            except NotFound:
+                # Gone since the plan was made: nothing to change now; the next run plans from what is there.
+                log.warning("member_vanished", kind=self.name, project=change.project, subject=change.subject)
+            return
+        if change.action == "delete":
+            if not await api.project_users.remove(project_id, user_id):
+                log.info("member_already_gone", kind=self.name, project=change.project, subject=change.subject)
+            return
+        raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
+
+
+def _by_email(live: tuple[ProjectUser, ...], email: str) -> ProjectUser | None:
+    folded = email.casefold()
+    return next((u for u in live if u.email is not None and u.email.casefold() == folded), None)
+
+
+def _why_role(before: str, after: str) -> str:
+    if after == "owner":
+        return f"promoted from {before} to owner"
+    if before == "owner":
+        return f"demoted from owner to {after}"
+    return f"role is {before}; the file says {after}"
