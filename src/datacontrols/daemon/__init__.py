@@ -1,0 +1,31 @@
+"""`reconcile serve`: the reconciler as a long-running controller.
+
+settings.py        flags and DATACONTROLS_* environment variables, durations, --listen
+service.py         Daemon: the schedule, one run, probes' answers, /status, graceful stop
+http.py            /healthz, /readyz, /metrics, /status on uvicorn, in the daemon's own loop
+metrics.py         the Prometheus metrics (bounded labels, a registry per daemon)
+attribution.py     who changed a drifted resource, from the audit log; the daemon's own writes known
+notifications.py   which drift is new, corrected or resolved; webhook alerts (JSON or Slack)
+cli.py             the `serve` command
+"""
+
+from __future__ import annotations
+
+from datacontrols.daemon.attribution import Attribution, AuditTrail
+from datacontrols.daemon.metrics import DaemonMetrics
+from datacontrols.daemon.notifications import DriftLedger, Notifier
+from datacontrols.daemon.service import Daemon, RunRecord
+from datacontrols.daemon.settings import DaemonSettings, parse_duration, parse_listen
+
+__all__ = [
+    "Attribution",
+    "AuditTrail",
+    "Daemon",
+    "DaemonMetrics",
+    "DaemonSettings",
+    "DriftLedger",
+    "Notifier",
+    "RunRecord",
+    "parse_duration",
+    "parse_listen",
+]

@@ -1,0 +1,121 @@
+"""`reconcile serve`: keep the organization in line on a schedule, with probes, metrics, status and alerts.
+
+`serve_command` is a plain function with typer annotations; the main CLI registers it with
+`app.command("serve", help=...)(serve_command)`. A flag left out falls back to its `DATACONTROLS_*`
+environment variable (`DATACONTROLS_INTERVAL=5m`, `DATACONTROLS_MODE=enforce`, ...), then to the default.
+The admin key comes from `--admin-key-file` (or `DATACONTROLS_ADMIN_KEY_FILE`), else `OPENAI_ADMIN_KEY`.
+
+Exit codes: 0 after a clean stop (SIGTERM/SIGINT, drained within the grace period); 1 for a bad flag, a
+missing key, a port that cannot be bound, or a stop that had to cut a write short.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+
+from datacontrols.credentials import BASE_URL_ENV, load_admin_key
+from datacontrols.daemon.service import Daemon
+from datacontrols.daemon.settings import DaemonSettings
+from datacontrols.errors import DataControlsError
+from datacontrols.logging import configure_logging
+from datacontrols.redaction import redact
+
+__all__ = ["build_daemon", "serve_command"]
+
+SERVE_HELP = "Run the reconciler on a schedule, with /healthz, /readyz, /metrics and /status."
+
+
+def serve_command(
+    desired_state: Annotated[
+        Path | None, typer.Option("--desired-state", help="Directory holding organization.yaml and projects/.")
+    ] = None,
+    admin_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--admin-key-file", help="File holding the Admin API key (else OPENAI_ADMIN_KEY).", dir_okay=False
+        ),
+    ] = None,
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help=f"Admin API base URL (else {BASE_URL_ENV}).")
+    ] = None,
+    interval: Annotated[str | None, typer.Option("--interval", help="Time between runs: 30s, 5m, 1h. [5m]")] = None,
+    jitter: Annotated[
+        str | None, typer.Option("--jitter", help="Random delay added to each run. [interval/10, at most 30s]")
+    ] = None,
+    mode: Annotated[
+        str | None, typer.Option("--mode", help="report (never writes) or enforce (applies corrections). [report]")
+    ] = None,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="HOST:PORT for the probes, metrics and status. [0.0.0.0:8080]")
+    ] = None,
+    grace_period: Annotated[
+        str | None, typer.Option("--grace-period", help="Time allowed to stop after SIGTERM. [30s]")
+    ] = None,
+    webhook: Annotated[
+        str | None,
+        typer.Option("--webhook", help="URL to POST alerts to (prefer DATACONTROLS_WEBHOOK: it is a secret)."),
+    ] = None,
+    webhook_format: Annotated[
+        str | None, typer.Option("--webhook-format", help="json, or slack (incoming webhook). [json]")
+    ] = None,
+    audit_lookback: Annotated[
+        str | None, typer.Option("--audit-lookback", help="How far back the first audit-log read goes. [1h]")
+    ] = None,
+    log_level: Annotated[str | None, typer.Option("--log-level", help="debug, info, warning or error. [info]")] = None,
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="auto (JSON unless a terminal), json or console.")
+    ] = None,
+) -> None:
+    """Reconcile on a schedule until SIGTERM: report drift, and correct it in enforce mode."""
+    given: dict[str, Any] = {
+        "desired_state": desired_state,
+        "admin_key_file": admin_key_file,
+        "base_url": base_url,
+        "interval": interval,
+        "jitter": jitter,
+        "mode": mode,
+        "listen": listen,
+        "grace_period": grace_period,
+        "webhook": webhook,
+        "webhook_format": webhook_format,
+        "audit_lookback": audit_lookback,
+        "log_level": log_level,
+        "log_format": log_format,
+    }
+    try:
+        settings = DaemonSettings(**{name: value for name, value in given.items() if value is not None})
+    except ValidationError as exc:
+        for error in exc.errors(include_input=False, include_url=False):
+            where = ".".join(str(part) for part in error["loc"]) or "settings"
+            print(f"error: --{where.replace('_', '-')}: {redact(error['msg'])}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    configure_logging(settings.log_level, settings.log_format)
+    # Their INFO lines (job added, server process started) say nothing the daemon's own lines do not.
+    for chatty in ("apscheduler", "uvicorn.error"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    try:
+        daemon = build_daemon(settings)
+    except DataControlsError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    try:
+        code = asyncio.run(daemon.serve())
+    except DataControlsError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(1) from None
+    raise typer.Exit(code)
+
+
+def build_daemon(settings: DaemonSettings) -> Daemon:
+    """The daemon for these settings, with the admin key from its file or OPENAI_ADMIN_KEY."""
+    key = load_admin_key(settings.admin_key_file)
+    base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
+    return Daemon(settings, admin_key=key, base_url=base_url)

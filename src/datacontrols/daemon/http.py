@@ -1,0 +1,124 @@
+"""The daemon's HTTP side: `/healthz`, `/readyz`, `/metrics`, `/status`, served by uvicorn in the daemon's loop.
+
+Every endpoint is an `async def` answered on the event loop that runs the reconciles, so a wedged loop makes
+the probes time out, which is what a liveness probe is for.
+
+    /healthz   200 unless the process is wedged (never because the Admin API is down)
+    /readyz    200 after the first run that completed with a valid desired state; 503 while the desired
+               state is invalid, before that first run, and once shutdown has begun
+    /metrics   Prometheus text exposition
+    /status    JSON: the last run (when, outcome, plan JSON v1, drift with authors, requests), no secrets
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Generator
+from typing import TYPE_CHECKING
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from datacontrols.daemon.metrics import CONTENT_TYPE_LATEST
+from datacontrols.errors import ConfigError
+
+if TYPE_CHECKING:
+    from datacontrols.daemon.service import Daemon
+
+__all__ = ["HttpServer", "create_app"]
+
+_NO_STORE = {"Cache-Control": "no-store"}
+
+
+def create_app(daemon: Daemon) -> Starlette:
+    """The ASGI app of the probes, metrics and status of one daemon."""
+
+    async def healthz(request: Request) -> Response:
+        ok, body = daemon.liveness()
+        return JSONResponse(body, 200 if ok else 503, headers=_NO_STORE)
+
+    async def readyz(request: Request) -> Response:
+        ok, body = daemon.readiness()
+        return JSONResponse(body, 200 if ok else 503, headers=_NO_STORE)
+
+    async def metrics(request: Request) -> Response:
+        return Response(daemon.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST, **_NO_STORE})
+
+    async def status(request: Request) -> Response:
+        return JSONResponse(daemon.status(), headers=_NO_STORE)
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz, methods=["GET", "HEAD"]),
+            Route("/readyz", readyz, methods=["GET", "HEAD"]),
+            Route("/metrics", metrics, methods=["GET", "HEAD"]),
+            Route("/status", status, methods=["GET", "HEAD"]),
+        ]
+    )
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: the daemon handles SIGTERM and drains first."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        yield
+
+
+class HttpServer:
+    """uvicorn serving `create_app(daemon)` on host:port, as a task of the running loop."""
+
+    def __init__(self, daemon: Daemon, host: str, port: int) -> None:
+        self.host = host
+        self.requested_port = port
+        self.port: int | None = None
+        self._app = create_app(daemon)
+        self._server: _Server | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Bind (a taken port is a ConfigError, said at once) and serve; returns once it accepts connections."""
+        sock = _bind(self.host, self.requested_port)
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self._app,
+            log_config=None,  # keep the daemon's structlog configuration
+            access_log=False,  # probes every few seconds would drown the run logs
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+        self._server = _Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="http")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # re-raise what stopped it
+                raise ConfigError(f"the HTTP server on {self.host}:{self.port} stopped while starting")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self._task, timeout=3)
+        self._server = None
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"--listen {host}:{port}: cannot listen there ({exc.strerror or type(exc).__name__})"
+        ) from None
+    sock.setblocking(False)
+    return sock

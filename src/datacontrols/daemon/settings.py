@@ -1,0 +1,123 @@
+"""The daemon's settings: command-line flags first, then `DATACONTROLS_*` environment variables, then defaults.
+
+    reconcile serve --desired-state /etc/openai-datacontrols/desired \\
+        --admin-key-file /var/run/secrets/openai-datacontrols/admin-key \\
+        --listen 0.0.0.0:8080 --mode report --interval 5m
+
+Durations are written `30s`, `5m`, `1h`, `1h30m`, `250ms` or as plain seconds (`90`). The webhook URL is a
+secret (Slack's carry a token in their path): it is a `SecretStr`, registered for redaction, never shown.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BeforeValidator, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from datacontrols.redaction import register_secret
+
+__all__ = ["DaemonSettings", "Duration", "Mode", "WebhookFormat", "parse_duration", "parse_listen"]
+
+Mode = Literal["report", "enforce"]
+WebhookFormat = Literal["json", "slack"]
+
+_UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+_PART: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from `30s`, `5m`, `1h30m`, `250ms` or a plain number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or text like 30s, 5m, 1h")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip().lower().replace(" ", "")
+        try:
+            seconds = float(text)
+        except ValueError:
+            parts = _PART.findall(text)
+            if not parts or "".join(number + unit for number, unit in parts) != text:
+                raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 1h, 1h30m or 90)") from None
+            seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
+    else:
+        raise ValueError("a duration is a number of seconds or text like 30s, 5m, 1h")
+    if seconds < 0:
+        raise ValueError("a duration cannot be negative")
+    return seconds
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """(host, port) from `0.0.0.0:8080`, `:8080` (all interfaces), `[::1]:8080` or `localhost:0`."""
+    text = value.strip()
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise ValueError(f"--listen {value!r} must be HOST:PORT, e.g. 0.0.0.0:8080")
+    port = int(port_text)
+    if not 0 <= port <= 65535:
+        raise ValueError(f"--listen port {port} is out of range")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host or "0.0.0.0", port
+
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+
+class DaemonSettings(BaseSettings):
+    """Everything `reconcile serve` needs but the admin key (see `datacontrols.credentials`)."""
+
+    model_config = SettingsConfigDict(env_prefix="DATACONTROLS_", extra="ignore", frozen=True)
+
+    desired_state: Path = Field(default=Path("desired_state"), description="The desired-state directory")
+    admin_key_file: Path | None = Field(default=None, description="File holding the admin key (else OPENAI_ADMIN_KEY)")
+    base_url: str | None = Field(default=None, description="Admin API base URL (else OPENAI_BASE_URL, else OpenAI's)")
+    interval: Duration = Field(default=300.0, gt=0, description="Time between the starts of two runs")
+    jitter: Duration | None = Field(
+        default=None, description="Random delay added to each run (default: a tenth of the interval, at most 30 s)"
+    )
+    mode: Mode = Field(default="report", description="report never writes; enforce applies corrections")
+    listen: str = Field(default="0.0.0.0:8080", description="HOST:PORT for /healthz, /readyz, /metrics, /status")
+    grace_period: Duration = Field(default=30.0, gt=0, description="Time allowed to stop after SIGTERM")
+    webhook: SecretStr | None = Field(default=None, description="URL to POST alerts to")
+    webhook_format: WebhookFormat = Field(default="json", description="json, or slack (incoming-webhook message)")
+    audit_lookback: Duration = Field(
+        default=3600.0, description="How far back the first audit-log read goes, for drift that predates the start"
+    )
+    log_level: str = Field(default="info", description="debug, info, warning or error")
+    log_format: Literal["auto", "json", "console"] = Field(default="auto", description="auto: JSON unless a terminal")
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+    @field_validator("webhook")
+    @classmethod
+    def _check_webhook(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        url = value.get_secret_value().strip()
+        if not url.startswith(("http://", "https://")):
+            raise ValueError("the webhook must be an http:// or https:// URL")
+        register_secret(url)
+        return SecretStr(url)
+
+    @field_validator("log_level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.lower() not in ("debug", "info", "warning", "error"):
+            raise ValueError("the log level is debug, info, warning or error")
+        return value.lower()
+
+    @property
+    def host_port(self) -> tuple[str, int]:
+        return parse_listen(self.listen)
+
+    @property
+    def effective_jitter(self) -> float:
+        return self.jitter if self.jitter is not None else min(30.0, self.interval / 10)

@@ -1,0 +1,207 @@
+"""Alerts: each drift item announced once; corrected and resolved said when they happen; failed runs posted
+without repeats; JSON and Slack shapes; a failing webhook never failing a run."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+from daemon_support import ADMIN_KEY, BASE_URL, daemon_for, metric_value
+from pydantic import SecretStr
+
+from datacontrols.daemon import DaemonMetrics, DriftLedger, Notifier
+from datacontrols.daemon.notifications import drift_key, render_slack
+from datacontrols.emulator import Emulator
+from datacontrols.plan import Change, FieldChange
+
+WEBHOOK = "https://hooks.example.com/services/T0/B0/secret-path-token"
+SEED: dict[str, Any] = {
+    "organization": {"data_retention": "zero_data_retention"},
+    "projects": [
+        {
+            "id": "proj_support",
+            "name": "Support Bot",
+            "residency": "EU_STORAGE_PROCESSING",
+            "data_retention": "zero_data_retention",
+            "hosted_tools": {"web_search": True},
+        }
+    ],
+}
+
+
+def tools_change(project: str = "Support Bot", before: bool = True, reason: str = "enables web_search") -> Change:
+    return Change(
+        action="update",
+        kind="project_hosted_tools",
+        project=project,
+        fields={"web_search": FieldChange(before, not before)},
+        severity="critical",
+        reason=reason,
+    )
+
+
+class Hook:
+    """A webhook receiver: records what was posted and answers `status` (or raises `error`)."""
+
+    def __init__(self, status: int = 200, error: Exception | None = None) -> None:
+        self.status = status
+        self.error = error
+        self.posted: list[dict[str, Any]] = []
+
+    def transport(self) -> httpx.MockTransport:
+        def handle(request: httpx.Request) -> httpx.Response:
+            assert str(request.url) == WEBHOOK
+            self.posted.append(json.loads(request.content))
+            if self.error is not None:
+                raise self.error
+            return httpx.Response(self.status)
+
+        return httpx.MockTransport(handle)
+
+    def events(self) -> list[str]:
+        return [message["event"] for message in self.posted]
+
+
+def notifier(hook: Hook, fmt: str = "json", metrics: DaemonMetrics | None = None) -> Notifier:
+    return Notifier(SecretStr(WEBHOOK), fmt, metrics=metrics, transport=hook.transport())  # type: ignore[arg-type]
+
+
+def test_the_ledger_announces_each_item_once_and_tells_corrected_from_resolved() -> None:
+    ledger = DriftLedger()
+    one, two = tools_change("A"), tools_change("B")
+    first = ledger.update([(one, {}), (two, {})], now="t1")
+    assert [i.key for i in first.new] == [drift_key(one), drift_key(two)] and not first.resolved
+    again = ledger.update([(one, {}), (two, {})], now="t2")
+    assert not again.new and not again.corrected and not again.resolved  # not every run
+    assert ledger.open[drift_key(one)].first_seen == "t1"
+    fixed = ledger.update([(one, {}), (two, {})], corrected=[one], now="t3")
+    assert [i.key for i in fixed.corrected] == [drift_key(one)] and drift_key(one) not in ledger.open
+    gone = ledger.update([], now="t4")
+    assert [i.key for i in gone.resolved] == [drift_key(two)] and not ledger.open
+
+
+def test_the_ledger_keeps_items_of_projects_it_could_not_read() -> None:
+    ledger = DriftLedger()
+    item = tools_change("A")
+    ledger.update([(item, {})], now="t1")
+    unknown = ledger.update([], unknown_projects=["A"], now="t2")
+    assert not unknown.resolved and drift_key(item) in ledger.open
+
+
+def test_an_items_identity_ignores_wording_and_enforcement() -> None:
+    plain = tools_change()
+    held = Change(**{**plain.__dict__, "reason": "x (not applied: enforcement)", "enforcement": "report"})
+    assert drift_key(plain) == drift_key(held)
+    assert drift_key(plain) != drift_key(tools_change(before=False))
+
+
+async def test_json_messages_carry_the_items_and_no_secrets() -> None:
+    hook = Hook()
+    metrics = DaemonMetrics()
+    sender = notifier(hook, metrics=metrics)
+    ledger = DriftLedger()
+    secretive = tools_change(reason="key sk-proj-abcdefghijklmnop leaked")
+    transitions = ledger.update([(secretive, {"status": "audit_event", "actor": "alice@example.com"})], now="t")
+    await sender.announce(transitions, run_id="r1", mode="report", at="2026-01-01T00:00:00Z")
+    [message] = hook.posted
+    assert message["event"] == "drift_detected" and message["run_id"] == "r1" and message["mode"] == "report"
+    assert message["summary"] == "1 new drift item (report mode)"
+    [item] = message["items"]
+    assert item["kind"] == "project_hosted_tools" and item["attribution"]["actor"] == "alice@example.com"
+    assert "sk-proj" not in json.dumps(message)
+    assert (
+        metric_value(
+            metrics.render().decode(), "datacontrols_notifications_total", event="drift_detected", result="sent"
+        )
+        == 1
+    )
+    await sender.aclose()
+
+
+async def test_slack_messages_are_escaped_and_bounded() -> None:
+    items = [
+        {"action": "update", "kind": "k", "project": f"<!channel> {n}", "severity": "high", "reason": "r"}
+        for n in range(25)
+    ]
+    message = render_slack({"event": "drift_detected", "summary": "25 new drift items", "items": items, "run_id": "r"})
+    assert message["text"] == "openai-datacontrols: 25 new drift items"
+    body = message["blocks"][0]["text"]["text"]
+    assert "<!channel>" not in body and "&lt;!channel&gt;" in body
+    assert "… and 5 more" in body and len(body) <= 3000
+    hook = Hook()
+    sender = notifier(hook, "slack")
+    await sender.run_failed("boom", run_id="r", mode="enforce", at="t")
+    assert set(hook.posted[0]) == {"text", "blocks"}
+    await sender.aclose()
+
+
+async def test_failed_runs_are_posted_once_per_distinct_failure() -> None:
+    hook = Hook()
+    sender = notifier(hook)
+    for error in ("HTTP 503", "HTTP 503", "HTTP 401"):
+        await sender.run_failed(error, run_id="r", mode="report", at="t")
+    sender.run_succeeded()
+    await sender.run_failed("HTTP 401", run_id="r", mode="report", at="t")
+    assert [m["error"] for m in hook.posted] == ["HTTP 503", "HTTP 401", "HTTP 401"]
+    await sender.aclose()
+
+
+@pytest.mark.parametrize(
+    "hook", [Hook(status=500), Hook(error=httpx.ConnectError("refused")), Hook(error=httpx.ReadTimeout("slow"))]
+)
+async def test_a_failing_webhook_never_fails_a_run(hook: Hook) -> None:
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=2)
+    metrics = DaemonMetrics()
+    daemon = daemon_for(emulator, notifier=notifier(hook, metrics=metrics), mode="report")
+    try:
+        run = await daemon.run_once()
+        assert run is not None and run.outcome == "success" and hook.posted
+        text = metrics.render().decode()
+        assert metric_value(text, "datacontrols_notifications_total", event="drift_detected", result="failed") == 1
+    finally:
+        await daemon.aclose()
+
+
+async def test_report_mode_announces_new_drift_once_and_resolution_when_fixed_by_hand() -> None:
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=2)
+    hook = Hook()
+    daemon = daemon_for(emulator, notifier=notifier(hook), mode="report")
+    try:
+        await daemon.run_once()
+        assert hook.events() == ["drift_detected"]
+        detected = {(i["kind"], i["project"]) for i in hook.posted[0]["items"]}
+        assert ("project_hosted_tools", "Support Bot") in detected
+        await daemon.run_once()
+        assert hook.events() == ["drift_detected"]  # the same drift is not announced again
+
+        async with httpx.AsyncClient(
+            transport=emulator.http_transport(), base_url=BASE_URL, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        ) as raw:
+            fixed = {"web_search": False, "code_interpreter": False, "mcp": False, "file_search": True}
+            await raw.post(
+                "/organization/projects/proj_support/hosted_tool_permissions",
+                json={tool: {"enabled": on} for tool, on in fixed.items()},
+            )
+        await daemon.run_once()
+        assert hook.events() == ["drift_detected", "drift_resolved"]
+        [resolved] = hook.posted[1]["items"]
+        assert resolved["kind"] == "project_hosted_tools" and resolved["project"] == "Support Bot"
+    finally:
+        await daemon.aclose()
+
+
+async def test_enforce_mode_announces_drift_and_its_correction_in_the_same_run() -> None:
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=2)
+    hook = Hook()
+    daemon = daemon_for(emulator, notifier=notifier(hook), mode="enforce")
+    try:
+        run = await daemon.run_once()
+        assert run is not None and run.result is not None
+        assert hook.events() == ["drift_detected", "drift_corrected"]
+        assert len(hook.posted[1]["items"]) == len(run.result.applied)
+        await daemon.run_once()
+        assert hook.events() == ["drift_detected", "drift_corrected"]  # converged: nothing more to say
+    finally:
+        await daemon.aclose()
