@@ -1,0 +1,294 @@
+"""`reconcile export --out DIR`: the live organization written as a desired state, to start from what exists.
+
+It writes `DIR/organization.yaml` and `DIR/projects/<name>.yaml` for every live active project, from live
+state, with every control that has an exporter, so that planning the written files against the same
+organization gives an empty plan (the round-trip; tested against the demo organization). Archived projects
+are left out (archive is one-way; they need no file) and `unmanaged_projects: report` is written, so a
+project created later is reported, never archived.
+
+**Each kind exports its own part.** A kind may define
+
+    def export(self, observed: Any) -> Mapping[str, Any] | None
+
+returning the desired-state keys for the value it observed (`None`: nothing to write), or raising
+`NotExportable(reason)` when the live value cannot be written as a valid file (it is left out, with a note).
+Project kinds' keys go into the project file; organization kinds' keys into `organization:`. The kinds of
+the first release have their exporters here (`BUILTIN_EXPORTERS`) until they carry the method themselves;
+a kind with neither is not read and is named in a note, so a new control shows up as a gap rather than
+silently. Every project file also pins `id`, states `residency` as reported, and manages `external_key_id`
+(null when there is none).
+
+Files: keys in a stable order (name, id, residency, external_key_id, then the kinds in registry order), the
+`yaml-language-server` header line pointing at docs/schema (relative to the current directory when it holds
+docs/schema, else the repository layout `desired_state/` assumes), YAML 1.2, kebab-case file names from the
+project name (`Support Bot` -> `support-bot.yaml`; a clash gets `-2`, `-3` in (name, id) order). Nothing is
+overwritten without `force`: without it, a directory that already holds organization.yaml or any project
+file is refused before any request. With it, files this export writes are replaced; other project files are
+left and named in a note (they would still be part of the desired state). What was written is loaded back
+with the real loader before returning: an export that would not load is an error, not a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from ruamel.yaml import YAML
+
+from datacontrols.adminapi.permissions import ModelPermissions
+from datacontrols.desired.loader import ORGANIZATION_FILE, PROJECT_SUFFIXES, PROJECTS_DIR, load_desired_state
+from datacontrols.desired.schema import DesiredState
+from datacontrols.engine import DEFAULT_REGISTRY, Registry
+from datacontrols.errors import ConfigError
+from datacontrols.kinds.base import Kind
+from datacontrols.kinds.organization_retention import Unreadable
+
+if TYPE_CHECKING:
+    from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.projects import Project
+
+__all__ = [
+    "BUILTIN_EXPORTERS",
+    "ExportResult",
+    "NotExportable",
+    "check_target",
+    "export_organization",
+    "exporter_of",
+    "file_stems",
+    "project_document",
+    "render_yaml",
+]
+
+Exporter = Callable[[Any], Mapping[str, Any] | None]
+
+_SCHEMA_DIR: Final = Path("docs") / "schema"
+_MAX_STEM: Final = 60
+
+
+class NotExportable(Exception):
+    """A live value that no valid desired-state file can express; the message says why."""
+
+
+# --- exporters of the first release's kinds ---------------------------------------------------------------
+
+
+def _retention(value: Any) -> Mapping[str, Any] | None:
+    if isinstance(value, Unreadable):
+        raise NotExportable(f"it could not be read: {value.reason}")
+    return {"data_retention": value} if isinstance(value, str) else None
+
+
+def _model_permissions(value: Any) -> Mapping[str, Any] | None:
+    if value is None:
+        return {"model_permissions": "unrestricted"}
+    if not isinstance(value, ModelPermissions):
+        return None
+    ids = sorted(set(value.model_ids))  # a set for the API; sorted for a stable file
+    if value.mode == "allow_list" and not ids:
+        raise NotExportable("the live policy is an empty allow list (every model blocked), which a file cannot hold")
+    return {"model_permissions": {"mode": value.mode, "model_ids": ids}}
+
+
+def _hosted_tools(value: Any) -> Mapping[str, Any] | None:
+    if not isinstance(value, Mapping):
+        return None
+    return {"hosted_tools": {tool: bool(enabled) for tool, enabled in sorted(value.items())}}
+
+
+BUILTIN_EXPORTERS: Final[dict[str, Exporter]] = {
+    "organization_data_retention": _retention,
+    "project_data_retention": _retention,
+    "project_model_permissions": _model_permissions,
+    "project_hosted_tools": _hosted_tools,
+}
+
+
+def exporter_of(kind: Kind) -> Exporter | None:
+    """The kind's own `export`, else the built-in one for its name, else None (the kind is not exported)."""
+    own = getattr(kind, "export", None)
+    if callable(own):
+        return own  # type: ignore[no-any-return]
+    return BUILTIN_EXPORTERS.get(kind.name)
+
+
+# --- documents ----------------------------------------------------------------------------------------------
+
+
+def project_document(project: Project, parts: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """A project file's content: the project's own attributes, then each kind's part in registry order."""
+    document: dict[str, Any] = {"name": project.name if project.name else project.id, "id": project.id}
+    if project.effective_residency:
+        document["residency"] = project.effective_residency
+    document["external_key_id"] = project.external_key_id
+    for part in parts:
+        for key, value in part.items():
+            # Several kinds may write under one key (members: users, groups, service_accounts): merge a level.
+            previous = document.get(key)
+            if isinstance(previous, Mapping) and isinstance(value, Mapping):
+                document[key] = {**previous, **value}
+            else:
+                document[key] = value
+    return document
+
+
+def file_stems(projects: list[Project]) -> dict[str, str]:
+    """project id -> file stem: kebab-case of the name, clashes numbered in (name, id) order."""
+    stems: dict[str, str] = {}
+    taken: set[str] = set()
+    for project in sorted(projects, key=lambda p: (p.name or "", p.id)):
+        base = _kebab(project.name or project.id)
+        stem, number = base, 1
+        while stem in taken:
+            number += 1
+            stem = f"{base}-{number}"
+        taken.add(stem)
+        stems[project.id] = stem
+    return stems
+
+
+def _kebab(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    stem = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:_MAX_STEM].strip("-")
+    return stem or "project"
+
+
+def render_yaml(document: Mapping[str, Any], header: str) -> str:
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.allow_unicode = True
+    yaml.width = 4096  # one value per line, however long
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    # `external_key_id: null` says "no key, managed"; an empty value reads like a mistake.
+    yaml.representer.add_representer(type(None), _null)
+    buffer = io.StringIO()
+    yaml.dump(dict(document), buffer)
+    return header + buffer.getvalue()
+
+
+def _null(representer: Any, _: None) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:null", "null")
+
+
+def _header(target: Path, schema_name: str, conventional: str) -> str:
+    cwd = Path.cwd()
+    schema = cwd / _SCHEMA_DIR / schema_name
+    if schema.is_file() and target.resolve().is_relative_to(cwd):
+        relative = os.path.relpath(schema, target.parent.resolve()).replace(os.sep, "/")
+    else:
+        relative = conventional + schema_name
+    return (
+        f"# yaml-language-server: $schema={relative}\n"
+        "#\n"
+        "# Written by `reconcile export` from the live organization. Review it before committing: a setting\n"
+        "# deleted from this file is no longer managed.\n\n"
+    )
+
+
+# --- the command --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportResult:
+    written: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    desired: DesiredState | None = None  # the written files, loaded back
+
+
+def _existing(out: Path) -> list[Path]:
+    found = [out / ORGANIZATION_FILE] if (out / ORGANIZATION_FILE).exists() else []
+    projects = out / PROJECTS_DIR
+    if projects.is_dir():
+        found += sorted(p for p in projects.iterdir() if p.suffix in PROJECT_SUFFIXES)
+    return found
+
+
+def check_target(out: Path, *, force: bool) -> None:
+    """Refuse, before any request, to write over an existing desired state without `force`."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out} exists and is not a directory")
+    existing = _existing(out)
+    if existing and not force:
+        shown = ", ".join(p.relative_to(out).as_posix() for p in existing[:3])
+        more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        raise ConfigError(
+            f"--out {out} already holds a desired state ({shown}{more}); nothing was written. "
+            "Pass --force to overwrite, or choose an empty directory"
+        )
+
+
+async def export_organization(
+    api: AdminApi, out: Path, *, force: bool = False, registry: Registry = DEFAULT_REGISTRY
+) -> ExportResult:
+    """Read the organization and write it as a desired state under `out` (see the module docstring)."""
+    check_target(out, force=force)
+    result = ExportResult()
+    org_kinds = [(k, e) for k in registry.organization if (e := exporter_of(k)) is not None]
+    project_kinds = [(k, e) for k in registry.project if (e := exporter_of(k)) is not None]
+    missing = list(dict.fromkeys(k.name for k in (*registry.organization, *registry.project) if not exporter_of(k)))
+
+    live = [p for p in await api.projects.list(include_archived=False) if not p.archived]
+    organization_values, project_values = await asyncio.gather(
+        asyncio.gather(*(kind.observe(api) for kind, _ in org_kinds)),
+        asyncio.gather(*(asyncio.gather(*(kind.observe(api, p) for kind, _ in project_kinds)) for p in live)),
+    )
+
+    organization: dict[str, Any] = {}
+    for (kind, exporter), value in zip(org_kinds, organization_values, strict=True):
+        organization.update(_exported(kind, exporter, value, "the organization", result.notes))
+    org_document: dict[str, Any] = {"organization": organization} if organization else {}
+    org_document["unmanaged_projects"] = "report"
+
+    documents: list[tuple[Path, dict[str, Any]]] = []
+    stems = file_stems(live)
+    for project, values in zip(live, project_values, strict=True):
+        where = f"project {project.name or project.id!r} ({project.id})"
+        parts = [
+            _exported(kind, exporter, value, where, result.notes)
+            for (kind, exporter), value in zip(project_kinds, values, strict=True)
+        ]
+        documents.append((out / PROJECTS_DIR / f"{stems[project.id]}.yaml", project_document(project, parts)))
+    documents.sort(key=lambda item: item[0].name)
+
+    (out / PROJECTS_DIR).mkdir(parents=True, exist_ok=True)
+    org_path = out / ORGANIZATION_FILE
+    _write(org_path, render_yaml(org_document, _header(org_path, "organization.schema.json", "../docs/schema/")))
+    result.written.append(org_path)
+    for path, document in documents:
+        _write(path, render_yaml(document, _header(path, "project.schema.json", "../../docs/schema/")))
+        result.written.append(path)
+
+    written = set(result.written)
+    result.notes += [
+        f"{p.relative_to(out).as_posix()} was not written by this export and is still part of the desired state"
+        for p in _existing(out)
+        if p not in written
+    ]
+    if missing:
+        result.notes.append(f"not exported (these kinds have no exporter yet): {', '.join(missing)}")
+    result.desired = load_desired_state(out)  # what was written must load; a DesiredStateError here is a bug
+    return result
+
+
+def _exported(kind: Kind, exporter: Exporter, value: Any, where: str, notes: list[str]) -> Mapping[str, Any]:
+    try:
+        return exporter(value) or {}
+    except NotExportable as why:
+        notes.append(f"{kind.name} of {where} was left out: {why}")
+        return {}
+
+
+def _write(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -1,0 +1,267 @@
+"""The GitOps side of a run: reviewed plans, the pull-request view, safety flags and pipeline output.
+
+`cli.py` owns the commands and their flags; this module owns what those flags do, so that the command
+bodies stay short:
+
+    reconcile --dry-run [--out plan.json] [--base-desired-state DIR] [--no-removals]
+              [--gitlab-report FILE] [--format markdown]           -> `Delivery.plan` / `render` / `publish`
+    reconcile --auto-approve [--no-removals] [--allow-unsafe DIGEST] -> `Delivery.plan`, `engine.apply(safety=)`
+    reconcile apply plan.json [--max-plan-age 1h] [--allow-unsafe DIGEST] -> `apply_saved_plan`
+    reconcile export --out DIR [--force]                                -> `export_to`
+
+Exit codes stay trustworthy on every path: a stale or refused plan, a failed apply, a plan that could not
+be saved, or a read that failed are exit 1, never 0 (`EXIT_*` below match `cli.py`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+
+from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
+from datacontrols.credentials import BASE_URL_ENV, load_admin_key
+from datacontrols.desired import load_desired_state
+from datacontrols.desired.schema import DesiredState
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Observed, Registry, apply, diff, observe
+from datacontrols.errors import ConfigError, DataControlsError, DesiredStateError
+from datacontrols.plan import Change, Plan
+from datacontrols.planfile import (
+    DEFAULT_MAX_PLAN_AGE,
+    make_saved_plan,
+    moved,
+    read_saved_plan,
+    write_saved_plan,
+)
+from datacontrols.prview import PullRequestPlan, ReadCache, render_pull_request, split
+from datacontrols.render import Format, render
+from datacontrols.safety import SafetyCheck, restrict, safety_warning
+from datacontrols.safety import enforce as enforce_thresholds
+
+__all__ = ["Delivery", "Planned", "apply_saved_plan", "export_to", "publish_outputs", "resolve_base_url"]
+
+EXIT_OK, EXIT_ERROR = 0, 1
+_MAX_CONNECTIONS: Final = 8  # as the transport's default
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    return base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One run's plan: the whole plan (what apply does), the pull-request view of it, and its safety check."""
+
+    plan: Plan
+    safety: SafetyCheck
+    view: PullRequestPlan | None = None
+
+    @property
+    def shown(self) -> Plan:
+        """What the output is about: the pull request's own changes in the PR view, else the whole plan."""
+        return self.view.introduced if self.view is not None else self.plan
+
+    @property
+    def warning(self) -> str | None:
+        """Set when applying this plan would be refused by a threshold (not acknowledged)."""
+        if self.safety.allow_unsafe and self.safety.allow_unsafe.strip().lower() == self.plan.digest():
+            return None
+        return safety_warning(self.plan, self.safety)
+
+    def enforce(self) -> None:
+        """Refuse now a plan that apply would refuse (so nobody is asked to confirm it first)."""
+        enforce_thresholds(self.plan, self.safety)
+
+    def render(self, fmt: Format, *, color: bool = False) -> str:
+        text = render_pull_request(self.view, fmt, color=color) if self.view else render(self.plan, fmt, color=color)
+        warning = self.warning
+        if fmt == "markdown" and warning:
+            text = text.rstrip("\n") + f"\n\n> **Safety:** {warning}\n"
+        return text
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The GitOps flags of the root command."""
+
+    out: Path | None = None
+    base_desired_state: Path | None = None
+    no_removals: bool = False
+    allow_unsafe: str | None = None
+    gitlab_report: Path | None = None
+
+    def check(self, *, dry_run: bool) -> None:
+        """Flag combinations that make no sense, refused before anything is read."""
+        if self.out is not None and not dry_run:
+            raise ConfigError("--out saves a plan for review: use it with --dry-run, then `reconcile apply FILE`")
+        if self.base_desired_state is not None and not dry_run:
+            raise ConfigError("--base-desired-state is for pull-request plans: use it with --dry-run")
+
+    def load_base(self) -> DesiredState | None:
+        """The target branch's desired state; when it does not load, every change counts as the PR's."""
+        if self.base_desired_state is None:
+            return None
+        try:
+            return load_desired_state(self.base_desired_state)
+        except DesiredStateError as exc:
+            _warn(
+                f"--base-desired-state {self.base_desired_state} has {len(exc.problems)} problem(s) (first: "
+                f"{exc.problems[0] if exc.problems else '?'}); every change is shown as this pull request's"
+            )
+        except ConfigError as exc:
+            _warn(f"{exc.message}; every change is shown as this pull request's")
+        return DesiredState()
+
+    def connect_options(self) -> dict[str, Any]:
+        """The PR view observes twice: the second reading is answered from the first (each thing read once)."""
+        if self.base_desired_state is None:
+            return {}
+        limits = httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS)
+        return {"http_transport": ReadCache(httpx.AsyncHTTPTransport(limits=limits))}
+
+    async def plan(
+        self,
+        api: AdminApi,
+        desired: DesiredState,
+        observed: Observed,
+        registry: Registry = DEFAULT_REGISTRY,
+        base: DesiredState | None = None,
+    ) -> Planned:
+        plan = restrict(diff(desired, observed, registry), desired, no_removals=self.no_removals)
+        safety = SafetyCheck.of(desired, observed, allow_unsafe=self.allow_unsafe)
+        if base is None:
+            return Planned(plan, safety)
+        base_observed = await observe(api, base, registry)  # answered from the first reading (ReadCache)
+        base_plan = restrict(diff(base, base_observed, registry), base, no_removals=self.no_removals)
+        return Planned(plan, safety, split(plan, base_plan))
+
+    def publish(
+        self,
+        planned: Planned,
+        fmt: Format,
+        rendered: str,
+        *,
+        desired: DesiredState,
+        observed: Observed,
+        base_url: str,
+        dry_run: bool,
+    ) -> int:
+        """Step summary, GitLab report, safety warning and saved plan; EXIT_ERROR when the plan was not saved."""
+        publish_outputs(fmt, rendered, planned.plan, self.gitlab_report)
+        if dry_run and planned.warning:
+            _warn(planned.warning)
+        if self.out is None:
+            return EXIT_OK
+        if observed.failures:
+            _error(f"the plan was not saved to {self.out}: some projects could not be read, so it is incomplete")
+            return EXIT_ERROR
+        saved = make_saved_plan(
+            desired, observed, planned.plan, base_url=base_url, created_at=_now(), no_removals=self.no_removals
+        )
+        write_saved_plan(self.out, saved)
+        print(
+            f"Plan saved to {self.out} (digest {saved.plan_digest}). Apply exactly this plan with: "
+            f"reconcile apply {self.out}",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+
+
+def publish_outputs(fmt: Format, rendered: str, plan: Plan, gitlab_report: Path | None) -> None:
+    from datacontrols.cioutput import append_step_summary, write_gitlab_report
+
+    if fmt == "markdown":
+        append_step_summary(rendered)
+    if gitlab_report is not None:
+        write_gitlab_report(gitlab_report, plan)
+
+
+OnChange = Callable[[Change, str], Awaitable[None] | None]
+
+
+async def apply_saved_plan(
+    *,
+    plan_file: Path,
+    desired_dir: Path,
+    admin_key_file: Path | None,
+    base_url: str | None,
+    retry_budget: float,
+    registry: Registry = DEFAULT_REGISTRY,
+    max_age: timedelta = DEFAULT_MAX_PLAN_AGE,
+    allow_unsafe: str | None = None,
+    output_format: Format = "text",
+    color: bool = False,
+    gitlab_report: Path | None = None,
+    emit: Callable[[str], None] = print,
+    on_change: OnChange | None = None,
+    on_result: Callable[[ApplyResult], None] | None = None,
+) -> int:
+    """`reconcile apply PLAN`: re-read, re-plan, and apply only if nothing moved since the plan was saved."""
+    saved = read_saved_plan(plan_file)
+    desired = load_desired_state(desired_dir)
+    key = load_admin_key(admin_key_file)
+    url = resolve_base_url(base_url)
+    async with AdminApi.connect(admin_key=key, base_url=url, retry=RetryPolicy(budget_seconds=retry_budget)) as api:
+        observed = await observe(api, desired, registry)
+        plan = restrict(diff(desired, observed, registry), desired, no_removals=saved.no_removals)
+        lines = moved(saved, desired=desired, observed=observed, plan=plan, base_url=url, now=_now(), max_age=max_age)
+        if lines:
+            for line in lines:
+                _error(f"saved plan is stale: {line}")
+            _error(
+                f"refusing to apply {plan_file}: {len(lines)} thing(s) moved since the plan was made; nothing was "
+                "written. Plan again (reconcile --dry-run --out FILE), review, and apply the new plan"
+            )
+            return EXIT_ERROR
+        rendered = render(plan, output_format, color=color)
+        emit(rendered)
+        publish_outputs(output_format, rendered, plan, gitlab_report)
+        if not plan.applicable:
+            print("Nothing to apply: the saved plan has no change to make.", file=sys.stderr)
+            return EXIT_OK
+        safety = SafetyCheck.of(desired, observed, allow_unsafe=allow_unsafe)
+        result = await apply(api, plan, registry, on_change=on_change, safety=safety)
+        if on_result is not None:
+            on_result(result)
+        return EXIT_OK if result.ok else EXIT_ERROR
+
+
+async def export_to(
+    *, out: Path, force: bool, admin_key_file: Path | None, base_url: str | None, retry_budget: float
+) -> int:
+    """`reconcile export --out DIR`: the live organization as desired-state files."""
+    from datacontrols.export import check_target, export_organization
+
+    check_target(out, force=force)  # before the key and any request
+    key = load_admin_key(admin_key_file)
+    retry = RetryPolicy(budget_seconds=retry_budget)
+    async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True, retry=retry) as api:
+        try:
+            result = await export_organization(api, out, force=force)
+        except DesiredStateError as exc:  # what was written does not load: a bug of an exporter
+            raise DataControlsError(f"the exported files do not load, which is a bug: {exc.message}") from None
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+    count = len(result.written) - 1
+    print(f"Exported the organization and {count} project{'s' if count != 1 else ''} to {out}:")
+    for path in result.written:
+        print(f"  {path.relative_to(out).as_posix()}")
+    return EXIT_OK

@@ -1,0 +1,321 @@
+"""Safety: what a plan may do before a human has to say "yes, this one".
+
+Two mechanisms, both pure functions of plain values:
+
+**Holding changes back** (`restrict`). A held change stays in the plan, with its action, and its reason ends
+with `(not applied: why)`; apply skips it (`Change.enforcement == "report"`, the engine's own mechanism for
+`enforcement: report`). It runs before rendering, so the printed plan says what will not happen:
+
+- a project file with `protected: true` is never archived and never loses an owner: its archive, and any
+  member change that removes or demotes an owner (`project_user`, `project_group`,
+  `project_service_account`), are held, whatever the plan says. `engine.diff` applies this to every plan.
+- `--no-removals` holds every `delete` and every `archive`: the plan reports them instead.
+
+**Thresholds** (`breaches`, `enforce`), checked at the start of `engine.apply`, before any write, for the
+CLI and the daemon alike. Three categories; only applicable changes count, and changes on projects that the
+same plan creates do not count (nothing exists there to lose):
+
+    category  counts                          against (what is managed, as observed)
+    archives  `archive` changes               live active projects
+    removals  `delete` changes, kind by kind  the live items of that kind (members, keys, policies...)
+    updates   `update` changes                every managed setting (all observed values, and the projects)
+
+Items are counted generically from `Observed` values: None -> 0, a list, tuple, set or mapping -> its length,
+anything else -> 1; a kind may count its own values with `count_items(value) -> int` (e.g. a value object
+holding a list). Removals are judged kind by kind, so that removing 3 of 4 members is not diluted by the many
+settings of other kinds, and one policy plus one alert do not add up to a bulk removal. A category (a kind,
+for removals) is breached when its changes exceed `max_changes`, or when there are at least `min_changes` of
+them and they are more than `max_percent` of its population (`SafetySettings`, from `safety:` in
+organization.yaml; defaults: archives and removals 25% from 2 changes, updates 50% from 10). When the
+population is unknown (apply was not given the observation), the changes are taken to be all there is
+(100%): the safe default refuses bulk changes rather than guess.
+
+A breached plan raises `UnsafePlanError` naming the threshold, the numbers and the plan digest, unless the
+caller acknowledges that very plan: `allow_unsafe` equal to `plan.digest()` (`--allow-unsafe PLAN_DIGEST`).
+An acknowledgement is for one plan only: if anything in the plan changes, so does its digest.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from datacontrols.desired.safety import SafetySettings, Threshold
+from datacontrols.errors import UnsafePlanError
+from datacontrols.kinds import OrganizationKind, kind_by_name
+from datacontrols.plan import Change, Plan
+
+if TYPE_CHECKING:
+    from datacontrols.desired.schema import DesiredState
+    from datacontrols.engine import Observed
+
+__all__ = [
+    "CATEGORIES",
+    "MEMBER_KINDS",
+    "Breach",
+    "Category",
+    "Population",
+    "SafetyCheck",
+    "breaches",
+    "count_items",
+    "enforce",
+    "hold",
+    "loses_owner",
+    "population",
+    "refusal",
+    "restrict",
+    "safety_warning",
+]
+
+Category = Literal["archives", "removals", "updates"]
+CATEGORIES: Final[tuple[Category, ...]] = ("archives", "removals", "updates")
+_ACTIONS: Final[dict[Category, str]] = {"archives": "archive", "removals": "delete", "updates": "update"}
+_PROJECT_KIND: Final = "project"
+MEMBER_KINDS: Final = frozenset({"project_user", "project_group", "project_service_account"})
+
+PROTECTED_WHY: Final = "the project is protected"
+NO_REMOVALS_WHY: Final = "--no-removals"
+
+
+# --- holding changes back ---------------------------------------------------------------------------------
+
+
+def loses_owner(change: Change) -> bool:
+    """Whether a member change removes an owner or demotes one. Unknown role on a delete: assume an owner."""
+    if change.kind not in MEMBER_KINDS or change.action not in ("delete", "update"):
+        return False
+    if "owner_before" in change.ref:  # the member kinds record what the guards need (kinds/membership.py)
+        return bool(change.ref["owner_before"]) and not change.ref.get("owner_after")
+    role = change.fields.get("role")
+    if role is not None:
+        return bool(role.before == "owner" and (change.action == "delete" or role.after != "owner"))
+    return change.action == "delete"
+
+
+def restrict(plan: Plan, desired: DesiredState, *, no_removals: bool = False) -> Plan:
+    """Hold back what protected projects and `--no-removals` forbid. Pure; idempotent."""
+    protected = {p.name for p in desired.projects if p.protected}
+    if not protected and not no_removals:
+        return plan
+    changes = []
+    for change in plan.changes:
+        why = _forbidden(change, protected, no_removals) if change.applies else None
+        changes.append(change if why is None else hold(change, why))
+    return Plan.of(changes)
+
+
+def hold(change: Change, why: str) -> Change:
+    """The change, shown but never applied; the reason says why (the engine's wording for held changes)."""
+    return dataclasses.replace(change, enforcement="report", reason=f"{change.reason} (not applied: {why})".lstrip())
+
+
+def _forbidden(change: Change, protected: set[str], no_removals: bool) -> str | None:
+    if change.project in protected and (
+        (change.kind == _PROJECT_KIND and change.action == "archive") or loses_owner(change)
+    ):
+        return PROTECTED_WHY
+    if no_removals and change.action in ("delete", "archive"):
+        return NO_REMOVALS_WHY
+    return None
+
+
+# --- thresholds -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Population:
+    """What is managed, as observed: the denominators of the thresholds."""
+
+    live_projects: int = 0
+    items_by_kind: Mapping[str, int] = field(default_factory=dict)  # kind name -> items observed, all projects
+    settings: int = 0  # every observed value's items, plus one per live active project (its own attributes)
+
+    def of(self, category: Category, kind: str | None = None) -> int:
+        if category == "archives":
+            return self.live_projects
+        if category == "removals":
+            return self.items_by_kind.get(kind or "", 0)
+        return self.settings
+
+
+def count_items(value: Any, kind: str | None = None) -> int:
+    """How many managed items an observed value holds (see the module docstring)."""
+    counter = _counter(kind) if kind is not None else None
+    if counter is not None:
+        return int(counter(value))
+    if value is None:
+        return 0
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        return len(value)
+    return 1
+
+
+def _manages_organization(kind: str, desired: DesiredState) -> bool:
+    try:
+        found = kind_by_name(kind)
+    except KeyError:
+        return True
+    return not isinstance(found, OrganizationKind) or found.manages(desired)
+
+
+def _counter(kind: str) -> Any:
+    try:
+        return getattr(kind_by_name(kind), "count_items", None)
+    except KeyError:
+        return None
+
+
+def population(observed: Observed, desired: DesiredState | None = None) -> Population:
+    """The population of each category from one observation.
+
+    With `desired`, an organization-wide value read only for the projects' sake (the organization's users,
+    say) is not counted: it is not a managed setting, and counting it would dilute every share.
+    """
+    items: dict[str, int] = {}
+    for values in observed.settings.values():
+        for kind, value in values.items():
+            items[kind] = items.get(kind, 0) + count_items(value, kind)
+    for kind, value in observed.organization.items():
+        if desired is not None and not _manages_organization(kind, desired):
+            continue
+        items[kind] = items.get(kind, 0) + count_items(value, kind)
+    live = sum(1 for p in observed.projects if not p.archived)
+    return Population(live_projects=live, items_by_kind=items, settings=sum(items.values()) + live)
+
+
+@dataclass(frozen=True)
+class SafetyCheck:
+    """Everything the threshold check needs besides the plan. The default knows no population: safe."""
+
+    settings: SafetySettings = field(default_factory=SafetySettings)
+    population: Population | None = None
+    allow_unsafe: str | None = None
+
+    @classmethod
+    def of(cls, desired: DesiredState, observed: Observed, *, allow_unsafe: str | None = None) -> SafetyCheck:
+        return cls(
+            settings=desired.organization.safety, population=population(observed, desired), allow_unsafe=allow_unsafe
+        )
+
+
+_NOUNS: Final[dict[Category, tuple[str, str]]] = {
+    "archives": ("project archived", "projects archived"),
+    "removals": ("item deleted", "items deleted"),
+    "updates": ("setting updated", "settings updated"),
+}
+
+
+@dataclass(frozen=True)
+class Breach:
+    """One category (for removals: one kind) over its threshold."""
+
+    category: Category
+    count: int
+    population: int | None  # None: unknown
+    threshold: Threshold
+    by_count: bool  # over `max_changes` (else over `max_percent`)
+    kind: str | None = None  # removals are judged kind by kind
+
+    @property
+    def percent(self) -> float:
+        if not self.population:
+            return 100.0
+        return 100.0 * self.count / self.population
+
+    def describe(self) -> str:
+        what = _NOUNS[self.category][0 if self.count == 1 else 1]
+        against = {
+            "archives": "live active projects",
+            "removals": f"live {self.kind} items",
+            "updates": "managed settings",
+        }[self.category]
+        of = f"of {self.population} {against}" if self.population is not None else "(how many are managed is unknown)"
+        label = f"{self.category} ({self.kind})" if self.kind else self.category
+        head = f"{label}: {self.count} {what} {of}, {_percent(self.percent)},"
+        if self.by_count:
+            return f"{head} more than safety.{self.category}.max_changes {self.threshold.max_changes}"
+        return (
+            f"{head} more than safety.{self.category}.max_percent {_percent(self.threshold.max_percent)} "
+            f"(which applies from {self.threshold.min_changes} changes)"
+        )
+
+
+def _percent(value: float) -> str:
+    return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
+
+
+def _counted(plan: Plan, action: str) -> list[Change]:
+    created = {c.project for c in plan.changes if c.kind == _PROJECT_KIND and c.action == "create" and c.applies}
+    return [c for c in plan.changes if c.applies and c.action == action and c.project not in created]
+
+
+def _judge(
+    category: Category, count: int, total: int | None, threshold: Threshold, kind: str | None = None
+) -> Breach | None:
+    if threshold.max_changes is not None and count > threshold.max_changes:
+        return Breach(category, count, total, threshold, by_count=True, kind=kind)
+    share = 100.0 * count / total if total else 100.0
+    if count >= threshold.min_changes and share > threshold.max_percent:
+        return Breach(category, count, total, threshold, by_count=False, kind=kind)
+    return None
+
+
+def breaches(plan: Plan, check: SafetyCheck) -> list[Breach]:
+    """The categories over their thresholds. Pure.
+
+    Removals are judged kind by kind (deleting 3 of 4 members is not diluted by 40 model ids elsewhere);
+    archives and updates as a whole.
+    """
+    found: list[Breach | None] = []
+    known = check.population
+    for category in CATEGORIES:
+        changes = _counted(plan, _ACTIONS[category])
+        if not changes:
+            continue
+        threshold: Threshold = getattr(check.settings, category)
+        if category == "removals":
+            per_kind = Counter(c.kind for c in changes)
+            for kind, count in sorted(per_kind.items()):
+                total = known.of(category, kind) if known is not None else None
+                found.append(_judge(category, count, total, threshold, kind))
+        else:
+            total = known.of(category) if known is not None else None
+            found.append(_judge(category, len(changes), total, threshold))
+    return [breach for breach in found if breach is not None]
+
+
+def enforce(plan: Plan, check: SafetyCheck) -> None:
+    """Raise `UnsafePlanError` when the plan breaches a threshold and this plan is not acknowledged."""
+    found = breaches(plan, check)
+    if not found:
+        return
+    digest = plan.digest()
+    if check.allow_unsafe is not None and check.allow_unsafe.strip().lower() == digest:
+        return
+    raise UnsafePlanError(refusal(found, digest, check.allow_unsafe))
+
+
+def refusal(found: list[Breach], digest: str, allow_unsafe: str | None = None) -> str:
+    """The one-line refusal: the thresholds, the numbers, and the one-time override."""
+    other = (
+        f" (--allow-unsafe was given for {allow_unsafe.strip()[:12]}…, which is not this plan)" if allow_unsafe else ""
+    )
+    return (
+        f"refusing to apply: the plan exceeds a safety threshold: {'; '.join(b.describe() for b in found)}. "
+        f"Nothing was written{other}. If this plan is intended, acknowledge it (this plan only) with "
+        f"--allow-unsafe {digest}, or change the threshold under safety: in organization.yaml"
+    )
+
+
+def safety_warning(plan: Plan, check: SafetyCheck) -> str | None:
+    """For dry runs: one line saying that applying this plan would be refused, and how to let it through."""
+    found = breaches(plan, check)
+    if not found:
+        return None
+    return (
+        f"applying this plan will be refused: {'; '.join(b.describe() for b in found)}; "
+        f"to apply it anyway, acknowledge this plan with --allow-unsafe {plan.digest()}"
+    )

@@ -1,0 +1,110 @@
+"""Helpers for the GitOps tests: a served emulator, an in-process CLI runner, desired-state copies."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from datacontrols.cli import main
+from datacontrols.demo import demo_seed_path
+from datacontrols.emulator import Emulator
+from datacontrols.emulator.seed import read_document
+from datacontrols.emulator.server import build_server
+
+ADMIN_KEY = "sk-admin-gitopsTestKey0123456789abcdefghijklmnopq"
+REPO = Path(__file__).resolve().parents[2]
+DESIRED = REPO / "desired_state"
+DIGEST = re.compile(r"--allow-unsafe ([0-9a-f]{64})")
+
+
+@dataclass
+class Served:
+    emulator: Emulator
+    base_url: str
+
+    def http(self) -> httpx.Client:
+        """A plain client, for changing the organization behind the tool's back."""
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+
+    def project_id(self, name: str) -> str:
+        return next(p.id for p in self.emulator.state.projects.values() if p.name == name)
+
+
+@contextlib.contextmanager
+def served_emulator(seed: Any = None) -> Iterator[Served]:
+    """Serve an emulator on 127.0.0.1 (a free port) for the duration of the block."""
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=seed if seed is not None else demo_seed_path(), rng_seed=5)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = build_server(emulator, "127.0.0.1", port, log_level="warning")
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the emulator did not start")
+        time.sleep(0.01)
+    try:
+        yield Served(emulator, f"http://127.0.0.1:{port}/v1")
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run_cli(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], **env: str | None
+) -> Outcome:
+    """Run `reconcile ARGS` in-process; env values of None unset the variable."""
+    defaults: dict[str, str | None] = {
+        "OPENAI_ADMIN_KEY": ADMIN_KEY,
+        "NO_COLOR": "1",
+        "GITHUB_ACTIONS": None,
+        "GITHUB_STEP_SUMMARY": None,
+    }
+    for name, value in {**defaults, **env}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    capsys.readouterr()
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return Outcome(code, captured.out, captured.err)
+
+
+def copy_desired(tmp_path: Path, name: str = "desired") -> Path:
+    target = tmp_path / name
+    shutil.copytree(DESIRED, target)
+    return target
+
+
+def demo_seed() -> dict[str, Any]:
+    plain: dict[str, Any] = json.loads(json.dumps(read_document(demo_seed_path())))
+    return plain
