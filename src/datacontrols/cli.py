@@ -3,6 +3,7 @@
     reconcile --dry-run [--desired-state DIR] [--format text|json|markdown] [--detailed-exitcode]
     reconcile [--auto-approve]
     reconcile validate | schema | explain | demo | emulator
+    reconcile apply PLAN_FILE | export --out DIR                  (GitOps: see datacontrols.gitops)
 
 Exit codes: 0 success (with --detailed-exitcode: no changes), 2 changes pending (only with
 --detailed-exitcode), 1 any error, including usage errors. An error is one line on stderr, never a
@@ -12,10 +13,11 @@ traceback, and nothing is written after it.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import sys
 from collections.abc import Coroutine
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,16 +25,22 @@ import typer
 
 from datacontrols import __version__
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
+from datacontrols.cioutput import github_annotations
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
+from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.emulator.cli import emulator_command
-from datacontrols.engine import ApplyResult, apply, diff, observe
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, apply, observe
 from datacontrols.errors import DataControlsError, DesiredStateError
+from datacontrols.gitops import Delivery, apply_saved_plan, export_to
+from datacontrols.kinds.service_accounts import with_secret_sink
 from datacontrols.logging import configure_logging
 from datacontrols.plan import Change, Plan
+from datacontrols.planfile import parse_duration
 from datacontrols.redaction import redact
-from datacontrols.render import render
+from datacontrols.render import Format
+from datacontrols.secretsink import check_sink
 
 __all__ = ["app", "main"]
 
@@ -48,7 +56,7 @@ class _Finished(Exception):
         self.code = code
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
@@ -72,6 +80,21 @@ BaseUrlOption = Annotated[
     str | None, typer.Option("--base-url", help=f"Admin API base URL (else {BASE_URL_ENV}, else {DEFAULT_BASE_URL}).")
 ]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="How to print the plan.")]
+NoRemovalsOption = Annotated[
+    bool, typer.Option("--no-removals", help="Report every delete and archive instead of applying it.")
+]
+AllowUnsafeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--allow-unsafe", metavar="PLAN_DIGEST", help="Apply this plan (only) even though it exceeds a threshold."
+    ),
+]
+GitlabReportOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--gitlab-report", help="Write GitLab's Terraform report (create/update/delete counts).", dir_okay=False
+    ),
+]
 
 
 @app.callback(invoke_without_command=True)
@@ -89,6 +112,29 @@ def reconcile(
     retry_budget: Annotated[
         float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
     ] = 120.0,
+    secret_sink: Annotated[
+        Path | None,
+        typer.Option(
+            "--secret-sink",
+            help="Directory for the API keys of created service accounts (one file each, mode 0600); "
+            "without it, service accounts are created without a key.",
+            file_okay=False,
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="With --dry-run: save the plan for `reconcile apply FILE`.", dir_okay=False),
+    ] = None,
+    base_desired_state: Annotated[
+        Path | None,
+        typer.Option(
+            "--base-desired-state",
+            help="With --dry-run: the target branch's desired state; show only the changes this one introduces.",
+        ),
+    ] = None,
+    no_removals: NoRemovalsOption = False,
+    allow_unsafe: AllowUnsafeOption = None,
+    gitlab_report: GitlabReportOption = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
     log_format: Annotated[str, typer.Option("--log-format", help="auto, json or console.")] = "auto",
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
@@ -110,6 +156,8 @@ def reconcile(
             admin_key_file=admin_key_file,
             base_url=base_url,
             retry_budget=retry_budget,
+            secret_sink=secret_sink,
+            delivery=Delivery(out, base_desired_state, no_removals, allow_unsafe, gitlab_report),
         )
     )
     raise _Finished(code)
@@ -125,27 +173,42 @@ async def _reconcile(
     admin_key_file: Path | None,
     base_url: str | None,
     retry_budget: float,
+    secret_sink: Path | None = None,
+    delivery: Delivery | None = None,
 ) -> int:
+    delivery = delivery or Delivery()
+    delivery.check(dry_run=dry_run)
     desired = load_desired_state(desired_dir)  # before the key: bad files fail without any request
+    base = delivery.load_base()  # the pull-request view's target branch, if any
+    if secret_sink is not None and not dry_run:
+        check_sink(secret_sink)  # an unusable sink fails before any request, not after an account exists
+    registry = dataclasses.replace(DEFAULT_REGISTRY, project=with_secret_sink(DEFAULT_REGISTRY.project, secret_sink))
     key = load_admin_key(admin_key_file)
     url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
     # The dry run gets a client that cannot send anything but GET: a different object, not a flag.
     retry = RetryPolicy(budget_seconds=retry_budget)
-    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry) as api:
-        observed = await observe(api, desired)
-        plan = diff(desired, observed)
+    options = delivery.connect_options()
+    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry, **options) as api:
+        observed = await observe(api, desired, registry)
+        planned = await delivery.plan(api, desired, observed, registry, base)  # --no-removals, protected, PR view
+        plan = planned.plan
         color = output_format is OutputFormat.text and _color(sys.stdout)
-        _emit(render(plan, output_format.value, color=color))
+        rendered = planned.render(output_format.value, color=color)
+        _emit(rendered)
         failures = _report_read_failures(observed.failures)
+        saved = delivery.publish(
+            planned, output_format.value, rendered, desired=desired, observed=observed, base_url=url, dry_run=dry_run
+        )
         if dry_run:
-            if failures:
+            if failures or saved != EXIT_OK:
                 return EXIT_ERROR
-            return EXIT_CHANGES if detailed_exitcode and plan.has_changes else EXIT_OK
+            return EXIT_CHANGES if detailed_exitcode and planned.shown.has_changes else EXIT_OK
         if not plan.applicable:
             return EXIT_ERROR if failures else EXIT_OK
+        planned.enforce()  # over a threshold: refused before anyone is asked to confirm (apply checks again)
         if not auto_approve and not _confirm(plan):
             return EXIT_ERROR
-        result = await apply(api, plan, on_change=_print_progress)
+        result = await apply(api, plan, registry, on_change=_print_progress, safety=planned.safety)
         _print_result(result)
         return EXIT_OK if result.ok and not failures else EXIT_ERROR
 
@@ -201,12 +264,79 @@ def demo_command(output_format: FormatOption = OutputFormat.text) -> None:
     """Plan, apply and re-plan against a built-in emulated organization: no key, no network."""
     from datacontrols.demo import run_demo
 
-    raise _Finished(_run(run_demo(output_format.value, color=_color(sys.stdout), out=_emit)))
+    raise _Finished(_run(run_demo(_format(output_format), color=_color(sys.stdout), out=_emit)))
 
 
-app.command("emulator", help="Serve the Admin API emulator (for tests, demos and offline pipelines).")(
-    emulator_command
-)
+app.command("emulator", help="Serve the Admin API emulator (for tests, demos and offline pipelines).")(emulator_command)
+app.command("serve", help=SERVE_HELP)(serve_command)
+
+
+@app.command("apply")
+def apply_command(
+    plan_file: Annotated[
+        Path, typer.Argument(help="A plan saved by `reconcile --dry-run --out FILE`.", dir_okay=False)
+    ],
+    desired_state: DesiredStateOption = Path("desired_state"),
+    max_plan_age: Annotated[
+        str, typer.Option("--max-plan-age", help="Refuse a plan older than this (e.g. 30m, 1h, 2h30m).")
+    ] = "1h",
+    allow_unsafe: AllowUnsafeOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    gitlab_report: GitlabReportOption = None,
+    admin_key_file: AdminKeyFileOption = None,
+    base_url: BaseUrlOption = None,
+    retry_budget: Annotated[
+        float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
+    ] = 120.0,
+    secret_sink: Annotated[
+        Path | None,
+        typer.Option("--secret-sink", help="Directory for created service accounts' keys.", file_okay=False),
+    ] = None,
+) -> None:
+    """Apply a saved plan exactly: re-read live state and refuse (exit 1) if anything moved since it was made."""
+
+    async def run() -> int:
+        max_age = parse_duration(max_plan_age)
+        if secret_sink is not None:
+            check_sink(secret_sink)
+        registry = dataclasses.replace(
+            DEFAULT_REGISTRY, project=with_secret_sink(DEFAULT_REGISTRY.project, secret_sink)
+        )
+        return await apply_saved_plan(
+            plan_file=plan_file,
+            desired_dir=desired_state,
+            admin_key_file=admin_key_file,
+            base_url=base_url,
+            retry_budget=retry_budget,
+            registry=registry,
+            max_age=max_age,
+            allow_unsafe=allow_unsafe,
+            output_format=output_format.value,
+            color=output_format is OutputFormat.text and _color(sys.stdout),
+            gitlab_report=gitlab_report,
+            emit=_emit,
+            on_change=_print_progress,
+            on_result=_print_result,
+        )
+
+    raise _Finished(_run(run()))
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="Directory to write organization.yaml and projects/ into.")],
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing desired-state files.")] = False,
+    admin_key_file: AdminKeyFileOption = None,
+    base_url: BaseUrlOption = None,
+    retry_budget: Annotated[
+        float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
+    ] = 120.0,
+) -> None:
+    """Write the live organization as desired-state files (read only), to start managing what exists."""
+    exporting = export_to(
+        out=out, force=force, admin_key_file=admin_key_file, base_url=base_url, retry_budget=retry_budget
+    )
+    raise _Finished(_run(exporting))
 
 
 # --- helpers -------------------------------------------------------------------------------------------
@@ -219,6 +349,8 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     except DesiredStateError as exc:
         for problem in exc.problems:
             print(redact(str(problem)), file=sys.stderr)
+        for annotation in github_annotations(exc.problems):  # under GitHub Actions: shown on the line
+            print(annotation, flush=True)
         print(f"error: the desired state has {len(exc.problems)} problem(s); nothing was sent", file=sys.stderr)
         return EXIT_ERROR
     except DataControlsError as exc:
@@ -227,6 +359,10 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _format(output_format: OutputFormat) -> Format:
+    return output_format.value  # the enum values are exactly Format
 
 
 def _fail(message: str) -> None:

@@ -7,7 +7,9 @@ empty. It uses the same engine, client and renderers as a real run; only the HTT
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -15,15 +17,32 @@ from pathlib import Path
 from datacontrols.adminapi import AdminApi
 from datacontrols.desired import load_desired_state
 from datacontrols.emulator import Emulator
-from datacontrols.engine import ApplyResult, apply, diff, observe
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, diff, observe
 from datacontrols.explain import STORE_NOTE
+from datacontrols.kinds.api_keys import ProjectApiKeys
 from datacontrols.plan import Change
-from datacontrols.render import render
+from datacontrols.render import Format, render
+from datacontrols.safety import SafetyCheck
 
 __all__ = ["DEMO_BASE_URL", "demo_desired_state_dir", "demo_seed_path", "run_demo"]
 
 DEMO_BASE_URL = "https://api.openai.com/v1"  # never contacted: requests go to the in-process emulator
 _DEMO_KEY = "sk-admin-demo-0000000000000000000000000000"
+# The demo organization lives on 2026-11-01 (UTC), so key ages, and so the demo's output, do not depend on
+# the day it is run.
+DEMO_EPOCH = 1793491200
+
+
+def demo_clock() -> Callable[[], float]:
+    """A clock that starts at DEMO_EPOCH and runs at real speed."""
+    started = time.monotonic()
+    return lambda: DEMO_EPOCH + (time.monotonic() - started)
+
+
+def demo_registry(clock: Callable[[], float]) -> Registry:
+    """The default kinds, with key hygiene judged against the demo's clock."""
+    kinds = tuple(ProjectApiKeys(clock=clock) if isinstance(k, ProjectApiKeys) else k for k in DEFAULT_REGISTRY.project)
+    return dataclasses.replace(DEFAULT_REGISTRY, project=kinds)
 
 
 def demo_seed_path() -> Path:
@@ -38,10 +57,12 @@ def demo_desired_state_dir() -> Path:
     return Path(str(resources.files("datacontrols").joinpath("_desired_state")))
 
 
-async def run_demo(fmt: str = "text", *, color: bool = False, out: Callable[[str], None] = print) -> int:
+async def run_demo(fmt: Format = "text", *, color: bool = False, out: Callable[[str], None] = print) -> int:
     desired_dir = demo_desired_state_dir()
     desired = load_desired_state(desired_dir)
-    emulator = Emulator(admin_key=_DEMO_KEY, seed=demo_seed_path(), rng_seed=7)
+    clock = demo_clock()
+    registry = demo_registry(clock)
+    emulator = Emulator(admin_key=_DEMO_KEY, seed=demo_seed_path(), rng_seed=7, clock=clock)
     transport = emulator.http_transport()
     progress: list[str] = []
 
@@ -52,9 +73,11 @@ async def run_demo(fmt: str = "text", *, color: bool = False, out: Callable[[str
     reader = AdminApi.connect(admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, read_only=True, http_transport=transport)
     writer = AdminApi.connect(admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, http_transport=emulator.http_transport())
     async with reader, writer:
-        before = diff(desired, await observe(reader, desired))
-        result: ApplyResult = await apply(writer, before, on_change=record)
-        after = diff(desired, await observe(reader, desired))
+        observed = await observe(reader, desired, registry)
+        before = diff(desired, observed, registry)
+        safety = SafetyCheck.of(desired, observed)
+        result: ApplyResult = await apply(writer, before, registry, on_change=record, safety=safety)
+        after = diff(desired, await observe(reader, desired, registry), registry)
 
     converged = result.ok and not after.has_changes
     if fmt == "json":
@@ -76,7 +99,9 @@ async def run_demo(fmt: str = "text", *, color: bool = False, out: Callable[[str
         )
         return 0 if converged else 1
 
-    heading = (lambda t: f"\n## {t}\n") if fmt == "markdown" else (lambda t: f"\n=== {t} ===\n")
+    def heading(title: str) -> str:
+        return f"\n## {title}\n" if fmt == "markdown" else f"\n=== {title} ===\n"
+
     out(
         "openai-datacontrols demo: an emulated organization (no key, no network) that has drifted from\n"
         f"the desired state in {_shown(desired_dir)}.\n"

@@ -26,10 +26,13 @@ from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, AuthError, DataControlsError, WriteRefused
+from datacontrols.guards import check_guards
 from datacontrols.kinds import NOT_CREATED, ORGANIZATION_KINDS, PROJECT_KINDS, DesiredProject, World
 from datacontrols.kinds import project as project_kind
 from datacontrols.kinds.base import OrganizationKind, ProjectKind
 from datacontrols.plan import Change, Plan
+from datacontrols.safety import SafetyCheck, restrict
+from datacontrols.safety import enforce as enforce_thresholds
 
 __all__ = ["ApplyResult", "Observed", "Registry", "apply", "desired_projects", "diff", "observe"]
 
@@ -96,7 +99,7 @@ async def observe(api: AdminApi, desired: DesiredState, registry: Registry = DEF
         observed.organization[kind.name] = await kind.observe(api)
 
     async def read_project(project: DesiredProject, live: Project) -> None:
-        wanted = [k for k in registry.project if k.manages(project)]
+        wanted = [k for k in registry.project if _manages(desired, k, project)]
         try:
             found = await asyncio.gather(*(k.observe(api, live) for k in wanted))
         except AuthError as exc:
@@ -108,9 +111,7 @@ async def observe(api: AdminApi, desired: DesiredState, registry: Registry = DEF
         else:
             observed.settings[live.id] = {k.name: v for k, v in zip(wanted, found, strict=True)}
 
-    org_reads = [
-        read_organization(kind) for kind in registry.organization if getattr(kind, "reads", kind.manages)(desired)
-    ]
+    org_reads = [read_organization(kind) for kind in registry.organization if _reads(desired, kind)]
     project_reads = [
         read_project(project, live)
         for project, live in matching.pairs
@@ -125,20 +126,24 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
     world = World(desired=desired, organization=observed.organization)
     changes: list[Change] = []
     for org_kind in registry.organization:
-        if org_kind.manages(desired):
-            changes += org_kind.compare(desired, observed.organization.get(org_kind.name), world)
+        if org_kind.manages(desired) and (level := desired.enforcement(org_kind.group)) != "ignore":
+            found_org = org_kind.compare(desired, observed.organization.get(org_kind.name), world)
+            changes += _held(found_org, level, f"enforcement for {org_kind.group} is report")
 
     matching = project_kind.match_projects(desired_projects(desired), observed.projects)
     changes += matching.unmatchable
     for project, live in matching.pairs:
         if project.name in observed.failures:
             continue
-        changes += project_kind.compare_project(project, live)
+        lifecycle = _lifecycle(desired, project, project_kind.compare_project(project, live))
+        changes += lifecycle
+        # Settings planned for a project whose creation is held back cannot be applied either.
+        creation_held = any(c.action == "create" and c.enforcement == "report" for c in lifecycle)
         if project.file.status != "active" or (live is not None and live.archived):
             continue
         values = observed.settings.get(live.id, {}) if live is not None else {}
         for kind in registry.project:
-            if not kind.manages(project):
+            if not _manages(desired, kind, project):
                 continue
             if live is None:
                 found: Any = NOT_CREATED
@@ -148,13 +153,59 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
                 # Not read is not "not created": planning as if the project were new would hide drift.
                 changes.append(_unread(kind, project, live))
                 continue
-            for change in kind.compare(project, found, world):
+            level = "report" if creation_held else desired.enforcement(kind.group, project.file)
+            why = "the project's creation is held back" if creation_held else f"enforcement for {kind.group} is report"
+            # The kind may consult its siblings' observed values for this project (the owner guard does).
+            sibling_world = dataclasses.replace(world, project=values)
+            for change in _held(kind.compare(project, found, sibling_world), level, why):
                 ref = {**change.ref, "project_id": live.id if live is not None else None}
                 changes.append(dataclasses.replace(change, ref=ref))
     policy = desired.organization.unmanaged_projects
     for live in matching.unmanaged:
-        changes += project_kind.compare_unmanaged(live, policy)
-    return Plan.of(changes)
+        changes += _held(
+            project_kind.compare_unmanaged(live, policy),
+            desired.enforcement(None),
+            "enforcement for project lifecycle is report",
+        )
+    # Protected projects are never archived and never lose an owner: such changes are shown, not applied.
+    return restrict(Plan.of(changes), desired)
+
+
+def _manages(desired: DesiredState, kind: ProjectKind, project: DesiredProject) -> bool:
+    """A kind is read and compared for a project when the file manages it and its group is not ignored."""
+    return kind.manages(project) and desired.enforcement(kind.group, project.file) != "ignore"
+
+
+def _reads(desired: DesiredState, kind: OrganizationKind) -> bool:
+    if not getattr(kind, "reads", kind.manages)(desired):
+        return False
+    if kind.manages(desired) and desired.enforcement(kind.group) != "ignore":
+        return True
+    # Read for the projects' sake (a project's `organization_default` resolves to the organization's value).
+    return any(desired.enforcement(kind.group, p) != "ignore" for p in desired.projects)
+
+
+def _lifecycle(desired: DesiredState, project: DesiredProject, changes: list[Change]) -> list[Change]:
+    """A project's own changes under enforcement: residency has its group, the rest follow `default`."""
+    kept: list[Change] = []
+    for change in changes:
+        group = "residency" if change.action == "uncorrectable" and "residency" in change.fields else None
+        level = desired.enforcement(group, project.file)
+        if level != "ignore":
+            kept += _held([change], level, f"enforcement for {group or 'project lifecycle'} is report")
+    return kept
+
+
+def _held(changes: Iterable[Change], level: str, why: str) -> list[Change]:
+    """At level `report`, mark applicable changes as held back: shown in the plan, skipped by apply."""
+    if level != "report":
+        return list(changes)
+    return [
+        dataclasses.replace(change, enforcement="report", reason=f"{change.reason} (not applied: {why})".lstrip())
+        if change.applies
+        else change
+        for change in changes
+    ]
 
 
 def _unread(kind: ProjectKind, project: DesiredProject, live: Project) -> Change:
@@ -188,8 +239,16 @@ async def apply(
     *,
     stopping: asyncio.Event | None = None,
     on_change: Callable[[Change, str], Awaitable[None] | None] | None = None,
+    safety: SafetyCheck | None = None,
 ) -> ApplyResult:
-    """Carry out the plan's applicable changes. `stopping` set: no new write starts; the rest is skipped."""
+    """Carry out the plan's applicable changes. `stopping` set: no new write starts; the rest is skipped.
+
+    `safety`: the thresholds, what is managed and an `--allow-unsafe` acknowledgement; pass
+    `SafetyCheck.of(desired, observed, allow_unsafe=...)`. The default knows no population and so refuses any
+    bulk archive, removal or update (see `datacontrols.safety`).
+    """
+    check_guards(plan)  # before any write: a plan that would lock people out is refused whole
+    enforce_thresholds(plan, safety if safety is not None else SafetyCheck())  # before any write, too
     result = ApplyResult()
     groups = plan.by_project()
 
@@ -234,6 +293,8 @@ async def apply(
                 target = change.ref.get("project_id") or project_id
                 kind = registry.project_kind(change.kind)
                 outcome = await run(change, lambda k=kind, c=change, t=target: k.apply(api, c, t))  # type: ignore[misc]
+            if outcome is _FAILED and change.ref.get("independent"):
+                continue  # a member or key change: its failure does not doom the project's other changes
             if outcome is _FAILED or outcome is _SKIPPED:
                 # Later changes of this project depend on the earlier ones (a create, then its settings).
                 result.skipped.extend(c for c in pending[index + 1 :] if c not in result.skipped)

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, ConfigError
+from datacontrols.explain_access import explain_access
 from datacontrols.kinds.protection import effective_retention
 
 __all__ = ["STORE_NOTE", "Explanation", "ProjectExplanation", "explain_organization", "render_explanation"]
@@ -39,6 +41,7 @@ class ProjectExplanation:
     model_policy: str
     desired_effective_retention: str | None = None
     caveats: list[str] = field(default_factory=list)
+    access: list[tuple[str, str]] = field(default_factory=list)  # members and key findings (explain_access.py)
 
     @property
     def verdict(self) -> str:
@@ -86,7 +89,9 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
             effective_retention=effective,
             hosted_tools=enabled,
             model_policy=(
-                "unrestricted (no policy)" if policy is None else f"{policy.mode}: {', '.join(sorted(policy.model_ids))}"
+                "unrestricted (no policy)"
+                if policy is None
+                else f"{policy.mode}: {', '.join(sorted(policy.model_ids))}"
             ),
         )
         wanted = desired_by_name.get(explanation.name)
@@ -94,6 +99,8 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
             setting = desired.effective(wanted).data_retention
             explanation.desired_effective_retention = effective_retention(setting, desired_org or org_retention)
         explanation.caveats = _caveats(effective, enabled)
+        rules = desired.effective(wanted).keys if wanted is not None and desired is not None else None
+        explanation.access = (await explain_access(api, project.id, rules)).lines
         return explanation
 
     explained = await asyncio.gather(*(one(p) for p in projects))
@@ -103,7 +110,9 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
 def _caveats(effective: str | None, tools: dict[str, bool]) -> list[str]:
     notes = []
     if effective in ZDR and tools.get("code_interpreter"):
-        notes.append("code interpreter is enabled, but OpenAI-hosted containers cannot be used under zero data retention")
+        notes.append(
+            "code interpreter is enabled, but OpenAI-hosted containers cannot be used under zero data retention"
+        )
     if tools.get("mcp"):
         notes.append("MCP is enabled: remote MCP servers are third parties with their own retention")
     if tools.get("file_search"):
@@ -123,9 +132,10 @@ def render_explanation(explanation: Explanation) -> str:
         lines.append(f"  residency             {p.residency}")
         on = sorted(t for t, v in p.hosted_tools.items() if v)
         off = sorted(t for t, v in p.hosted_tools.items() if not v)
-        lines.append(f"  hosted tools          enabled: {', '.join(on) or 'none'}; disabled: {', '.join(off) or 'none'}")
+        enabled, disabled = ", ".join(on) or "none", ", ".join(off) or "none"
+        lines.append(f"  hosted tools          enabled: {enabled}; disabled: {disabled}")
         lines.append(f"  models                {p.model_policy}")
+        lines.extend(f"  {label:<21} {text}" for label, text in p.access)
         lines.extend(f"  note: {c}" for c in p.caveats)
         lines.append("")
     return "\n".join(lines) + "\n" + STORE_NOTE
-

@@ -57,7 +57,8 @@ def configure_logging(level: str = "info", fmt: LogFormat = "auto", stream: Any 
         )
         renderer = structlog.processors.JSONRenderer()
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=_isatty(out))
+        # structlog's default console traceback (rich) prints every frame's locals: the admin key among them.
+        renderer = structlog.dev.ConsoleRenderer(colors=_isatty(out), exception_formatter=structlog.dev.plain_traceback)
     final += [scrub_secrets, renderer]
     handler = logging.StreamHandler(out)
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final))

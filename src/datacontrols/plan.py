@@ -76,11 +76,14 @@ class Change:
     subject: str | None = None
     ref: Mapping[str, Any] = field(default_factory=dict, compare=False)
     order: int = field(default=0, compare=False)
+    # "report": the desired state's `enforcement` holds this change back; it is shown, never applied.
+    # Not a key of plan JSON v1: the engine also says so at the end of `reason`.
+    enforcement: Literal["enforce", "report"] = "enforce"
 
     @property
     def applies(self) -> bool:
         """Whether apply would write something for this change."""
-        return self.action in APPLIED_ACTIONS
+        return self.action in APPLIED_ACTIONS and self.enforcement == "enforce"
 
     def sort_key(self) -> tuple[Any, ...]:
         return (

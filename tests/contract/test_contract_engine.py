@@ -22,6 +22,7 @@ from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.emulator.seed import read_document
 from datacontrols.engine import ApplyResult, apply, diff, observe
 from datacontrols.plan import Plan
+from datacontrols.safety import SafetyCheck
 
 SPEC = require_spec()
 NOW = 1_780_000_000.0
@@ -53,8 +54,9 @@ async def reconcile_cycle(
     reader = AdminApi.connect(read_only=True, http_transport=checked, **options)
     writer = AdminApi.connect(http_transport=writing, **options)
     async with reader, writer:
-        before = diff(desired, await observe(reader, desired))
-        result = await apply(writer, before)
+        observed = await observe(reader, desired)
+        before = diff(desired, observed)
+        result = await apply(writer, before, safety=SafetyCheck.of(desired, observed))
         after = diff(desired, await observe(reader, desired))
     return Cycle(checked, before, result, after, emulator)
 

@@ -14,9 +14,16 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from datacontrols.adminapi.api_keys import AdminApiKeys, ProjectApiKeys
+from datacontrols.adminapi.audit_logs import AuditLogs
+from datacontrols.adminapi.groups import OrganizationGroups, ProjectGroups, ProjectRoles
+from datacontrols.adminapi.members import Invites, OrganizationUsers, ProjectUsers
 from datacontrols.adminapi.permissions import HostedToolPermissionsApi, ModelPermissionsApi
 from datacontrols.adminapi.projects import Projects
+from datacontrols.adminapi.rate_limits import RateLimits
 from datacontrols.adminapi.retention import DataRetention
+from datacontrols.adminapi.service_accounts import ServiceAccounts
+from datacontrols.adminapi.spend import Spend
 from datacontrols.adminapi.transport import DEFAULT_BASE_URL, RetryPolicy, Transport
 
 __all__ = ["DEFAULT_BASE_URL", "AdminApi", "RetryPolicy", "Transport"]
@@ -31,6 +38,19 @@ class AdminApi:
         self.projects = Projects(transport)
         self.model_permissions = ModelPermissionsApi(transport)
         self.hosted_tools = HostedToolPermissionsApi(transport)
+        # access: people, groups, service accounts and keys
+        self.organization_users = OrganizationUsers(transport)
+        self.invites = Invites(transport)
+        self.project_users = ProjectUsers(transport)
+        self.groups = OrganizationGroups(transport)
+        self.project_groups = ProjectGroups(transport)
+        self.project_roles = ProjectRoles(transport)
+        self.service_accounts = ServiceAccounts(transport)
+        self.project_api_keys = ProjectApiKeys(transport)
+        self.admin_api_keys = AdminApiKeys(transport)
+        self.audit_logs = AuditLogs(transport)
+        self.rate_limits = RateLimits(transport)
+        self.spend = Spend(transport)
 
     @classmethod
     def connect(

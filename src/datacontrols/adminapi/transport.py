@@ -28,6 +28,7 @@ import asyncio
 import email.utils
 import logging
 import random
+import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ __all__ = [
     "RetryPolicy",
     "Route",
     "Transport",
+    "redacted_matches",
     "route",
 ]
 
@@ -85,6 +87,23 @@ class Route:
 
     template: str
     path: str
+
+
+_MASK = re.compile(r"\.{2,}|\u2026|\*+")
+
+
+def redacted_matches(redacted_value: str, key: str) -> bool:
+    """Whether `key` fits a redacted form: its visible start and end, around one mask (`...`, `…`, `***`).
+
+    A redacted form without a mask, or one that shows fewer than six characters, matches nothing: too
+    little to tell keys apart."""
+    parts = _MASK.split(redacted_value.strip())
+    if len(parts) != 2:
+        return False
+    prefix, suffix = parts
+    if len(prefix) + len(suffix) < 6 or len(key) <= len(prefix) + len(suffix):
+        return False
+    return key.startswith(prefix) and key.endswith(suffix)
 
 
 def route(template: str, **params: str) -> Route:
@@ -227,6 +246,7 @@ class Transport:
     ) -> None:
         key = admin_key if isinstance(admin_key, SecretStr) else SecretStr(admin_key)
         register_secret(key.get_secret_value())
+        self._admin_key = key
         _guard_library_logs()
         inner = http_transport or httpx.AsyncHTTPTransport(
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
@@ -251,6 +271,12 @@ class Transport:
         self._on_request = on_request
         self._cooldown_until: dict[str, float] = {}
         self.requests: list[RequestRecord] = []
+
+    def admin_key_matches(self, redacted_value: str) -> bool:
+        """Whether a redacted key as the admin key list shows it (`sk-admin...xyz`) fits the key in use.
+
+        The answer is a yes or no; nothing derived from the key leaves the transport."""
+        return redacted_matches(redacted_value, self._admin_key.get_secret_value())
 
     def __repr__(self) -> str:
         mode = "read-only" if self.read_only else "read-write"

@@ -14,6 +14,26 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import OrganizationRetentionType, ProjectRetentionType
+from datacontrols.desired.enforcement import Enforcement, EnforcementLevel, resolve_enforcement
+from datacontrols.desired.limits import (
+    RATE_LIMITS_DESCRIPTION,
+    SPEND_ALERTS_DESCRIPTION,
+    SPEND_LIMIT_DESCRIPTION,
+    LimitChecks,
+    RateLimits,
+    SpendAlerts,
+    SpendLimitSetting,
+    merge_rate_limits,
+    not_null_in_schema,
+)
+from datacontrols.desired.members import (
+    INVITE_MISSING_USERS_DESCRIPTION,
+    KEYS_DESCRIPTION,
+    MEMBERS_DESCRIPTION,
+    KeyHygiene,
+    Members,
+)
+from datacontrols.desired.safety import SAFETY_DESCRIPTION, SafetySettings
 
 __all__ = [
     "DesiredModel",
@@ -76,17 +96,33 @@ class ProjectSettings(DesiredModel):
     model_permissions: ModelPermissionsSetting | None = Field(
         default=None, description="`unrestricted` (no policy) or {mode: allow_list|deny_list, model_ids: [...]}"
     )
+    rate_limits: RateLimits | None = Field(
+        default=None, description=RATE_LIMITS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    spend_limit: SpendLimitSetting | None = Field(
+        default=None, description=SPEND_LIMIT_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    spend_alerts: SpendAlerts | None = Field(
+        default=None, description=SPEND_ALERTS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    keys: KeyHygiene | None = Field(default=None, description=KEYS_DESCRIPTION)
 
 
-class ProjectDefaults(ProjectSettings):
+class ProjectDefaults(ProjectSettings, LimitChecks):
     """Applied to every project file unless the project says otherwise."""
 
 
-class OrganizationSettings(DesiredModel):
+class OrganizationSettings(DesiredModel, LimitChecks):
     """Settings of the organization itself."""
 
     data_retention: OrganizationRetentionType | None = Field(
         default=None, description="The organization's data retention; absent = not managed"
+    )
+    spend_limit: SpendLimitSetting | None = Field(
+        default=None, description=SPEND_LIMIT_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    spend_alerts: SpendAlerts | None = Field(
+        default=None, description=SPEND_ALERTS_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
 
 
@@ -103,9 +139,16 @@ class OrganizationFile(DesiredModel):
     unmanaged_projects: Literal["report", "ignore", "archive"] = Field(
         default="report", description="What to do with live projects that have no file"
     )
+    invite_missing_users: bool = Field(default=False, description=INVITE_MISSING_USERS_DESCRIPTION)
+    enforcement: Enforcement = Field(
+        default_factory=Enforcement,
+        description="Per-group enforcement levels (enforce, report, ignore) for every project; project files "
+        "may override them",
+    )
+    safety: SafetySettings = Field(default_factory=SafetySettings, description=SAFETY_DESCRIPTION)
 
 
-class ProjectFile(ProjectSettings):
+class ProjectFile(ProjectSettings, LimitChecks):
     """`desired_state/projects/<any-name>.yaml`: one project."""
 
     name: Name = Field(description="The project's name; projects are matched by name")
@@ -115,6 +158,15 @@ class ProjectFile(ProjectSettings):
         default=None, description="Enterprise Key Management key id; null clears it, absent leaves it unmanaged"
     )
     status: Literal["active", "archived"] = Field(default="active", description="archived is one-way")
+    members: Members | None = Field(default=None, description=MEMBERS_DESCRIPTION)
+    enforcement: Enforcement | None = Field(
+        default=None, description="This project's enforcement levels, overriding organization.yaml's group by group"
+    )
+    protected: bool = Field(
+        default=False,
+        description="true: never archived and never loses an owner, whatever the plan says (such changes are "
+        "shown, not applied)",
+    )
 
     @property
     def manages_external_key(self) -> bool:
@@ -130,6 +182,10 @@ class DesiredState(BaseModel):
     projects: tuple[ProjectFile, ...] = ()
     sources: dict[str, str] = Field(default_factory=dict, description="project name -> file it came from")
 
+    def enforcement(self, group: str | None, project: ProjectFile | None = None) -> EnforcementLevel:
+        """The enforcement level of a kind group (None: project lifecycle), for a project or the organization."""
+        return resolve_enforcement(self.organization.enforcement, project.enforcement if project else None, group)
+
     def effective(self, project: ProjectFile) -> ProjectSettings:
         """A project's settings with `project_defaults` filled in where the project is silent."""
         defaults = self.organization.project_defaults
@@ -139,6 +195,10 @@ class DesiredState(BaseModel):
             model_permissions=(
                 project.model_permissions if project.model_permissions is not None else defaults.model_permissions
             ),
+            rate_limits=merge_rate_limits(defaults.rate_limits, project.rate_limits),
+            spend_limit=project.spend_limit if project.spend_limit is not None else defaults.spend_limit,
+            spend_alerts=project.spend_alerts if project.spend_alerts is not None else defaults.spend_alerts,
+            keys=project.keys if project.keys is not None else defaults.keys,
         )
 
 

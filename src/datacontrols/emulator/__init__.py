@@ -28,9 +28,15 @@ Where the spec is silent, the emulator assumes (and a reconciler must not depend
 - In a modify, `name: null` leaves the name, `external_key_id: null` clears it; `residency` answers 400.
 - Unknown body fields, wrong types and malformed JSON answer 400; unknown paths and methods 404
   ("Invalid URL"); a missing or wrong bearer key 401. See `errors.py` for the whole catalogue.
+- Every project has one rate-limit row per model of the organization's `model_rate_limits` (a fixed list
+  by default, `state.default_model_rate_limits()`); rows are updated partially, never created or deleted,
+  and may not be raised above the organization's limit (400). Hard spend limits answer 404 while unset;
+  spend alerts are replaced whole on update. See `routes/rate_limits.py`, `routes/spend.py`.
 - Every response carries `x-request-id: req_<32 hex>`; timestamps are Unix seconds from the clock given.
-- Accepted project writes append `project.created/updated/archived` events to `emulator.events`, for the
-  audit log a later issue will serve (retention and permissions have no audit event type in the spec).
+- Accepted project writes append `project.created/updated/archived` events to `emulator.events`, served by
+  `GET /organization/audit_logs` (retention and permissions have no audit event type in the spec). Writes
+  made with the admin key are by an `api_key` actor; a request carrying `x-emulator-actor: <email>` is
+  recorded as that person's dashboard `session` instead (a test hook: the real API has no such header).
 """
 
 from __future__ import annotations

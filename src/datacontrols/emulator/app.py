@@ -34,6 +34,7 @@ from datacontrols.emulator.faults import NO_FAULT, FaultConfig, FaultDecision, F
 from datacontrols.emulator.ratelimit import RateLimitConfig, RateLimiter
 from datacontrols.emulator.requestlog import RequestLog, RequestLogEntry
 from datacontrols.emulator.routes import all_routes
+from datacontrols.emulator.routes.audit_logs import ACTOR_HEADER, session_actor
 from datacontrols.emulator.routing import Call, RouteTable
 from datacontrols.emulator.seed import SeedDocument, SeedSource, dump_state, load_seed, state_from_seed
 from datacontrols.emulator.state import DEFAULT_PROJECT_NAME, EmulatorState, Event, IdFactory, ProjectRecord
@@ -218,6 +219,8 @@ class Emulator:
                     params=params,
                     query=query,
                     raw_body=raw_body,
+                    raw_query=tuple(request.query_params.multi_items()),
+                    actor=session_actor(request.headers.get(ACTOR_HEADER)),
                 )
                 status, payload = 200, route.handler(call)
                 applied = True

@@ -48,6 +48,10 @@ class Call:
     params: dict[str, str]  # path parameters
     query: Mapping[str, str]
     raw_body: bytes = b""
+    # Every query parameter in order, repeats kept (`event_types[]=a&event_types[]=b`); `query` keeps the last.
+    raw_query: tuple[tuple[str, str], ...] = ()
+    # Who sent the request, as the spec's AuditLogActor; None: the admin key's own api_key actor.
+    actor: dict[str, Any] | None = None
     _json: Any = field(default=None, init=False, repr=False)
 
     # --- input -----------------------------------------------------------------------------------------
@@ -89,6 +93,10 @@ class Call:
             )
         return value
 
+    def list_query(self, name: str) -> list[str]:
+        """Every value of a repeatable parameter, in order."""
+        return [value for key, value in self.raw_query if key == name]
+
     def bool_query(self, name: str, *, default: bool) -> bool:
         raw = self.query.get(name)
         if raw is None:
@@ -122,13 +130,14 @@ class Call:
     # --- output ----------------------------------------------------------------------------------------
 
     def record_event(self, type: str, *, project_id: str | None, details: dict[str, Any]) -> Event:
-        """Note an accepted write for the audit log (served by a later issue)."""
+        """Note an accepted write for the audit log, by the request's actor."""
         event = Event(
             id=self.ids.resource("audit_log-", 24),
             type=type,
             effective_at=self.now,
             project_id=project_id,
             details=details,
+            actor=self.actor,
         )
         self.state.events.append(event)
         return event

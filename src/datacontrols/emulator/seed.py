@@ -14,6 +14,9 @@
         data_retention: zero_data_retention # default organization_default
         model_permissions: {mode: allow_list, model_ids: [gpt-4.1]}   # or null: no policy
         hosted_tools: {web_search: true, mcp: false}                  # tools left out are enabled
+        rate_limits: {gpt-4.1: {max_requests_per_1_minute: 500}}      # limits, spend: see limits_seed.py
+        spend_limit: {threshold_amount: 50000}                        # cents; null: none
+        spend_alerts: [{threshold_amount: 25000, recipients: [finops@example.com]}]
         created_at: 1711471533              # optional: the emulator clock when absent
         archived_at: null                   # optional; only for archived projects
 
@@ -38,6 +41,33 @@ from datacontrols.adminapi.retention import (
     ORGANIZATION_RETENTION_TYPES,
     OrganizationRetentionType,
     ProjectRetentionType,
+)
+from datacontrols.emulator.limits_seed import (
+    SeedRateLimit,
+    SeedSpendAlert,
+    SeedSpendLimit,
+    alerts_from_seed,
+    check_alert_ids,
+    check_organization_rate_limits,
+    check_project_rate_limits,
+    default_seed_model_rate_limits,
+    dump_alerts,
+    dump_rate_limits,
+    dump_spend_limit,
+)
+from datacontrols.emulator.members_seed import (
+    SeedAdminKey,
+    SeedApiKey,
+    SeedGroup,
+    SeedInvite,
+    SeedProjectGroup,
+    SeedProjectUser,
+    SeedServiceAccount,
+    SeedUser,
+    access_from_seed,
+    check_access,
+    dump_organization_access,
+    dump_project_access,
 )
 from datacontrols.emulator.state import (
     DEFAULT_ORGANIZATION_RETENTION,
@@ -88,6 +118,13 @@ class SeedProject(_SeedModel):
     hosted_tools: dict[HostedTool, bool] = Field(default_factory=dict)
     created_at: int | None = None
     archived_at: int | None = None
+    rate_limits: dict[str, SeedRateLimit] = Field(default_factory=dict)
+    spend_limit: SeedSpendLimit | None = None
+    spend_alerts: list[SeedSpendAlert] = Field(default_factory=list)
+    users: list[SeedProjectUser] = Field(default_factory=list)  # access: see members_seed.py
+    groups: list[SeedProjectGroup] = Field(default_factory=list)
+    service_accounts: list[SeedServiceAccount] = Field(default_factory=list)
+    api_keys: list[SeedApiKey] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _archive_fields_agree(self) -> SeedProject:
@@ -104,11 +141,23 @@ class SeedOrganization(_SeedModel):
         default_factory=lambda: list(ORGANIZATION_RETENTION_TYPES)  # type: ignore[arg-type]
     )
     approved_residencies: list[Residency] | None = None
+    model_rate_limits: dict[str, SeedRateLimit] = Field(default_factory=default_seed_model_rate_limits)
+    spend_limit: SeedSpendLimit | None = None
+    spend_alerts: list[SeedSpendAlert] = Field(default_factory=list)
 
 
 class SeedDocument(_SeedModel):
     organization: SeedOrganization = Field(default_factory=SeedOrganization)
     projects: list[SeedProject] = Field(default_factory=list)
+    users: list[SeedUser] = Field(default_factory=list)  # access: see members_seed.py
+    groups: list[SeedGroup] = Field(default_factory=list)
+    invites: list[SeedInvite] = Field(default_factory=list)
+    admin_api_keys: list[SeedAdminKey] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _access_resolves(self) -> SeedDocument:
+        check_access(self)
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> SeedDocument:
@@ -118,6 +167,14 @@ class SeedDocument(_SeedModel):
             raise ValueError(f"project ids used twice: {', '.join(duplicates)}")
         if sum(p.default for p in self.projects) > 1:
             raise ValueError("more than one project is marked default")
+        return self
+
+    @model_validator(mode="after")
+    def _limits_fit(self) -> SeedDocument:
+        check_organization_rate_limits(self.organization.model_rate_limits)
+        for project in self.projects:
+            check_project_rate_limits(project.name, project.rate_limits, self.organization.model_rate_limits)
+        check_alert_ids([self.organization.spend_alerts, *(p.spend_alerts for p in self.projects)])
         return self
 
 
@@ -144,8 +201,12 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
             data_retention=org.data_retention,
             approved_retention_types=list(org.approved_retention_types),
             approved_residencies=list(org.approved_residencies) if org.approved_residencies is not None else None,
+            model_rate_limits={model: row.limits() for model, row in org.model_rate_limits.items()},
+            spend_limit=org.spend_limit.threshold_amount if org.spend_limit is not None else None,
         )
     )
+    every_alert = [a for alerts in (org.spend_alerts, *(p.spend_alerts for p in seed.projects)) for a in alerts]
+    alert_ids = {a.id for a in every_alert if a.id is not None}
     taken = {p.id for p in seed.projects if p.id is not None}
     for entry in seed.projects:
         project_id = entry.id
@@ -169,7 +230,12 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
             data_retention=entry.data_retention,
             model_permissions=ModelPolicy(policy.mode, list(policy.model_ids)) if policy else None,
             hosted_tools={tool: entry.hosted_tools.get(tool, True) for tool in HOSTED_TOOLS},  # type: ignore[call-overload]
+            rate_limits={model: row.limits() for model, row in entry.rate_limits.items()},
+            spend_limit=entry.spend_limit.threshold_amount if entry.spend_limit is not None else None,
+            spend_alerts=alerts_from_seed(entry.spend_alerts, ids, alert_ids),
         )
+    state.organization.spend_alerts = alerts_from_seed(org.spend_alerts, ids, alert_ids)
+    access_from_seed(seed, state, ids, now)
     return state
 
 
@@ -181,6 +247,9 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
             "data_retention": org.data_retention,
             "approved_retention_types": list(org.approved_retention_types),
             "approved_residencies": list(org.approved_residencies) if org.approved_residencies is not None else None,
+            "model_rate_limits": dump_rate_limits(org.model_rate_limits),
+            "spend_limit": dump_spend_limit(org.spend_limit),
+            "spend_alerts": dump_alerts(org.spend_alerts),
         },
         "projects": [
             {
@@ -199,9 +268,14 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
                 "hosted_tools": {tool: p.hosted_tools[tool] for tool in HOSTED_TOOLS},
                 "created_at": p.created_at,
                 "archived_at": p.archived_at,
+                "rate_limits": dump_rate_limits(p.rate_limits),
+                "spend_limit": dump_spend_limit(p.spend_limit),
+                "spend_alerts": dump_alerts(p.spend_alerts),
+                **dump_project_access(p),
             }
             for p in state.projects.values()
         ],
+        **dump_organization_access(state),
     }
 
 

@@ -19,12 +19,22 @@ from datacontrols.emulator.requestlog import RequestLog
 __all__ = [
     "DEFAULT_ORGANIZATION_RETENTION",
     "DEFAULT_PROJECT_NAME",
+    "AdminKeyRecord",
+    "ApiKeyRecord",
     "EmulatorState",
     "Event",
+    "GroupGrantRecord",
+    "GroupRecord",
     "IdFactory",
+    "InviteRecord",
+    "MemberRecord",
     "ModelPolicy",
     "OrganizationRecord",
     "ProjectRecord",
+    "ServiceAccountRecord",
+    "SpendAlertRecord",
+    "UserRecord",
+    "default_model_rate_limits",
 ]
 
 DEFAULT_PROJECT_NAME = "Default project"
@@ -32,6 +42,52 @@ DEFAULT_PROJECT_NAME = "Default project"
 DEFAULT_ORGANIZATION_RETENTION = "modified_abuse_monitoring"
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
+
+# The models every project has a rate-limit row for, with the organization's own limits (a project's row
+# starts at these and cannot be raised above them). Plausible usage-tier numbers; the API decides the real
+# list. Optional fields appear only where they are relevant, as in the spec.
+_MODEL_RATE_LIMITS: dict[str, dict[str, int]] = {
+    "gpt-4.1": {
+        "max_requests_per_1_minute": 10_000,
+        "max_tokens_per_1_minute": 2_000_000,
+        "batch_1_day_max_input_tokens": 200_000_000,
+    },
+    "gpt-4.1-mini": {
+        "max_requests_per_1_minute": 10_000,
+        "max_tokens_per_1_minute": 10_000_000,
+        "batch_1_day_max_input_tokens": 1_000_000_000,
+    },
+    "gpt-4o": {
+        "max_requests_per_1_minute": 10_000,
+        "max_tokens_per_1_minute": 2_000_000,
+        "batch_1_day_max_input_tokens": 200_000_000,
+    },
+    "o3": {
+        "max_requests_per_1_minute": 10_000,
+        "max_tokens_per_1_minute": 2_000_000,
+        "batch_1_day_max_input_tokens": 200_000_000,
+    },
+    "gpt-image-1": {
+        "max_requests_per_1_minute": 250,
+        "max_tokens_per_1_minute": 800_000,
+        "max_images_per_1_minute": 50,
+    },
+    "gpt-4o-transcribe": {
+        "max_requests_per_1_minute": 10_000,
+        "max_tokens_per_1_minute": 2_000_000,
+        "max_audio_megabytes_per_1_minute": 500,
+    },
+    "text-embedding-3-small": {
+        "max_requests_per_1_minute": 10_000,
+        "max_tokens_per_1_minute": 5_000_000,
+        "max_requests_per_1_day": 14_400_000,
+    },
+}
+
+
+def default_model_rate_limits() -> dict[str, dict[str, int]]:
+    """A fresh copy of the models (and their organization limits) an organization starts with."""
+    return {model: dict(limits) for model, limits in _MODEL_RATE_LIMITS.items()}
 
 
 class IdFactory:
@@ -61,6 +117,105 @@ class ModelPolicy:
 
 
 @dataclass
+class SpendAlertRecord:
+    """A spend alert; currency is always USD and the interval a month (the only values the spec allows)."""
+
+    id: str
+    threshold_amount: int  # cents
+    recipients: list[str]
+    subject_prefix: str | None = None
+
+
+# --- access: people, groups, service accounts, keys ------------------------------------------------------
+# Secrets are never stored: a created key's value exists only in the answer that returns it; records keep
+# its redacted form.
+
+
+@dataclass
+class UserRecord:
+    """A user of the organization (they arrive by invite; the API cannot create them)."""
+
+    id: str
+    email: str
+    name: str = ""
+    role: str = "reader"  # organization role: owner | reader
+    added_at: int = 0
+
+
+@dataclass
+class GroupRecord:
+    id: str
+    name: str
+    created_at: int = 0
+    scim_managed: bool = False
+
+
+@dataclass
+class InviteRecord:
+    id: str
+    email: str
+    role: str = "reader"
+    status: str = "pending"  # pending | accepted | expired
+    created_at: int = 0
+    expires_at: int | None = None
+    accepted_at: int | None = None
+    projects: list[dict[str, str]] = field(default_factory=list)  # [{id, role}]
+
+
+@dataclass
+class AdminKeyRecord:
+    """An admin API key, as the admin key list shows it (only ever its redacted form)."""
+
+    id: str
+    name: str | None
+    redacted_value: str  # e.g. sk-admin...xyz
+    owner_id: str
+    owner_type: str = "user"  # user | service_account
+    owner_name: str = ""
+    created_at: int = 0
+    expires_at: int | None = None
+    last_used_at: int | None = None
+
+
+@dataclass
+class MemberRecord:
+    """A user's membership of a project."""
+
+    role: str  # owner | member
+    added_at: int = 0
+
+
+@dataclass
+class GroupGrantRecord:
+    """A group's access to a project: the role ids it holds there."""
+
+    role_ids: list[str]
+    created_at: int = 0
+
+
+@dataclass
+class ServiceAccountRecord:
+    id: str
+    name: str
+    role: str  # owner | member | none
+    created_at: int = 0
+
+
+@dataclass
+class ApiKeyRecord:
+    """A project API key, owned by a user (`owner_type: user`, a user id) or one of the project's service
+    accounts. Deleting the account deletes its keys."""
+
+    id: str
+    name: str
+    redacted_value: str
+    owner_type: str
+    owner_id: str
+    created_at: int = 0
+    last_used_at: int | None = None
+
+
+@dataclass
 class ProjectRecord:
     id: str
     name: str
@@ -73,6 +228,14 @@ class ProjectRecord:
     data_retention: str = "organization_default"
     model_permissions: ModelPolicy | None = None  # None: no policy, GET answers 404
     hosted_tools: dict[str, bool] = field(default_factory=lambda: dict.fromkeys(HOSTED_TOOLS, True))
+    # model -> the limits set on this project's row; a limit not here is the organization's (model_rate_limits)
+    rate_limits: dict[str, dict[str, int]] = field(default_factory=dict)
+    spend_limit: int | None = None  # cents a month; None: no hard limit (GET answers 404)
+    spend_alerts: list[SpendAlertRecord] = field(default_factory=list)
+    users: dict[str, MemberRecord] = field(default_factory=dict)  # user id -> membership
+    groups: dict[str, GroupGrantRecord] = field(default_factory=dict)  # group id -> grant
+    service_accounts: dict[str, ServiceAccountRecord] = field(default_factory=dict)
+    api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
 
     @property
     def archived(self) -> bool:
@@ -86,14 +249,19 @@ class OrganizationRecord:
     approved_retention_types: list[str] = field(default_factory=lambda: list(ORGANIZATION_RETENTION_TYPES))
     # None: every residency is available; otherwise creating a project elsewhere is refused with 403.
     approved_residencies: list[str] | None = None
+    # Every project has one rate-limit row per model here; these are also the most a project may be given.
+    model_rate_limits: dict[str, dict[str, int]] = field(default_factory=default_model_rate_limits)
+    spend_limit: int | None = None  # cents a month; None: no hard limit (GET answers 404)
+    spend_alerts: list[SpendAlertRecord] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Event:
-    """An accepted write, recorded for the audit log a later issue will serve.
+    """An accepted write, recorded for the audit log (`GET /organization/audit_logs`, routes/audit_logs.py).
 
     `type` uses the spec's audit-log event names (`project.created`, ...); `details` is the payload the
-    spec puts under the property named like the type (`{"id": ..., "data": {...}}`).
+    spec puts under the property named like the type (`{"id": ..., "data": {...}}`). `actor` is the spec's
+    `AuditLogActor` (None: the admin key's own api_key actor).
     """
 
     id: str
@@ -101,6 +269,7 @@ class Event:
     effective_at: int
     project_id: str | None
     details: dict[str, Any]
+    actor: dict[str, Any] | None = None
 
 
 @dataclass
@@ -109,6 +278,10 @@ class EmulatorState:
     projects: dict[str, ProjectRecord] = field(default_factory=dict)  # insertion order = list order
     events: list[Event] = field(default_factory=list)
     requests: RequestLog = field(default_factory=RequestLog)
+    users: dict[str, UserRecord] = field(default_factory=dict)  # the organization's users, by id
+    groups: dict[str, GroupRecord] = field(default_factory=dict)
+    invites: dict[str, InviteRecord] = field(default_factory=dict)
+    admin_api_keys: dict[str, AdminKeyRecord] = field(default_factory=dict)
 
     def default_project(self) -> ProjectRecord | None:
         return next((p for p in self.projects.values() if p.default), None)

@@ -5,6 +5,7 @@ Order matters only for reading the plan: apply orders changes by project and `Ch
 
 from __future__ import annotations
 
+from datacontrols.kinds.api_keys import ProjectApiKeys
 from datacontrols.kinds.base import (
     NOT_CREATED,
     DesiredProject,
@@ -13,10 +14,18 @@ from datacontrols.kinds.base import (
     ProjectKind,
     World,
 )
+from datacontrols.kinds.directory import AdminKeyIdentity, OrganizationGroups, OrganizationUsers
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
+from datacontrols.kinds.invites import Invites
 from datacontrols.kinds.model_permissions import ProjectModelPermissions
 from datacontrols.kinds.organization_retention import OrganizationDataRetention
+from datacontrols.kinds.project_groups import ProjectGroups
 from datacontrols.kinds.project_retention import ProjectDataRetention
+from datacontrols.kinds.project_users import ProjectUsers
+from datacontrols.kinds.rate_limits import ProjectRateLimits
+from datacontrols.kinds.service_accounts import ProjectServiceAccounts
+from datacontrols.kinds.spend_alerts import OrganizationSpendAlerts, ProjectSpendAlerts
+from datacontrols.kinds.spend_limit import OrganizationSpendLimit, ProjectSpendLimit
 
 __all__ = [
     "NOT_CREATED",
@@ -30,12 +39,29 @@ __all__ = [
     "kind_by_name",
 ]
 
-ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (OrganizationDataRetention(),)
+ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (
+    OrganizationDataRetention(),
+    OrganizationSpendLimit(),
+    OrganizationSpendAlerts(),
+    # access: the organization's users and groups and the admin key's owner are read once per run for the
+    # member kinds; invites bring listed people into the organization
+    OrganizationUsers(),
+    OrganizationGroups(),
+    AdminKeyIdentity(),
+    Invites(),
+)
 
 PROJECT_KINDS: tuple[ProjectKind, ...] = (
     ProjectDataRetention(),
     ProjectModelPermissions(),
     ProjectHostedTools(),
+    ProjectRateLimits(),
+    ProjectSpendLimit(),
+    ProjectSpendAlerts(),
+    ProjectUsers(),
+    ProjectGroups(),
+    ProjectServiceAccounts(),  # no secret sink by default: accounts are created without a key
+    ProjectApiKeys(),
 )
 
 

@@ -14,6 +14,7 @@ right after its creation.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -70,11 +71,15 @@ class World:
     """Organization-wide facts that project kinds may consult while comparing (read-only).
 
     `organization` maps an organization kind's name to what it observed (e.g. the organization's data
-    retention, needed to tell what `organization_default` means for a project).
+    retention, needed to tell what `organization_default` means for a project). `project` maps the name of
+    each kind read for the project being compared to its observed value, so a kind can consult a sibling
+    (the lock-out guard counts owners among users and groups alike); it is empty for organization kinds
+    and for projects not created yet.
     """
 
     desired: DesiredState
     organization: dict[str, Any] = field(default_factory=dict)
+    project: Mapping[str, Any] = field(default_factory=dict)
 
 
 class Kind(ABC):

@@ -6,12 +6,34 @@ it needs in `state.py`.
 
 from __future__ import annotations
 
-from datacontrols.emulator.routes import permissions, projects, retention
+from datacontrols.emulator.routes import (
+    api_keys,
+    audit_logs,
+    groups,
+    members,
+    permissions,
+    projects,
+    rate_limits,
+    retention,
+    service_accounts,
+    spend,
+)
 from datacontrols.emulator.routing import ApiRoute
 
 __all__ = ["FAMILIES", "all_routes"]
 
-FAMILIES = (retention, projects, permissions)
+FAMILIES = (
+    retention,
+    projects,
+    permissions,
+    rate_limits,
+    spend,
+    audit_logs,
+    members,
+    groups,
+    service_accounts,
+    api_keys,
+)
 
 
 def all_routes() -> list[ApiRoute]:
