@@ -11,6 +11,7 @@ import dataclasses
 import json
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from datacontrols.emulator import Emulator
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, diff, observe
 from datacontrols.explain import STORE_NOTE
 from datacontrols.kinds.api_keys import ProjectApiKeys
-from datacontrols.plan import Change
+from datacontrols.plan import Change, Plan
 from datacontrols.render import Format, render
 from datacontrols.safety import SafetyCheck
 
@@ -57,28 +58,46 @@ def demo_desired_state_dir() -> Path:
     return Path(str(resources.files("datacontrols").joinpath("_desired_state")))
 
 
-async def run_demo(fmt: Format = "text", *, color: bool = False, out: Callable[[str], None] = print) -> int:
+@dataclass(frozen=True)
+class DemoRun:
+    """What the demo did: the first plan, the apply, the plan right after it."""
+
+    desired_dir: Path
+    before: Plan
+    result: ApplyResult
+    after: Plan
+    progress: tuple[str, ...]
+
+
+async def run_demo_scenario() -> DemoRun:
+    """Plan, apply and re-plan the repository's desired state against the drifted demo organization."""
     desired_dir = demo_desired_state_dir()
     desired = load_desired_state(desired_dir)
     clock = demo_clock()
     registry = demo_registry(clock)
     emulator = Emulator(admin_key=_DEMO_KEY, seed=demo_seed_path(), rng_seed=7, clock=clock)
-    transport = emulator.http_transport()
     progress: list[str] = []
 
     def record(change: Change, outcome: str) -> None:
         where = f"project {change.project!r}" if change.project else "organization"
         progress.append(f"  {outcome:<8} {change.action} {change.kind} ({where})")
 
-    reader = AdminApi.connect(admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, read_only=True, http_transport=transport)
+    reader = AdminApi.connect(
+        admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, read_only=True, http_transport=emulator.http_transport()
+    )
     writer = AdminApi.connect(admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, http_transport=emulator.http_transport())
     async with reader, writer:
         observed = await observe(reader, desired, registry)
         before = diff(desired, observed, registry)
         safety = SafetyCheck.of(desired, observed)
-        result: ApplyResult = await apply(writer, before, registry, on_change=record, safety=safety)
+        result = await apply(writer, before, registry, on_change=record, safety=safety)
         after = diff(desired, await observe(reader, desired, registry), registry)
+    return DemoRun(desired_dir, before, result, after, tuple(progress))
 
+
+async def run_demo(fmt: Format = "text", *, color: bool = False, out: Callable[[str], None] = print) -> int:
+    run = await run_demo_scenario()
+    desired_dir, before, result, after, progress = run.desired_dir, run.before, run.result, run.after, run.progress
     converged = result.ok and not after.has_changes
     if fmt == "json":
         out(
