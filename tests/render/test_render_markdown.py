@@ -133,3 +133,23 @@ def test_same_plan_same_bytes() -> None:
     assert render_markdown(Plan.of(representative_changes())) == render_markdown(
         Plan.of(reversed(representative_changes()))
     )
+
+
+def test_a_project_creation_stays_first_in_its_block_even_below_louder_changes() -> None:
+    """The settings of a new project read as nonsense above the line that creates it."""
+    plan = Plan.of(
+        [
+            Change("create", "project", "New", {"name": FieldChange(None, "New")}, severity="low"),
+            Change(
+                "create",
+                "project_user",
+                "New",
+                {"role": FieldChange(None, "owner")},
+                "high",
+                subject="a@x.io",
+                order=20,
+            ),
+        ]
+    )
+    block = render_markdown(plan).split("<details>", 1)[1]
+    assert block.index("+ project ") < block.index("+ project_user")

@@ -81,8 +81,11 @@ def _fence(content: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _loud_first(change: Change) -> int:
-    return SEVERITY_RANK[change.severity] if change.severity in LOUD_SEVERITIES else len(SEVERITY_RANK)
+def _loud_first(change: Change) -> tuple[bool, int]:
+    # A project's own creation stays on top: the rest of its block only makes sense after it.
+    creates_project = change.kind == "project" and change.action == "create"
+    rank = SEVERITY_RANK[change.severity] if change.severity in LOUD_SEVERITIES else len(SEVERITY_RANK)
+    return (not creates_project, rank)
 
 
 def _worst(changes: Sequence[Change]) -> int:
@@ -134,7 +137,7 @@ def _block(project: str | None, changes: Sequence[Change]) -> str:
     counts: Counter[str] = Counter(change.action for change in changes)
     label = "Organization" if project is None else f"Project {escape_html(project)}"
     summary = f"<b>{label}</b> · {counts_phrase(counts, only_nonzero=True)}"
-    worst = ordered[0].severity
+    worst = min((c.severity for c in changes), key=SEVERITY_RANK.__getitem__)
     if worst in LOUD_SEVERITIES:
         summary += f" · <b>{worst}</b>"
     body = "\n".join(line for change in ordered for line in change_lines(change))
