@@ -31,9 +31,9 @@ from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.emulator.cli import emulator_command
-from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, apply, observe
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, observe
 from datacontrols.errors import DataControlsError, DesiredStateError
-from datacontrols.gitops import Delivery, apply_saved_plan, export_to
+from datacontrols.gitops import Delivery, apply_saved_plan, export_to, resolve_base_url
 from datacontrols.kinds.service_accounts import with_secret_sink
 from datacontrols.logging import configure_logging
 from datacontrols.plan import Change, Plan
@@ -89,6 +89,9 @@ AllowUnsafeOption = Annotated[
         "--allow-unsafe", metavar="PLAN_DIGEST", help="Apply this plan (only) even though it exceeds a threshold."
     ),
 ]
+RetryBudgetOption = Annotated[
+    float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
+]
 GitlabReportOption = Annotated[
     Path | None,
     typer.Option(
@@ -109,9 +112,7 @@ def reconcile(
     auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Apply without asking.")] = False,
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
-    retry_budget: Annotated[
-        float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
-    ] = 120.0,
+    retry_budget: RetryBudgetOption = 120.0,
     secret_sink: Annotated[
         Path | None,
         typer.Option(
@@ -182,9 +183,9 @@ async def _reconcile(
     base = delivery.load_base()  # the pull-request view's target branch, if any
     if secret_sink is not None and not dry_run:
         check_sink(secret_sink)  # an unusable sink fails before any request, not after an account exists
-    registry = dataclasses.replace(DEFAULT_REGISTRY, project=with_secret_sink(DEFAULT_REGISTRY.project, secret_sink))
+    registry = _registry(secret_sink)
     key = load_admin_key(admin_key_file)
-    url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    url = resolve_base_url(base_url)
     # The dry run gets a client that cannot send anything but GET: a different object, not a flag.
     retry = RetryPolicy(budget_seconds=retry_budget)
     options = delivery.connect_options()
@@ -250,8 +251,7 @@ def explain_command(
     async def run() -> int:
         desired = load_desired_state(desired_state) if desired_state.exists() else None
         key = load_admin_key(admin_key_file)
-        url = base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
-        async with AdminApi.connect(admin_key=key, base_url=url, read_only=True) as api:
+        async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True) as api:
             explanation = await explain_organization(api, desired, only=project)
         _emit(render_explanation(explanation))
         return EXIT_OK
@@ -285,9 +285,7 @@ def apply_command(
     gitlab_report: GitlabReportOption = None,
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
-    retry_budget: Annotated[
-        float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
-    ] = 120.0,
+    retry_budget: RetryBudgetOption = 120.0,
     secret_sink: Annotated[
         Path | None,
         typer.Option("--secret-sink", help="Directory for created service accounts' keys.", file_okay=False),
@@ -299,9 +297,7 @@ def apply_command(
         max_age = parse_duration(max_plan_age)
         if secret_sink is not None:
             check_sink(secret_sink)
-        registry = dataclasses.replace(
-            DEFAULT_REGISTRY, project=with_secret_sink(DEFAULT_REGISTRY.project, secret_sink)
-        )
+        registry = _registry(secret_sink)
         return await apply_saved_plan(
             plan_file=plan_file,
             desired_dir=desired_state,
@@ -328,9 +324,7 @@ def export_command(
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing desired-state files.")] = False,
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
-    retry_budget: Annotated[
-        float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
-    ] = 120.0,
+    retry_budget: RetryBudgetOption = 120.0,
 ) -> None:
     """Write the live organization as desired-state files (read only), to start managing what exists."""
     exporting = export_to(
@@ -359,6 +353,11 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _registry(secret_sink: Path | None) -> Registry:
+    """The default kinds, with the service-account kind writing created keys to `secret_sink` (None: no keys)."""
+    return dataclasses.replace(DEFAULT_REGISTRY, project=with_secret_sink(DEFAULT_REGISTRY.project, secret_sink))
 
 
 def _format(output_format: OutputFormat) -> Format:

@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from datacontrols.errors import ConfigError
+from datacontrols.files import read_text
 from datacontrols.redaction import register_secret
 
 __all__ = ["ADMIN_KEY_ENV", "BASE_URL_ENV", "load_admin_key"]
@@ -22,13 +23,7 @@ BASE_URL_ENV = "OPENAI_BASE_URL"
 
 def load_admin_key(admin_key_file: Path | None = None) -> SecretStr:
     if admin_key_file is not None:
-        try:
-            raw = admin_key_file.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise ConfigError(f"--admin-key-file {admin_key_file}: no such file") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"--admin-key-file {admin_key_file}: cannot read it ({type(exc).__name__})") from None
-        key = raw.strip()
+        key = read_text(admin_key_file, f"--admin-key-file {admin_key_file}").strip()
         if not key:
             raise ConfigError(f"--admin-key-file {admin_key_file}: the file is empty")
     else:

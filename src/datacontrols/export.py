@@ -47,6 +47,7 @@ from datacontrols.desired.loader import ORGANIZATION_FILE, PROJECT_SUFFIXES, PRO
 from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import ConfigError
+from datacontrols.files import write_text_atomically
 from datacontrols.kinds.base import Kind
 from datacontrols.kinds.organization_retention import Unreadable
 
@@ -258,10 +259,12 @@ async def export_organization(
 
     (out / PROJECTS_DIR).mkdir(parents=True, exist_ok=True)
     org_path = out / ORGANIZATION_FILE
-    _write(org_path, render_yaml(org_document, _header(org_path, "organization.schema.json", "../docs/schema/")))
+    write_text_atomically(
+        org_path, render_yaml(org_document, _header(org_path, "organization.schema.json", "../docs/schema/"))
+    )
     result.written.append(org_path)
     for path, document in documents:
-        _write(path, render_yaml(document, _header(path, "project.schema.json", "../../docs/schema/")))
+        write_text_atomically(path, render_yaml(document, _header(path, "project.schema.json", "../../docs/schema/")))
         result.written.append(path)
 
     written = set(result.written)
@@ -282,13 +285,3 @@ def _exported(kind: Kind, exporter: Exporter, value: Any, where: str, notes: lis
     except NotExportable as why:
         notes.append(f"{kind.name} of {where} was left out: {why}")
         return {}
-
-
-def _write(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise ConfigError(f"cannot write {path}: {exc.strerror or exc}") from None

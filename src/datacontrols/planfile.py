@@ -36,7 +36,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from datacontrols import __version__
 from datacontrols.errors import ConfigError
+from datacontrols.files import read_text, write_text_atomically
 from datacontrols.plan import Plan
 from datacontrols.redaction import redact
 
@@ -295,22 +295,11 @@ def make_saved_plan(
 def write_saved_plan(path: Path, saved: SavedPlan) -> None:
     """Write atomically (a partly written plan must never be applied)."""
     text = redact(json.dumps(saved.to_json(), indent=2, sort_keys=True)) + "\n"
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise ConfigError(f"cannot write the plan to {path}: {exc.strerror or exc}") from None
+    write_text_atomically(path, text, f"the plan to {path}")
 
 
 def read_saved_plan(path: Path) -> SavedPlan:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"plan file {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"plan file {path}: cannot read it ({type(exc).__name__})") from None
+    text = read_text(path, f"plan file {path}")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -18,7 +18,6 @@ from typing import Literal
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
-from datacontrols.errors import NotFound
 
 __all__ = [
     "AdminApiKey",
@@ -106,25 +105,14 @@ class ProjectApiKeys(Family):
         return [parse(ProjectApiKey, k, where) async for k in self._t.paginate(where, params=params)]
 
     async def retrieve(self, project_id: str, api_key_id: str) -> ProjectApiKey | None:
-        where = route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
-        try:
-            return parse(ProjectApiKey, await self._t.get(where), where)
-        except NotFound:
-            return None
+        return await self._get_or_none(
+            ProjectApiKey, route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
+        )
 
     async def delete(self, project_id: str, api_key_id: str) -> bool:
         """Delete a user-owned key; False when it was already gone. A service account's key answers 400."""
-
-        async def recheck() -> bool | None:
-            return True if await self.retrieve(project_id, api_key_id) is None else None
-
-        try:
-            await self._t.write(
-                "DELETE", route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id), recheck=recheck
-            )
-        except NotFound:
-            return False
-        return True
+        where = route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
+        return await self._delete(where, lambda: self.retrieve(project_id, api_key_id))
 
 
 class AdminApiKeys(Family):

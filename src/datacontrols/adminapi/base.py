@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from datacontrols.adminapi.transport import Route, Transport
-from datacontrols.errors import ApiError
+from datacontrols.errors import ApiError, NotFound
 from datacontrols.redaction import redact_value
 
 __all__ = ["ApiModel", "Family", "parse"]
@@ -53,3 +53,25 @@ class Family:
 
     def __init__(self, transport: Transport) -> None:
         self._t = transport
+
+    async def _get_or_none(self, model: type[M], where: Route) -> M | None:
+        """GET one object; None when the API answers 404 (there is none, or no longer)."""
+        try:
+            data = await self._t.get(where)
+        except NotFound:
+            return None
+        return parse(model, data, where)
+
+    async def _delete(self, where: Route, find: Callable[[], Awaitable[object | None]]) -> bool:
+        """DELETE; False when the API answers 404: already gone counts as done.
+
+        When the outcome is unknown, `find()` re-reads the object: None there means the delete took effect."""
+
+        async def recheck() -> bool | None:
+            return True if await find() is None else None
+
+        try:
+            await self._t.write("DELETE", where, recheck=recheck)
+        except NotFound:
+            return False
+        return True

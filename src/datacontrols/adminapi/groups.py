@@ -19,7 +19,6 @@ from pydantic import Field
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
-from datacontrols.errors import NotFound
 
 __all__ = [
     "BUILTIN_PROJECT_ROLES",
@@ -119,17 +118,8 @@ class ProjectGroups(Family):
 
     async def remove(self, project_id: str, group_id: str) -> bool:
         """Revoke the group's access; False when it had none any more (already converged)."""
-
-        async def recheck() -> bool | None:
-            return True if await self._granted(project_id, group_id) is None else None
-
-        try:
-            await self._t.write(
-                "DELETE", route(PROJECT_GROUP_PATH, project_id=project_id, group_id=group_id), recheck=recheck
-            )
-        except NotFound:
-            return False
-        return True
+        where = route(PROJECT_GROUP_PATH, project_id=project_id, group_id=group_id)
+        return await self._delete(where, lambda: self._granted(project_id, group_id))
 
     async def assign_role(self, project_id: str, group_id: str, role_id: str) -> None:
         async def recheck() -> bool | None:
@@ -144,16 +134,8 @@ class ProjectGroups(Family):
 
     async def unassign_role(self, project_id: str, group_id: str, role_id: str) -> bool:
         """Take a role away; False when the group did not hold it (already converged)."""
+        where = route(GROUP_ROLE_PATH, project_id=project_id, group_id=group_id, role_id=role_id)
+        return await self._delete(where, lambda: self._held_role(project_id, group_id, role_id))
 
-        async def recheck() -> bool | None:
-            return True if all(r.id != role_id for r in await self.roles(project_id, group_id)) else None
-
-        try:
-            await self._t.write(
-                "DELETE",
-                route(GROUP_ROLE_PATH, project_id=project_id, group_id=group_id, role_id=role_id),
-                recheck=recheck,
-            )
-        except NotFound:
-            return False
-        return True
+    async def _held_role(self, project_id: str, group_id: str, role_id: str) -> AssignedRole | None:
+        return next((r for r in await self.roles(project_id, group_id) if r.id == role_id), None)

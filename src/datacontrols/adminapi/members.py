@@ -81,11 +81,7 @@ class ProjectUsers(Family):
 
     async def retrieve(self, project_id: str, user_id: str) -> ProjectUser | None:
         """The membership, or None when the user is not in the project."""
-        where = route(PROJECT_USER_PATH, project_id=project_id, user_id=user_id)
-        try:
-            return parse(ProjectUser, await self._t.get(where), where)
-        except NotFound:
-            return None
+        return await self._get_or_none(ProjectUser, route(PROJECT_USER_PATH, project_id=project_id, user_id=user_id))
 
     async def add(self, project_id: str, user_id: str, role: str) -> ProjectUser:
         async def recheck() -> ProjectUser | None:
@@ -107,17 +103,8 @@ class ProjectUsers(Family):
 
     async def remove(self, project_id: str, user_id: str) -> bool:
         """Remove the user from the project; False when they were no longer in it (already converged)."""
-
-        async def recheck() -> bool | None:
-            return True if await self.retrieve(project_id, user_id) is None else None
-
-        try:
-            await self._t.write(
-                "DELETE", route(PROJECT_USER_PATH, project_id=project_id, user_id=user_id), recheck=recheck
-            )
-        except NotFound:
-            return False
-        return True
+        where = route(PROJECT_USER_PATH, project_id=project_id, user_id=user_id)
+        return await self._delete(where, lambda: self.retrieve(project_id, user_id))
 
 
 class Invites(Family):

@@ -10,7 +10,6 @@ from typing import Literal
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
-from datacontrols.errors import NotFound
 
 __all__ = [
     "HOSTED_TOOLS",
@@ -53,12 +52,7 @@ class HostedToolPermissions(ApiModel):
 class ModelPermissionsApi(Family):
     async def get(self, project_id: str) -> ModelPermissions | None:
         """The project's policy, or None when it has none (no restriction)."""
-        where = route(MODEL_PATH, project_id=project_id)
-        try:
-            data = await self._t.get(where)
-        except NotFound:
-            return None
-        return parse(ModelPermissions, data, where)
+        return await self._get_or_none(ModelPermissions, route(MODEL_PATH, project_id=project_id))
 
     async def update(self, project_id: str, *, mode: str, model_ids: list[str]) -> ModelPermissions:
         async def recheck() -> ModelPermissions | None:
@@ -72,14 +66,7 @@ class ModelPermissionsApi(Family):
 
     async def delete(self, project_id: str) -> None:
         """Remove the policy. Already absent counts as done."""
-
-        async def recheck() -> bool | None:
-            return True if await self.get(project_id) is None else None
-
-        try:
-            await self._t.write("DELETE", route(MODEL_PATH, project_id=project_id), recheck=recheck)
-        except NotFound:
-            return
+        await self._delete(route(MODEL_PATH, project_id=project_id), lambda: self.get(project_id))
 
 
 class HostedToolPermissionsApi(Family):

@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
-from datacontrols.errors import ApiError, NotFound
+from datacontrols.errors import ApiError
 from datacontrols.redaction import register_secret
 
 __all__ = ["CreatedKey", "CreatedServiceAccount", "ServiceAccount", "ServiceAccounts"]
@@ -49,12 +49,9 @@ class CreatedKey(ApiModel):
     value: SecretStr
 
 
-class CreatedServiceAccount(ApiModel):
-    object: str = "organization.project.service_account"
-    id: str
-    name: str
-    role: str
-    created_at: int = 0
+class CreatedServiceAccount(ServiceAccount):
+    """The create answer: the account, and its key unless it was created with `create_service_account_only`."""
+
     api_key: CreatedKey | None = None
 
 
@@ -65,10 +62,7 @@ class ServiceAccounts(Family):
 
     async def retrieve(self, project_id: str, service_account_id: str) -> ServiceAccount | None:
         where = route(ONE_PATH, project_id=project_id, service_account_id=service_account_id)
-        try:
-            return parse(ServiceAccount, await self._t.get(where), where)
-        except NotFound:
-            return None
+        return await self._get_or_none(ServiceAccount, where)
 
     async def create(self, project_id: str, name: str, *, with_key: bool) -> CreatedServiceAccount:
         """Create an account; with `with_key=False` it is created with `create_service_account_only`."""
@@ -98,16 +92,8 @@ class ServiceAccounts(Family):
 
     async def delete(self, project_id: str, service_account_id: str) -> bool:
         """Delete the account, which revokes its keys; False when it was already gone."""
-
-        async def recheck() -> bool | None:
-            return True if await self.retrieve(project_id, service_account_id) is None else None
-
         where = route(ONE_PATH, project_id=project_id, service_account_id=service_account_id)
-        try:
-            await self._t.write("DELETE", where, recheck=recheck)
-        except NotFound:
-            return False
-        return True
+        return await self._delete(where, lambda: self.retrieve(project_id, service_account_id))
 
 
 def _register_key(data: Any) -> None:

@@ -18,7 +18,6 @@ from typing import Any, Final
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import Route, route
-from datacontrols.errors import NotFound
 
 __all__ = [
     "CURRENCY",
@@ -105,12 +104,7 @@ class Spend(Family):
 
     async def get_limit(self, *, project_id: str | None = None) -> SpendLimit | None:
         """The hard limit of the organization (no project id) or of a project; None when none is set."""
-        where = _limit_route(project_id)
-        try:
-            data = await self._t.get(where)
-        except NotFound:
-            return None
-        return parse(SpendLimit, data, where)
+        return await self._get_or_none(SpendLimit, _limit_route(project_id))
 
     async def set_limit(self, threshold_amount: int, *, project_id: str | None = None) -> SpendLimit:
         """Create or replace the hard limit: `threshold_amount` cents a month."""
@@ -125,14 +119,7 @@ class Spend(Family):
 
     async def delete_limit(self, *, project_id: str | None = None) -> None:
         """Remove the hard limit. Already absent counts as done."""
-
-        async def recheck() -> bool | None:
-            return True if await self.get_limit(project_id=project_id) is None else None
-
-        try:
-            await self._t.write("DELETE", _limit_route(project_id), recheck=recheck)
-        except NotFound:
-            return
+        await self._delete(_limit_route(project_id), lambda: self.get_limit(project_id=project_id))
 
     # --- spend alerts ----------------------------------------------------------------------------------
 
@@ -142,12 +129,7 @@ class Spend(Family):
 
     async def get_alert(self, alert_id: str, *, project_id: str | None = None) -> SpendAlert | None:
         """One alert; None when it does not exist."""
-        where = _alert_route(alert_id, project_id)
-        try:
-            data = await self._t.get(where)
-        except NotFound:
-            return None
-        return parse(SpendAlert, data, where)
+        return await self._get_or_none(SpendAlert, _alert_route(alert_id, project_id))
 
     async def create_alert(
         self,
@@ -195,11 +177,4 @@ class Spend(Family):
 
     async def delete_alert(self, alert_id: str, *, project_id: str | None = None) -> None:
         """Delete the alert. Already absent counts as done."""
-
-        async def recheck() -> bool | None:
-            return True if await self.get_alert(alert_id, project_id=project_id) is None else None
-
-        try:
-            await self._t.write("DELETE", _alert_route(alert_id, project_id), recheck=recheck)
-        except NotFound:
-            return
+        await self._delete(_alert_route(alert_id, project_id), lambda: self.get_alert(alert_id, project_id=project_id))

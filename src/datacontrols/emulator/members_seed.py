@@ -186,14 +186,9 @@ def check_access(document: Any) -> None:
 
 
 def _fresh(ids: IdFactory, prefix: str, taken: set[str], wanted: str | None) -> str:
-    if wanted is not None:
-        taken.add(wanted)
-        return wanted
-    while True:
-        candidate = ids.resource(prefix)
-        if candidate not in taken:
-            taken.add(candidate)
-            return candidate
+    chosen = wanted if wanted is not None else ids.unused(prefix, taken)
+    taken.add(chosen)
+    return chosen
 
 
 def access_from_seed(document: Any, state: EmulatorState, ids: IdFactory, now: int) -> None:

@@ -5,6 +5,8 @@
 
 Both take `after` as an item id here (for style B, `next` is the last id of the page). An `after` that names
 no item answers 400, as the projects list does; `limit` is bounded per endpoint, as the spec says.
+`style_a_page` also takes `before`, for the endpoints whose spec documents it (rate limits, spend alerts);
+`envelope_a` is the style-A object alone, for lists that cut their pages their own way.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, TypeVar
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.routing import Call
 
-__all__ = ["page_a", "page_b"]
+__all__ = ["envelope_a", "page_a", "page_b", "style_a_page"]
 
 T = TypeVar("T")
 
@@ -36,6 +38,17 @@ def _page(
     return remaining[:limit], len(remaining) > limit
 
 
+def envelope_a(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
+    """The style-A list object around one page of rendered items (each with its `id`)."""
+    return {
+        "object": "list",
+        "data": data,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+        "has_more": has_more,
+    }
+
+
 def page_a(
     call: Call,
     items: Sequence[T],
@@ -47,13 +60,7 @@ def page_a(
     maximum: int = 100,
 ) -> dict[str, Any]:
     page, more = _page(call, items, ident, default, minimum, maximum)
-    return {
-        "object": "list",
-        "data": [render(item) for item in page],
-        "first_id": ident(page[0]) if page else None,
-        "last_id": ident(page[-1]) if page else None,
-        "has_more": more,
-    }
+    return envelope_a([render(item) for item in page], more)
 
 
 def page_b(
@@ -73,3 +80,29 @@ def page_b(
         "has_more": more and bool(page),
         "next": ident(page[-1]) if more and page else None,
     }
+
+
+def style_a_page(call: Call, items: list[dict[str, Any]], limit: int, what: str) -> dict[str, Any]:
+    """A style-A list page of `items` (each with an `id`), cut by the `after` / `before` cursors.
+
+    `after` gives the `limit` items following the cursor, `before` the `limit` items right before it; an id
+    that is not in the list is a 400.
+    """
+    ids = [item["id"] for item in items]
+    start, end = 0, len(items)
+    for name in ("after", "before"):
+        cursor = call.query.get(name)
+        if cursor is None:
+            continue
+        if cursor not in ids:
+            raise ApiFailure.bad_request(
+                f"Invalid '{name}': no {what} with id '{cursor}'.", param=name, code="invalid_value"
+            )
+        if name == "after":
+            start = ids.index(cursor) + 1
+        else:
+            end = ids.index(cursor)
+    window = items[start:end]
+    backwards = "before" in call.query and "after" not in call.query
+    page = (window[-limit:] if limit else []) if backwards else window[:limit]
+    return envelope_a(page, len(window) > len(page))

@@ -22,6 +22,7 @@ from datacontrols.emulator.state import EmulatorState, Event, IdFactory, Project
 __all__ = ["ApiRoute", "Call", "Handler", "RouteTable"]
 
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 Handler = Callable[["Call"], dict[str, Any]]
 
 
@@ -107,13 +108,30 @@ class Call:
             return False
         raise ApiFailure.bad_request(f"Invalid '{name}': expected a boolean.", param=name, code="invalid_type")
 
-    # --- lookups shared by the project-scoped families -------------------------------------------------
+    # --- lookups shared by the families ---------------------------------------------------------------
+
+    def lookup(self, records: Mapping[str, R], param: str, what: str, *, scope: str = "") -> R:
+        """The record the path parameter `param` names, or the API's 404 `No <what> with id '<id>'<scope>.`"""
+        record_id = self.params[param]
+        record = records.get(record_id)
+        if record is None:
+            raise ApiFailure.not_found(f"No {what} with id '{record_id}'{scope}.", param=param)
+        return record
 
     def project(self) -> ProjectRecord:
         project_id = self.params["project_id"]
         project = self.state.projects.get(project_id)
         if project is None:
             raise ApiFailure.not_found(f"No project found with id '{project_id}'.", param="project_id")
+        return project
+
+    def readable_project(self) -> ProjectRecord:
+        """The project, refusing even reads of an archived one (the member families' lists answer 400)."""
+        project = self.project()
+        if project.archived:
+            raise ApiFailure.bad_request(
+                f"Project '{project.id}' is archived.", param="project_id", code="project_archived"
+            )
         return project
 
     def writable_project(self) -> ProjectRecord:

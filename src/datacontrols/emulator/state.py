@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,13 @@ class IdFactory:
     def resource(self, prefix: str, length: int = 24) -> str:
         """`proj_` + 24 alphanumerics, and the like."""
         return prefix + "".join(self._resources.choice(_ALPHANUMERIC) for _ in range(length))
+
+    def unused(self, prefix: str, taken: Container[str]) -> str:
+        """A resource id that is not in `taken` (a clash is unlikely, but a seed may hold any id)."""
+        while True:
+            candidate = self.resource(prefix)
+            if candidate not in taken:
+                return candidate
 
     def request(self) -> str:
         """`req_` + 32 hex digits, as in the API's `x-request-id` header."""

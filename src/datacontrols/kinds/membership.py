@@ -23,13 +23,15 @@ an owner also re-reads the project's owners right before it writes (`ensure_owne
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+import structlog
+
 from datacontrols.adminapi.groups import BUILTIN_PROJECT_ROLES
 from datacontrols.adminapi.members import ProjectUser
-from datacontrols.errors import UnsafePlanError
+from datacontrols.errors import NotFound, UnsafePlanError
 from datacontrols.kinds.base import World
 from datacontrols.kinds.directory import ADMIN_IDENTITY, AdminIdentity
 from datacontrols.plan import Change, FieldChange, Severity
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
 
 __all__ = [
+    "AUTHORITATIVE_REMOVAL",
     "MEMBER_KINDS",
     "ORDER_GRANT",
     "ORDER_KEYS",
@@ -50,9 +53,12 @@ __all__ = [
     "RoleIds",
     "admin_identity",
     "ensure_owner_remains",
+    "guard_facts",
     "member_change",
     "owner_snapshot",
+    "remove_member",
     "unlisted_change",
+    "update_member",
 ]
 
 PROJECT_USER: Final = "project_user"
@@ -63,6 +69,10 @@ MEMBER_KINDS: Final = frozenset({PROJECT_USER, PROJECT_GROUP, PROJECT_SERVICE_AC
 ORDER_GRANT: Final = 20
 ORDER_REVOKE: Final = 25
 ORDER_KEYS: Final = 30
+
+AUTHORITATIVE_REMOVAL: Final = "not listed, and members.mode is authoritative"
+
+log = structlog.get_logger("datacontrols.kinds")
 
 
 @dataclass(frozen=True)
@@ -120,6 +130,20 @@ def admin_identity(world: World) -> str | None:
     return identity.principal if isinstance(identity, AdminIdentity) else None
 
 
+def guard_facts(world: World, users: Sequence[ProjectUser] | None, groups: ObservedGroups | None) -> dict[str, Any]:
+    """What a user or group change carries for the guards (`member_change(..., **facts)`).
+
+    `owner_role_id` is there only when groups are read: then `ensure_owner_remains` counts owner groups too."""
+    facts: dict[str, Any] = {
+        "owners": owner_snapshot(users, groups),
+        "identity": admin_identity(world),
+        "counts_groups": groups is not None,
+    }
+    if groups is not None:
+        facts["owner_role_id"] = groups.roles.owner
+    return facts
+
+
 def member_change(
     action: str,
     kind: str,
@@ -132,12 +156,16 @@ def member_change(
     owners: tuple[str, ...],
     identity: str | None,
     reason: str,
-    severity: Severity,
     counts_groups: bool,
+    severity: Severity | None = None,
     **ref: Any,
 ) -> Change:
-    """A member change with the facts the guards need in `ref`, ordered grant-before-revoke."""
+    """A member change with the facts the guards need in `ref`, ordered grant-before-revoke.
+
+    Severity, unless given: high when it touches an owner or removes anyone, else medium."""
     owner_before, owner_after = role_before == "owner", role_after == "owner"
+    if severity is None:
+        severity = "high" if action == "delete" or owner_before or owner_after else "medium"
     losing = action == "delete" or (owner_before and not owner_after)
     fields = {"role": FieldChange(role_before, role_after)} if role_before != role_after else {}
     return Change(
@@ -174,6 +202,24 @@ def unlisted_change(kind: str, project: str, subject: str, role: str | None, wha
         "(mode: authoritative would remove it)",
         order=ORDER_REVOKE,
     )
+
+
+async def update_member(change: Change, write: Awaitable[object]) -> bool:
+    """Run a role write; a principal gone since the plan was made is logged and skipped (False).
+
+    There is nothing to change then; the next run plans from what is there."""
+    try:
+        await write
+    except NotFound:
+        log.warning("member_vanished", kind=change.kind, project=change.project, subject=change.subject)
+        return False
+    return True
+
+
+async def remove_member(change: Change, removal: Awaitable[bool]) -> None:
+    """Run a removal; a principal already gone (the removal returned False) counts as done."""
+    if not await removal:
+        log.info("member_already_gone", kind=change.kind, project=change.project, subject=change.subject)
 
 
 async def ensure_owner_remains(api: AdminApi, project_id: str, change: Change) -> None:

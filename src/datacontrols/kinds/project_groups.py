@@ -17,35 +17,32 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from datacontrols.adminapi.groups import BUILTIN_PROJECT_ROLES, ProjectRole
 from datacontrols.adminapi.members import ProjectUser
-from datacontrols.errors import NotFound
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.directory import ORGANIZATION_GROUPS, GroupDirectory
 from datacontrols.kinds.membership import (
+    AUTHORITATIVE_REMOVAL,
     ORDER_GRANT,
     PROJECT_GROUP,
     PROJECT_USER,
     GroupGrant,
     ObservedGroups,
     RoleIds,
-    admin_identity,
     ensure_owner_remains,
+    guard_facts,
     member_change,
-    owner_snapshot,
+    remove_member,
     unlisted_change,
+    update_member,
 )
-from datacontrols.plan import Change, Severity
+from datacontrols.plan import Change
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
 __all__ = ["ProjectGroups", "role_ids"]
-
-log = structlog.get_logger("datacontrols.kinds")
 
 
 def role_ids(roles: list[ProjectRole]) -> RoleIds:
@@ -107,12 +104,7 @@ class ProjectGroups(ProjectKind):
         directory = directory if isinstance(directory, GroupDirectory) else GroupDirectory()
         users = world.project.get(PROJECT_USER)
         users = tuple(u for u in users if isinstance(u, ProjectUser)) if isinstance(users, tuple) else None
-        facts: dict[str, Any] = {
-            "owners": owner_snapshot(users, live),
-            "identity": admin_identity(world),
-            "counts_groups": True,
-            "owner_role_id": live.roles.owner,
-        }
+        facts = guard_facts(world, users, live)
         new = observed is NOT_CREATED
         by_id = {g.group_id: g for g in live.grants}
         matched: set[str] = set()
@@ -169,7 +161,7 @@ class ProjectGroups(ProjectKind):
             subject = grant.group_name or grant.group_id
             held = live.role_of(grant)
             if members.authoritative:
-                reason = "not listed, and members.mode is authoritative"
+                reason = AUTHORITATIVE_REMOVAL
                 changes.append(self._change("delete", project, subject, grant.group_id, held, None, reason, facts))
             else:
                 changes.append(unlisted_change(self.name, project.name, subject, held, f"group {subject}"))
@@ -187,7 +179,6 @@ class ProjectGroups(ProjectKind):
         facts: dict[str, Any],
         **ids: Any,
     ) -> Change:
-        severity: Severity = "high" if "owner" in (before, after) or action == "delete" else "medium"
         return member_change(
             action,
             self.name,
@@ -196,13 +187,9 @@ class ProjectGroups(ProjectKind):
             principal=f"group:{group_id}",
             role_before=before,
             role_after=after,
-            owners=facts["owners"],
-            identity=facts["identity"],
-            counts_groups=facts["counts_groups"],
             reason=reason,
-            severity=severity,
+            **facts,
             group_id=group_id,
-            owner_role_id=facts["owner_role_id"],
             **ids,
         )
 
@@ -224,16 +211,11 @@ class ProjectGroups(ProjectKind):
             return
         await ensure_owner_remains(api, project_id, change)
         if change.action == "update":
-            try:
-                await api.project_groups.assign_role(project_id, group_id, change.ref["role_id"])
-            except NotFound:
-                log.warning("member_vanished", kind=self.name, project=change.project, subject=change.subject)
-                return
-            for stale in change.ref.get("unassign", ()):
-                await api.project_groups.unassign_role(project_id, group_id, stale)
+            if await update_member(change, api.project_groups.assign_role(project_id, group_id, change.ref["role_id"])):
+                for stale in change.ref.get("unassign", ()):
+                    await api.project_groups.unassign_role(project_id, group_id, stale)
             return
         if change.action == "delete":
-            if not await api.project_groups.remove(project_id, group_id):
-                log.info("member_already_gone", kind=self.name, project=change.project, subject=change.subject)
+            await remove_member(change, api.project_groups.remove(project_id, group_id))
             return
         raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")

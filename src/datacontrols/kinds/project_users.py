@@ -13,22 +13,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import structlog
-
 from datacontrols.adminapi.members import Invite, ProjectUser
-from datacontrols.errors import NotFound
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.directory import ORGANIZATION_USERS, Directory
 from datacontrols.kinds.membership import (
+    AUTHORITATIVE_REMOVAL,
     ORDER_GRANT,
     PROJECT_GROUP,
     PROJECT_USER,
     ObservedGroups,
-    admin_identity,
     ensure_owner_remains,
+    guard_facts,
     member_change,
-    owner_snapshot,
+    remove_member,
     unlisted_change,
+    update_member,
 )
 from datacontrols.plan import Change, Severity
 
@@ -39,7 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["INVITE", "ProjectUsers"]
 
 INVITE = "invite"  # the organization kind whose observed value (pending invites) is consulted here
-log = structlog.get_logger("datacontrols.kinds")
 
 
 class ProjectUsers(ProjectKind):
@@ -73,14 +71,7 @@ class ProjectUsers(ProjectKind):
         directory = world.organization.get(ORGANIZATION_USERS)
         directory = directory if isinstance(directory, Directory) else Directory()
         groups = world.project.get(PROJECT_GROUP)
-        groups = groups if isinstance(groups, ObservedGroups) else None
-        facts: dict[str, Any] = {
-            "owners": owner_snapshot(live, groups),
-            "identity": admin_identity(world),
-            "counts_groups": groups is not None,
-        }
-        if groups is not None:
-            facts["owner_role_id"] = groups.roles.owner
+        facts = guard_facts(world, live, groups if isinstance(groups, ObservedGroups) else None)
         new = observed is NOT_CREATED
         by_id = {u.id: u for u in live}
         matched: set[str] = set()
@@ -92,25 +83,23 @@ class ProjectUsers(ProjectKind):
             if found is not None:
                 matched.add(found.id)
                 if found.role != role:
-                    changes.append(
-                        self._change(
-                            "update", project, email, found.id, found.role, role, _why_role(found.role, role), **facts
-                        )
-                    )
+                    why = _why_role(found.role, role)
+                    changes.append(self._change("update", project, email, found.id, found.role, role, why, facts))
                 continue
             if user is None:
                 changes.append(self._not_in_organization(project, email, world))
                 continue
             reason = "added to the new project" if new else f"listed as {role} and not in the project"
-            changes.append(self._change("create", project, email, user.id, None, role, reason, **facts))
+            changes.append(self._change("create", project, email, user.id, None, role, reason, facts))
 
         for found in live:
             if found.id in matched:
                 continue
             subject = found.email or found.id
             if members.authoritative:
-                reason = "not listed, and members.mode is authoritative"
-                changes.append(self._change("delete", project, subject, found.id, found.role, None, reason, **facts))
+                changes.append(
+                    self._change("delete", project, subject, found.id, found.role, None, AUTHORITATIVE_REMOVAL, facts)
+                )
             else:
                 changes.append(unlisted_change(self.name, project.name, subject, found.role, f"user {subject}"))
         return changes
@@ -124,9 +113,8 @@ class ProjectUsers(ProjectKind):
         before: str | None,
         after: str | None,
         reason: str,
-        **facts: Any,
+        facts: dict[str, Any],
     ) -> Change:
-        severity: Severity = "high" if "owner" in (before, after) or action == "delete" else "medium"
         return member_change(
             action,
             self.name,
@@ -135,14 +123,10 @@ class ProjectUsers(ProjectKind):
             principal=f"user:{user_id}",
             role_before=before,
             role_after=after,
-            owners=facts["owners"],
-            identity=facts["identity"],
-            counts_groups=facts["counts_groups"],
             reason=reason,
-            severity=severity,
+            **facts,
             user_id=user_id,
             role=after,
-            **({"owner_role_id": facts["owner_role_id"]} if "owner_role_id" in facts else {}),
         )
 
     def _not_in_organization(self, project: DesiredProject, email: str, world: World) -> Change:
@@ -180,15 +164,10 @@ class ProjectUsers(ProjectKind):
             return
         await ensure_owner_remains(api, project_id, change)
         if change.action == "update":
-            try:
-                await api.project_users.modify(project_id, user_id, change.ref["role"])
-            except NotFound:
-                # Gone since the plan was made: nothing to change now; the next run plans from what is there.
-                log.warning("member_vanished", kind=self.name, project=change.project, subject=change.subject)
+            await update_member(change, api.project_users.modify(project_id, user_id, change.ref["role"]))
             return
         if change.action == "delete":
-            if not await api.project_users.remove(project_id, user_id):
-                log.info("member_already_gone", kind=self.name, project=change.project, subject=change.subject)
+            await remove_member(change, api.project_users.remove(project_id, user_id))
             return
         raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
 

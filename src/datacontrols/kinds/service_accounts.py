@@ -26,16 +26,18 @@ from typing import TYPE_CHECKING, Any
 import structlog
 
 from datacontrols.adminapi.service_accounts import ServiceAccount
-from datacontrols.errors import NotFound
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.membership import (
+    AUTHORITATIVE_REMOVAL,
     ORDER_GRANT,
     PROJECT_SERVICE_ACCOUNT,
     admin_identity,
     member_change,
+    remove_member,
     unlisted_change,
+    update_member,
 )
-from datacontrols.plan import Change, Severity
+from datacontrols.plan import Change
 from datacontrols.secretsink import SecretSinkError, secret_path, write_secret
 
 if TYPE_CHECKING:
@@ -110,7 +112,7 @@ class ProjectServiceAccounts(ProjectKind):
             if account.name in members.service_accounts:
                 continue
             if members.authoritative:
-                reason = "not listed, and members.mode is authoritative; deleting it also revokes its API keys"
+                reason = f"{AUTHORITATIVE_REMOVAL}; deleting it also revokes its API keys"
                 changes.append(self._change("delete", project, account, account.role, None, reason, identity))
             else:
                 what = f"service account {account.name} ({account.id})"
@@ -156,7 +158,6 @@ class ProjectServiceAccounts(ProjectKind):
         reason: str,
         identity: str | None,
     ) -> Change:
-        severity: Severity = "high" if action == "delete" or "owner" in (before, after) else "medium"
         return member_change(
             action,
             self.name,
@@ -169,7 +170,6 @@ class ProjectServiceAccounts(ProjectKind):
             identity=identity,
             counts_groups=False,
             reason=reason,
-            severity=severity,
             service_account_id=account.id,
             role=after,
         )
@@ -179,13 +179,11 @@ class ProjectServiceAccounts(ProjectKind):
         if change.action == "create":
             await self._apply_create(api, change, project_id)
         elif change.action == "update":
-            try:
-                await api.service_accounts.update(project_id, ref["service_account_id"], role=ref["role"])
-            except NotFound:
-                log.warning("member_vanished", kind=self.name, project=change.project, subject=change.subject)
+            await update_member(
+                change, api.service_accounts.update(project_id, ref["service_account_id"], role=ref["role"])
+            )
         elif change.action == "delete":
-            if not await api.service_accounts.delete(project_id, ref["service_account_id"]):
-                log.info("member_already_gone", kind=self.name, project=change.project, subject=change.subject)
+            await remove_member(change, api.service_accounts.delete(project_id, ref["service_account_id"]))
         else:
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
 

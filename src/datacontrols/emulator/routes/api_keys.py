@@ -110,10 +110,7 @@ def list_keys(call: Call) -> dict[str, Any]:
 
 
 def _key(call: Call, project: ProjectRecord) -> ApiKeyRecord:
-    key = project.api_keys.get(call.params["api_key_id"])
-    if key is None:
-        raise ApiFailure.not_found(f"No API key with id '{call.params['api_key_id']}'.", param="api_key_id")
-    return key
+    return call.lookup(project.api_keys, "api_key_id", "API key")
 
 
 def retrieve_key(call: Call) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import hashlib
 from typing import Any, Final
 
 from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import envelope_a
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import EmulatorState, Event
 
@@ -148,13 +149,7 @@ def list_audit_logs(call: Call) -> dict[str, Any]:
         page, has_more = visible[max(0, end - limit) : end], end - limit > 0
     else:
         page, has_more = visible[:limit], len(visible) > limit
-    return {
-        "object": "list",
-        "data": [audit_log_object(event, call.state) for event in page],
-        "first_id": page[0].id if page else None,
-        "last_id": page[-1].id if page else None,
-        "has_more": has_more,
-    }
+    return envelope_a([audit_log_object(event, call.state) for event in page], has_more)
 
 
 def _position(ids: list[str], cursor: str, name: str) -> int:

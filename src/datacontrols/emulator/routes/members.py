@@ -108,15 +108,6 @@ def _check_role(role: str | None) -> str:
     return role
 
 
-def _readable_project(call: Call) -> ProjectRecord:
-    project = call.project()
-    if project.archived:
-        raise ApiFailure.bad_request(
-            f"Project '{project.id}' is archived.", param="project_id", code="project_archived"
-        )
-    return project
-
-
 def _member(call: Call, project: ProjectRecord) -> tuple[UserRecord, MemberRecord]:
     user_id = call.params["user_id"]
     membership = project.users.get(user_id)
@@ -134,10 +125,7 @@ def list_users(call: Call) -> dict[str, Any]:
 
 
 def retrieve_user(call: Call) -> dict[str, Any]:
-    user = call.state.users.get(call.params["user_id"])
-    if user is None:
-        raise ApiFailure.not_found(f"No user with id '{call.params['user_id']}'.", param="user_id")
-    return user_object(user)
+    return user_object(call.lookup(call.state.users, "user_id", "user"))
 
 
 # --- project users ------------------------------------------------------------------------------------
@@ -148,7 +136,7 @@ def _members(project: ProjectRecord, call: Call) -> list[tuple[UserRecord, Membe
 
 
 def list_project_users(call: Call) -> dict[str, Any]:
-    project = _readable_project(call)
+    project = call.readable_project()
     return page_a(call, _members(project, call), lambda pair: _project_user_object(*pair), lambda pair: pair[0].id)
 
 
@@ -225,7 +213,7 @@ def create_invite(call: Call) -> dict[str, Any]:
                 f"No project found with id '{entry.id}'.", param="projects", code="invalid_value"
             )
     invite = InviteRecord(
-        id=_new_id(call, "invite-", call.state.invites),
+        id=call.ids.unused("invite-", call.state.invites),
         email=email,
         role=body.role,
         created_at=call.now,
@@ -253,17 +241,7 @@ def delete_invite(call: Call) -> dict[str, Any]:
 
 
 def _invite(call: Call) -> InviteRecord:
-    invite = call.state.invites.get(call.params["invite_id"])
-    if invite is None:
-        raise ApiFailure.not_found(f"No invite with id '{call.params['invite_id']}'.", param="invite_id")
-    return invite
-
-
-def _new_id(call: Call, prefix: str, taken: dict[str, Any]) -> str:
-    while True:
-        candidate = call.ids.resource(prefix)
-        if candidate not in taken:
-            return candidate
+    return call.lookup(call.state.invites, "invite_id", "invite")
 
 
 ROUTES = (

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from datacontrols.adminapi.projects import Project, Residency
 from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import envelope_a
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import ProjectRecord
 
@@ -55,10 +56,7 @@ def project_object(project: ProjectRecord) -> dict[str, Any]:
 
 
 def new_project_id(call: Call) -> str:
-    while True:
-        candidate = call.ids.resource("proj_")
-        if candidate not in call.state.projects:
-            return candidate
+    return call.ids.unused("proj_", call.state.projects)
 
 
 def list_projects(call: Call) -> dict[str, Any]:
@@ -73,14 +71,7 @@ def list_projects(call: Call) -> dict[str, Any]:
             )
         projects = projects[list(call.state.projects).index(after) + 1 :]
     visible = [p for p in projects if include_archived or not p.archived]
-    page = visible[:limit]
-    return {
-        "object": "list",
-        "data": [project_object(p) for p in page],
-        "first_id": page[0].id if page else None,
-        "last_id": page[-1].id if page else None,
-        "has_more": len(visible) > limit,
-    }
+    return envelope_a([project_object(p) for p in visible[:limit]], len(visible) > limit)
 
 
 def create_project(call: Call) -> dict[str, Any]:

@@ -20,27 +20,23 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict, create_model
 
 from datacontrols.adminapi.rate_limits import RATE_LIMIT_FIELDS, ProjectRateLimit
 from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import style_a_page
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import ProjectRecord
 
-__all__ = ["ROUTES", "rate_limit_id", "rate_limit_rows", "style_a_page"]
+__all__ = ["ROUTES", "rate_limit_id", "rate_limit_rows"]
 
 LIST = "/organization/projects/{project_id}/rate_limits"
 ONE = "/organization/projects/{project_id}/rate_limits/{rate_limit_id}"
 
 
-class _UpdateBody(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    max_requests_per_1_minute: int | None = None
-    max_tokens_per_1_minute: int | None = None
-    max_images_per_1_minute: int | None = None
-    max_audio_megabytes_per_1_minute: int | None = None
-    max_requests_per_1_day: int | None = None
-    batch_1_day_max_input_tokens: int | None = None
+# The update body takes exactly the limits a row carries (the client's list, in the spec's order), each optional.
+_UPDATE_FIELDS: dict[str, Any] = {name: (int | None, None) for name in RATE_LIMIT_FIELDS}
+_UpdateBody = create_model("_UpdateBody", __config__=ConfigDict(extra="forbid", strict=True), **_UPDATE_FIELDS)
 
 
 def rate_limit_id(project_id: str, model: str) -> str:
@@ -56,38 +52,6 @@ def rate_limit_rows(call: Call, project: ProjectRecord) -> list[dict[str, Any]]:
         row = ProjectRateLimit(id=rate_limit_id(project.id, model), model=model, **values)
         rows.append(row.model_dump(mode="json", exclude_none=True))  # optional limits only where relevant
     return rows
-
-
-def style_a_page(call: Call, items: list[dict[str, Any]], limit: int, what: str) -> dict[str, Any]:
-    """A style-A list page of `items` (each with an `id`), cut by the `after` / `before` cursors.
-
-    `after` gives the `limit` items following the cursor, `before` the `limit` items right before it; an id
-    that is not in the list is a 400.
-    """
-    ids = [item["id"] for item in items]
-    start, end = 0, len(items)
-    for name in ("after", "before"):
-        cursor = call.query.get(name)
-        if cursor is None:
-            continue
-        if cursor not in ids:
-            raise ApiFailure.bad_request(
-                f"Invalid '{name}': no {what} with id '{cursor}'.", param=name, code="invalid_value"
-            )
-        if name == "after":
-            start = ids.index(cursor) + 1
-        else:
-            end = ids.index(cursor)
-    window = items[start:end]
-    backwards = "before" in call.query and "after" not in call.query
-    page = (window[-limit:] if limit else []) if backwards else window[:limit]
-    return {
-        "object": "list",
-        "data": page,
-        "first_id": page[0]["id"] if page else None,
-        "last_id": page[-1]["id"] if page else None,
-        "has_more": len(window) > len(page),
-    }
 
 
 def list_rate_limits(call: Call) -> dict[str, Any]:

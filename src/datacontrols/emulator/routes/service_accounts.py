@@ -20,7 +20,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.paging import page_a
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import ApiKeyRecord, ProjectRecord, ServiceAccountRecord
@@ -59,32 +58,18 @@ def _account_object(account: ServiceAccountRecord) -> dict[str, Any]:
     }
 
 
-def _project(call: Call, *, write: bool) -> ProjectRecord:
-    project = call.writable_project() if write else call.project()
-    if project.archived:
-        raise ApiFailure.bad_request(
-            f"Project '{project.id}' is archived.", param="project_id", code="project_archived"
-        )
-    return project
-
-
 def _account(call: Call, project: ProjectRecord) -> ServiceAccountRecord:
-    account = project.service_accounts.get(call.params["service_account_id"])
-    if account is None:
-        raise ApiFailure.not_found(
-            f"No service account with id '{call.params['service_account_id']}' in project '{project.id}'.",
-            param="service_account_id",
-        )
-    return account
+    scope = f" in project '{project.id}'"
+    return call.lookup(project.service_accounts, "service_account_id", "service account", scope=scope)
 
 
 def list_accounts(call: Call) -> dict[str, Any]:
-    project = _project(call, write=False)
+    project = call.readable_project()
     return page_a(call, list(project.service_accounts.values()), _account_object, lambda a: a.id)
 
 
 def create_account(call: Call) -> dict[str, Any]:
-    project = _project(call, write=True)
+    project = call.writable_project()
     body = call.body(_CreateBody)
     only = bool(body.create_service_account_only)
     account = ServiceAccountRecord(
@@ -124,7 +109,7 @@ def retrieve_account(call: Call) -> dict[str, Any]:
 
 
 def update_account(call: Call) -> dict[str, Any]:
-    project = _project(call, write=True)
+    project = call.writable_project()
     account = _account(call, project)
     body = call.body(_UpdateBody)
     changes: dict[str, Any] = {}
@@ -140,7 +125,7 @@ def update_account(call: Call) -> dict[str, Any]:
 
 
 def delete_account(call: Call) -> dict[str, Any]:
-    project = _project(call, write=True)
+    project = call.writable_project()
     account = _account(call, project)
     del project.service_accounts[account.id]
     for key_id in [
@@ -156,10 +141,7 @@ def _new_id(call: Call, prefix: str) -> str:
         *(a.id for p in call.state.projects.values() for a in p.service_accounts.values()),
         *(k.id for p in call.state.projects.values() for k in p.api_keys.values()),
     }
-    while True:
-        candidate = call.ids.resource(prefix)
-        if candidate not in taken:
-            return candidate
+    return call.ids.unused(prefix, taken)
 
 
 ROUTES = (

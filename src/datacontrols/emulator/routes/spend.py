@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict
 
 from datacontrols.emulator.errors import ApiFailure
-from datacontrols.emulator.routes.rate_limits import style_a_page
+from datacontrols.emulator.paging import style_a_page
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import OrganizationRecord, ProjectRecord, SpendAlertRecord
 
@@ -151,10 +151,7 @@ def _new_alert_id(call: Call) -> str:
     taken = {a.id for a in call.state.organization.spend_alerts} | {
         a.id for p in call.state.projects.values() for a in p.spend_alerts
     }
-    while True:
-        candidate = call.ids.resource("alert_")
-        if candidate not in taken:
-            return candidate
+    return call.ids.unused("alert_", taken)
 
 
 def list_alerts(call: Call) -> dict[str, Any]:
