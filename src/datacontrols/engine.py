@@ -135,7 +135,11 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
     for project, live in matching.pairs:
         if project.name in observed.failures:
             continue
-        lifecycle = _lifecycle(desired, project, project_kind.compare_project(project, live))
+        lifecycle = _lifecycle(
+            desired,
+            project,
+            project_kind.compare_project(project, live, matching.archived_namesakes.get(project.name, ())),
+        )
         changes += lifecycle
         # Settings planned for a project whose creation is held back cannot be applied either.
         creation_held = any(c.action == "create" and c.enforcement == "report" for c in lifecycle)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kinds_support import desired_project, live_project
 
-from datacontrols.kinds.project import ARCHIVE_ORDER, compare_project, compare_unmanaged
+from datacontrols.kinds.project import ARCHIVE_ORDER, compare_project, compare_unmanaged, match_projects
 from datacontrols.plan import FieldChange
 
 
@@ -152,3 +152,14 @@ def test_unmanaged_without_a_name_is_named_by_id() -> None:
     [change] = compare_unmanaged(live_project("p7", None), "report")
     assert change.project == "p7"
     assert "p7" in change.reason
+
+
+def test_a_project_archived_by_hand_is_created_anew_and_the_plan_says_so_loudly() -> None:
+    archived = live_project("p_old", "Bot", status="archived", archived_at=1)
+    matching = match_projects([desired_project(name="Bot")], [archived])
+    assert matching.pairs[0][1] is None
+    [create] = compare_project(matching.pairs[0][0], None, matching.archived_namesakes["Bot"])
+    assert create.action == "create" and create.severity == "high"
+    assert "p_old of this name is archived (archive is one-way), so a new project is created" in create.reason
+    [quiet] = compare_project(desired_project(name="Other"), None)
+    assert quiet.severity == "low" and quiet.reason == "declared in the desired state and not present live"

@@ -9,6 +9,7 @@ projects with one name, a pinned id that does not exist) is never guessed at: it
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,8 @@ class Matching:
     pairs: list[tuple[DesiredProject, Project | None]] = field(default_factory=list)
     unmanaged: list[Project] = field(default_factory=list)
     unmatchable: list[Change] = field(default_factory=list)
+    # Desired name -> ids of archived live projects of that name, for projects that will be created anew.
+    archived_namesakes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def match_projects(desired: list[DesiredProject], live: list[Project]) -> Matching:
@@ -88,6 +91,10 @@ def match_projects(desired: list[DesiredProject], live: list[Project]) -> Matchi
         match = candidates[0] if candidates else None
         if match is not None:
             claimed.add(match.id)
+        else:
+            archived = sorted(p.id for p in live if p.archived and p.name == project.name)
+            if archived:
+                result.archived_namesakes[project.name] = archived
         paired[index] = (project, match)
 
     result.pairs = [paired[index] for index in sorted(paired)]
@@ -95,8 +102,15 @@ def match_projects(desired: list[DesiredProject], live: list[Project]) -> Matchi
     return result
 
 
-def compare_project(project: DesiredProject, live: Project | None) -> list[Change]:
-    """The lifecycle changes for one desired project. Pure."""
+def compare_project(
+    project: DesiredProject, live: Project | None, archived_namesakes: Sequence[str] = ()
+) -> list[Change]:
+    """The lifecycle changes for one desired project. Pure.
+
+    `archived_namesakes`: archived live projects with the desired name. Archive is one-way, so a project
+    archived by hand is created anew; the plan says so, loudly, because its members, keys and history stay
+    with the archived one.
+    """
     want = project.file
     if live is None:
         if want.status == "archived":
@@ -112,8 +126,13 @@ def compare_project(project: DesiredProject, live: Project | None) -> list[Chang
                 kind=KIND,
                 project=want.name,
                 fields=created,
-                severity="low",
-                reason="declared in the desired state and not present live",
+                severity="high" if archived_namesakes else "low",
+                reason=(
+                    f"declared in the desired state and not present live: {', '.join(archived_namesakes)} of this "
+                    "name is archived (archive is one-way), so a new project is created"
+                    if archived_namesakes
+                    else "declared in the desired state and not present live"
+                ),
                 ref={"residency": want.residency, "external_key_id": want.external_key_id},
             )
         ]
