@@ -240,3 +240,30 @@ async def test_an_unsendable_request_is_not_retried(make_api: MakeApi) -> None:
         await api.retention.get_organization()
 
     assert len(api.transport.requests) == 1
+
+
+async def test_time_queued_behind_an_endpoint_cooldown_does_not_count_against_the_budget(
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    """Under a rate limit a call may wait its turn for long; only its own retries spend its budget."""
+    api = make_api(retry=RetryPolicy(budget_seconds=60.0, max_retry_after=120.0))
+    route = api_mock.get(PATH).mock(side_effect=[busy(429, **{"retry-after": "30"}), OK])
+    # Another call's 429 has paused this endpoint for 100 s: longer than this call's whole budget.
+    api.transport._cooldown_until[PATH] = fake_time.now + 100
+
+    assert (await api.retention.get_organization()).type == "zero_data_retention"
+    assert fake_time.sleeps == [100.0, 30.0] and route.call_count == 2
+
+
+async def test_a_hinted_429_draws_on_its_own_allowance_not_on_the_retries(
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+) -> None:
+    api = make_api(retry=RetryPolicy(max_retries=2, budget_seconds=3600.0))
+    pace = busy(429, **{"retry-after": "6"})
+    route = api_mock.get(PATH).mock(side_effect=[pace] * 5 + [OK])
+    assert (await api.retention.get_organization()).type == "zero_data_retention"
+    assert route.call_count == 6, "five 'come back in 6 s' answers are pacing, not five failures"
+
+    api_mock.get(PATH).mock(side_effect=[busy(503)] * 3)
+    with pytest.raises(TransientApiError):
+        await api.retention.get_organization()

@@ -6,10 +6,11 @@ What lives here, and only here:
   Each call has a total retry budget (`RetryPolicy.budget_seconds`). Bare 429s (no Retry-After) in a row
   look like a quota stop and end the call after `RetryPolicy.unhinted_429_retries` retries.
 - Write safety. A POST or DELETE is retried only when the server certainly did not act on it (connection
-  never made, 429, 503, or `x-should-retry: true`). When the outcome is unknown (a timeout after sending, a
-  dropped connection, a 500), the caller's `recheck` re-reads the resource: if the write took effect its
+  never made, 429, or `x-should-retry: true`). When the outcome is unknown (a timeout after sending, a
+  dropped connection, any 5xx), the caller's `recheck` re-reads the resource: if the write took effect its
   result is used, otherwise the write is sent again. Without a `recheck`, or when the re-read fails too,
-  `OutcomeUnknown` is raised and nothing is resent.
+  `OutcomeUnknown` is raised and nothing is resent. A 503 is no exception: a proxy answers 503 when its
+  upstream resets after the handler ran, so resending it blindly created duplicates (tests/reliability).
 - Concurrency. An adaptive limiter (additive increase, multiplicative decrease) caps requests in flight;
   a 429 halves the limit and, with a Retry-After, pauses every request to that endpoint until it passes.
 - Pagination for both list styles of the spec (`first_id/last_id/has_more` and `next/has_more`).
@@ -68,6 +69,8 @@ __all__ = [
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 USER_AGENT = f"openai-datacontrols/{__version__}"
+_MIN_PACE = 0.1  # seconds: the shortest Retry-After that counts as pacing rather than a retry
+_PACED_PER_RETRY = 10  # a rate-limited call may be told "come back later" this many times per allowed retry
 RETRYABLE_STATUS = frozenset({408, 409, 429}) | frozenset(range(500, 600))
 
 log = structlog.get_logger("datacontrols.adminapi")
@@ -157,9 +160,18 @@ class AdaptiveLimiter:
         self.in_flight = 0
         self._cond = asyncio.Condition()
 
+    def _room(self) -> int:
+        return int(self.limit) - self.in_flight
+
     async def acquire(self) -> None:
         async with self._cond:
-            await self._cond.wait_for(lambda: self.in_flight < int(self.limit))
+            try:
+                await self._cond.wait_for(lambda: self._room() > 0)
+            except asyncio.CancelledError:
+                # This waiter may have been woken for a free slot and then cancelled: pass the wake-up on
+                # (Python 3.11's Condition would lose it, and with it the slot, until the next release).
+                self._cond.notify(max(self._room(), 0))
+                raise
             self.in_flight += 1
 
     async def release(self, *, throttled: bool, succeeded: bool = True) -> None:
@@ -169,7 +181,10 @@ class AdaptiveLimiter:
                 self.limit = max(float(self.minimum), self.limit / 2)
             elif succeeded:
                 self.limit = min(float(self.maximum), self.limit + 1 / max(self.limit, 1.0))
-            self._cond.notify_all()
+            # Wake only as many waiters as there are free slots. notify_all woke every waiter on every
+            # release: with thousands of reads queued (a large organization) that cost O(waiters) per
+            # request and made a dry run CPU-bound (measured in benchmarks/: 2.4x the latency bound).
+            self._cond.notify(max(self._room(), 0))
 
 
 class ReadOnlyHTTPTransport(httpx.AsyncBaseTransport):
@@ -348,12 +363,22 @@ class Transport:
     ) -> Any:
         is_write = method != "GET"
         started = self._clock()
+        # Time spent queued (behind a shared 429 cooldown or the concurrency limit) is pacing, not failure:
+        # it does not count against the budget, or a rate-limited endpoint with a long queue would fail calls
+        # that never got a turn. Likewise a 429 that says when to come back draws on a larger allowance of its
+        # own rather than on the retries meant for failures.
+        queued = 0.0
         attempt = 0
+        retries = 0
+        paced_retries = 0
         unhinted_429s = 0
         while True:
             attempt += 1
+            cooldown_from = self._clock()
             await self._wait_cooldown(where.template)
-            response, failure = await self._send(method, where, params, body, attempt)
+            queued += self._clock() - cooldown_from
+            response, failure, waited = await self._send(method, where, params, body, attempt)
+            queued += waited
             if response is not None and 200 <= response.status_code < 300:
                 return _decode(response, method, where)
 
@@ -371,7 +396,15 @@ class Transport:
                     log.info("write_confirmed_by_reread", method=method, endpoint=where.template)
                     return confirmed
             delay = self._delay(response, attempt)
-            if attempt > self.retry.max_retries or self._clock() - started + delay > self.retry.budget_seconds:
+            # Only a real pause counts as pacing (a zero hint would let a call spin without spending budget).
+            paced = response is not None and response.status_code == 429 and not bare_429 and delay >= _MIN_PACE
+            if paced:
+                paced_retries += 1
+            else:
+                retries += 1
+            spent = self._clock() - started - queued
+            out_of_tries = retries > self.retry.max_retries or paced_retries > self.retry.max_retries * _PACED_PER_RETRY
+            if out_of_tries or spent + delay > self.retry.budget_seconds:
                 raise error
             log.info(
                 "api_request_retried",
@@ -418,8 +451,11 @@ class Transport:
         params: Mapping[str, Any] | None,
         body: Mapping[str, Any] | None,
         attempt: int,
-    ) -> tuple[httpx.Response | None, ApiError | None]:
+    ) -> tuple[httpx.Response | None, ApiError | None, float]:
+        """One exchange; also returns how long it waited for a concurrency slot."""
+        queued_from = self._clock()
         await self.limiter.acquire()
+        waited = self._clock() - queued_from
         throttled = False
         refused = False
         started = self._clock()
@@ -449,7 +485,7 @@ class Transport:
                 self.requests.append(record)
                 if self._on_request is not None:
                     self._on_request(record)
-        return response, failure
+        return response, failure, waited
 
     def _decide(
         self, response: httpx.Response | None, failure: ApiError | None, is_write: bool, unhinted_429s: int
@@ -473,7 +509,8 @@ class Transport:
         if status == 429:
             # The server refused before acting, so even a write is safe to resend.
             return "fail" if unhinted_429s > self.retry.unhinted_429_retries else "retry"
-        if is_write and status != 503:
+        if is_write:
+            # Even a 503 may come after the write was applied (a proxy whose upstream reset): re-read first.
             return "unknown"
         return "retry"
 
