@@ -1,5 +1,6 @@
-"""A write whose outcome is unknown is re-read before it is ever sent again; a write that surely did not
-reach the server (connect error, 429) is simply resent."""
+"""A write whose outcome is unknown (any 5xx, 503 included, a timeout, a dropped connection) is re-read before it
+is ever sent again; a write that surely did not reach the server (connect error, 429, `x-should-retry: true`)
+is simply resent."""
 
 from __future__ import annotations
 
@@ -27,12 +28,13 @@ def failed(status: int) -> httpx.Response:
 UNKNOWN_OUTCOMES = [
     failed(500),
     failed(502),
+    failed(503),  # a proxy answers 503 when its upstream resets, perhaps after the write was applied
     failed(504),
     httpx.ReadTimeout("read timed out"),
     httpx.RemoteProtocolError("server disconnected"),
     httpx.WriteTimeout("write timed out"),
 ]
-UNKNOWN_IDS = ["500", "502", "504", "read-timeout", "dropped", "write-timeout"]
+UNKNOWN_IDS = ["500", "502", "503", "504", "read-timeout", "dropped", "write-timeout"]
 
 
 @pytest.mark.parametrize("outcome", UNKNOWN_OUTCOMES, ids=UNKNOWN_IDS)
@@ -70,10 +72,10 @@ async def test_a_write_that_did_not_take_effect_is_sent_again_after_the_reread(
         httpx.ConnectError("refused"),
         httpx.ConnectTimeout("connect timed out"),
         failed(429),
-        failed(503),
         httpx.Response(500, headers={"x-should-retry": "true"}),
+        httpx.Response(503, headers={"x-should-retry": "true"}),
     ],
-    ids=["connect-error", "connect-timeout", "429", "503", "500-should-retry"],
+    ids=["connect-error", "connect-timeout", "429", "500-should-retry", "503-should-retry"],
 )
 async def test_a_write_the_server_surely_did_not_act_on_is_resent_without_a_reread(
     api: AdminApi, api_mock: respx.MockRouter, outcome: httpx.Response | Exception

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import socket
@@ -122,3 +123,26 @@ def test_a_dropped_connection_over_real_http_is_a_transport_error(served: tuple[
     assert "Cut off" in [p.name for p in emulator.state.projects.values()], "the write happened"
     # The server is still healthy after a drop.
     assert httpx.get(f"{base}/v1/organization/projects", headers=auth).status_code == 200
+
+
+def test_a_client_gone_before_its_body_arrived_is_no_server_error(
+    served: tuple[Emulator, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A killed client (tests/reliability kills `reconcile` mid-apply) must not make the server log a traceback."""
+    emulator, base = served
+    errors = logging.getLogger("uvicorn.error")
+    errors.addHandler(caplog.handler)
+    try:
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as sock:
+            sock.sendall(
+                b"POST /v1/organization/projects HTTP/1.1\r\nHost: x\r\n"
+                + f"Authorization: Bearer {ADMIN_KEY}\r\n".encode()
+                + b'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"name": "Half'
+            )
+        auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        assert httpx.get(f"{base}/v1/organization/projects", headers=auth).status_code == 200
+    finally:
+        errors.removeHandler(caplog.handler)
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], [r.getMessage() for r in caplog.records]
+    assert "Half" not in [p.name for p in emulator.state.projects.values()]

@@ -23,7 +23,7 @@ import httpx
 import structlog
 from pydantic import SecretStr
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -187,7 +187,10 @@ class Emulator:
         path = request.url.path
         request_id = self._ids.request()
         arrived = self._clock()
-        raw_body = await request.body()
+        try:
+            raw_body = await request.body()
+        except ClientDisconnect:
+            return  # the client went away before its request arrived whole: no one to answer, nothing done
         query = dict(request.query_params.items())
         api_path = path[len(API_PREFIX) :] if path.startswith(API_PREFIX + "/") else None
         match = self._routes.match(method, api_path) if api_path is not None else None
