@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import socket
 import threading
 import time
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from datacontrols.cli import main
@@ -27,6 +29,13 @@ DESIRED = REPO / "desired_state"
 class Served:
     emulator: Emulator
     base_url: str
+
+    def http(self) -> httpx.Client:
+        """A plain client, for changing the organization behind the tool's back."""
+        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+
+    def project_id(self, name: str) -> str:
+        return next(p.id for p in self.emulator.state.projects.values() if p.name == name)
 
 
 @contextlib.contextmanager
@@ -57,12 +66,22 @@ class Outcome:
     stdout: str
     stderr: str
 
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
 
 def run_cli(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], **env: str | None
 ) -> Outcome:
     """Run `reconcile ARGS` in-process; env values of None unset the variable."""
-    for name, value in {"OPENAI_ADMIN_KEY": ADMIN_KEY, "NO_COLOR": "1", **env}.items():
+    # The CI variables are cleared so that a run under GitHub Actions tests the same thing as one elsewhere.
+    defaults: dict[str, str | None] = {
+        "OPENAI_ADMIN_KEY": ADMIN_KEY,
+        "NO_COLOR": "1",
+        "GITHUB_ACTIONS": None,
+        "GITHUB_STEP_SUMMARY": None,
+    }
+    for name, value in {**defaults, **env}.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
         else:

@@ -1,102 +1,38 @@
-"""Helpers for the GitOps tests: a served emulator, an in-process CLI runner, desired-state copies."""
+"""Helpers for the GitOps tests: desired-state copies and plan digests. The served emulator and the in-process
+CLI runner are the CLI tests' (tests/cli/cli_support.py), reused rather than copied."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
 import shutil
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
+import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-import pytest
+_CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
+if _CLI_TESTS not in sys.path:
+    sys.path.append(_CLI_TESTS)
 
-from datacontrols.cli import main
-from datacontrols.demo import demo_seed_path
-from datacontrols.emulator import Emulator
-from datacontrols.emulator.seed import read_document
-from datacontrols.emulator.server import build_server
+from cli_support import ADMIN_KEY, DESIRED, REPO, Outcome, Served, run_cli, served_emulator  # noqa: E402
 
-ADMIN_KEY = "sk-admin-gitopsTestKey0123456789abcdefghijklmnopq"
-REPO = Path(__file__).resolve().parents[2]
-DESIRED = REPO / "desired_state"
+from datacontrols.demo import demo_seed_path  # noqa: E402
+from datacontrols.emulator.seed import read_document  # noqa: E402
+
+__all__ = [
+    "ADMIN_KEY",
+    "DESIRED",
+    "DIGEST",
+    "REPO",
+    "Outcome",
+    "Served",
+    "copy_desired",
+    "demo_seed",
+    "run_cli",
+    "served_emulator",
+]
+
 DIGEST = re.compile(r"--allow-unsafe ([0-9a-f]{64})")
-
-
-@dataclass
-class Served:
-    emulator: Emulator
-    base_url: str
-
-    def http(self) -> httpx.Client:
-        """A plain client, for changing the organization behind the tool's back."""
-        return httpx.Client(base_url=self.base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-
-    def project_id(self, name: str) -> str:
-        return next(p.id for p in self.emulator.state.projects.values() if p.name == name)
-
-
-@contextlib.contextmanager
-def served_emulator(seed: Any = None) -> Iterator[Served]:
-    """Serve an emulator on 127.0.0.1 (a free port) for the duration of the block."""
-    emulator = Emulator(admin_key=ADMIN_KEY, seed=seed if seed is not None else demo_seed_path(), rng_seed=5)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = build_server(emulator, "127.0.0.1", port, log_level="warning")
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the emulator did not start")
-        time.sleep(0.01)
-    try:
-        yield Served(emulator, f"http://127.0.0.1:{port}/v1")
-    finally:
-        server.should_exit = True
-        thread.join(10)
-
-
-@dataclass
-class Outcome:
-    code: int
-    stdout: str
-    stderr: str
-
-    def json(self) -> Any:
-        return json.loads(self.stdout)
-
-
-def run_cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], **env: str | None
-) -> Outcome:
-    """Run `reconcile ARGS` in-process; env values of None unset the variable."""
-    defaults: dict[str, str | None] = {
-        "OPENAI_ADMIN_KEY": ADMIN_KEY,
-        "NO_COLOR": "1",
-        "GITHUB_ACTIONS": None,
-        "GITHUB_STEP_SUMMARY": None,
-    }
-    for name, value in {**defaults, **env}.items():
-        if value is None:
-            monkeypatch.delenv(name, raising=False)
-        else:
-            monkeypatch.setenv(name, value)
-    capsys.readouterr()
-    try:
-        main(args)
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return Outcome(code, captured.out, captured.err)
 
 
 def copy_desired(tmp_path: Path, name: str = "desired") -> Path:
