@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click.core import ParameterSource  # typer vendors Click; this is its context's enum
 
 from datacontrols import __version__
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
@@ -146,6 +147,11 @@ def reconcile(
         print(f"openai-datacontrols {__version__}")
         raise typer.Exit(EXIT_OK)
     if ctx.invoked_subcommand is not None:
+        # An option of the plan/apply command written before a subcommand would be silently ignored (and
+        # `reconcile --dry-run apply PLAN` would write): refuse it instead. Logging options are honoured.
+        _refuse_root_options(ctx, ctx.invoked_subcommand)
+        if _given(ctx, "log_level", "log_format"):
+            ctx.obj = {"log_level": log_level, "log_format": log_format}  # `serve` honours them too
         return
     code = _run(
         _reconcile(
@@ -353,6 +359,33 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return EXIT_ERROR
+
+
+# Options of the root command that every subcommand honours (they configure logging before it runs).
+_HONOURED_BY_SUBCOMMANDS = frozenset({"log_level", "log_format", "version"})
+
+
+def _given(ctx: typer.Context, *names: str) -> bool:
+    """Whether any of these root options was set on the command line or through its environment variable."""
+    defaulted = (None, ParameterSource.DEFAULT, ParameterSource.DEFAULT_MAP)
+    return any(ctx.get_parameter_source(name) not in defaulted for name in names)
+
+
+def _refuse_root_options(ctx: typer.Context, subcommand: str) -> None:
+    """Exit 1 naming the first root option that `reconcile SUBCOMMAND` would not honour."""
+    for param in ctx.command.params:
+        if param.name is None or param.name in _HONOURED_BY_SUBCOMMANDS or not _given(ctx, param.name):
+            continue
+        flag = max(param.opts, key=len)
+        if param.name == "dry_run" and subcommand == "apply":
+            _fail(
+                "--dry-run cannot be combined with `reconcile apply`, which writes a saved plan; nothing was "
+                "written. To see what it would do, run `reconcile --dry-run` (or read the saved plan)"
+            )
+        _fail(
+            f"{flag} is an option of the plan/apply command, not of `reconcile {subcommand}`; nothing was done. "
+            f"Put options after the subcommand (`reconcile {subcommand} --help` lists them)"
+        )
 
 
 def _registry(secret_sink: Path | None) -> Registry:

@@ -34,6 +34,7 @@ SERVE_HELP = "Run the reconciler on a schedule, with /healthz, /readyz, /metrics
 
 
 def serve_command(
+    ctx: typer.Context,
     desired_state: Annotated[
         Path | None, typer.Option("--desired-state", help="Directory holding organization.yaml and projects/.")
     ] = None,
@@ -75,6 +76,9 @@ def serve_command(
     ] = None,
 ) -> None:
     """Reconcile on a schedule until SIGTERM: report drift, and correct it in enforce mode."""
+    root = ctx.obj if isinstance(ctx.obj, dict) else {}  # `reconcile --log-level debug serve` is honoured
+    log_level = log_level if log_level is not None else root.get("log_level")
+    log_format = log_format if log_format is not None else root.get("log_format")
     given: dict[str, Any] = {
         "desired_state": desired_state,
         "admin_key_file": admin_key_file,
