@@ -22,6 +22,7 @@ from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, 
 from datacontrols.explain import STORE_NOTE
 from datacontrols.kinds.api_keys import ProjectApiKeys
 from datacontrols.plan import Change, Plan
+from datacontrols.ratchet import needing_approval
 from datacontrols.render import Format, render
 from datacontrols.safety import SafetyCheck
 
@@ -89,7 +90,8 @@ async def run_demo_scenario() -> DemoRun:
     async with reader, writer:
         observed = await observe(reader, desired, registry)
         before = diff(desired, observed, registry)
-        safety = SafetyCheck.of(desired, observed)
+        # The plan weakens some controls (the ratchet holds it for a person); the demo is that person.
+        safety = SafetyCheck.of(desired, observed, allow_unsafe=before.digest())
         result = await apply(writer, before, registry, on_change=record, safety=safety)
         after = diff(desired, await observe(reader, desired, registry), registry)
     return DemoRun(desired_dir, before, result, after, tuple(progress))
@@ -127,6 +129,13 @@ async def run_demo(fmt: Format = "text", *, color: bool = False, out: Callable[[
     )
     out(heading("1. Plan (what reconcile --dry-run shows)"))
     out(render(before, fmt, color=color))
+    approvals = len(needing_approval(before))
+    if approvals:
+        out(
+            f"{approvals} change{'s' if approvals != 1 else ''} weaken data controls (listed first). A real run "
+            "refuses this plan until a person approves exactly it with\n"
+            f"  --allow-unsafe {before.digest()}\nThe demo approves it, as that person would.\n"
+        )
     out(heading(f"2. Apply ({len(before.applicable)} changes)"))
     fence = "```\n" if fmt == "markdown" else ""
     out(fence + "\n".join(progress) + "\n" + fence)

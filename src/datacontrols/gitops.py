@@ -82,8 +82,6 @@ class Planned:
     @property
     def warning(self) -> str | None:
         """Set when applying this plan would be refused by a threshold (not acknowledged)."""
-        if self.safety.allow_unsafe and self.safety.allow_unsafe.strip().lower() == self.plan.digest():
-            return None
         return safety_warning(self.plan, self.safety)
 
     def enforce(self) -> None:

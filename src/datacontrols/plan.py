@@ -79,6 +79,15 @@ class Change:
     # "report": the desired state's `enforcement` holds this change back; it is shown, never applied.
     # Not a key of plan JSON v1: the engine also says so at the end of `reason`.
     enforcement: Literal["enforce", "report"] = "enforce"
+    # Set when applying this change weakens a data control (the ratchet, `datacontrols.safety`): what it
+    # weakens, in words ("weakens zero data retention (zero_data_retention -> none)"). Such a change is
+    # applied only with a person's approval of the exact plan; the daemon never applies it.
+    weakens: str | None = None
+
+    @property
+    def needs_approval(self) -> bool:
+        """Whether apply would write this change, and it weakens a data control."""
+        return self.weakens is not None and self.applies
 
     @property
     def applies(self) -> bool:
@@ -106,6 +115,8 @@ class Change:
         }
         if self.subject is not None:
             data["subject"] = self.subject
+        if self.weakens is not None:
+            data["weakens"] = self.weakens
         return data
 
 

@@ -12,13 +12,17 @@ with `(not applied: why)`; apply skips it (`Change.enforcement == "report"`, the
 - `--no-removals` holds every `delete` and every `archive`: the plan reports them instead.
 
 **Thresholds** (`breaches`, `enforce`), checked at the start of `engine.apply`, before any write, for the
-CLI and the daemon alike. Three categories; only applicable changes count, and changes on projects that the
+CLI and the daemon alike. Four categories; only applicable changes count, and changes on projects that the
 same plan creates do not count (nothing exists there to lose):
 
     category  counts                          against (what is managed, as observed)
     archives  `archive` changes               live active projects
     removals  `delete` changes, kind by kind  the live items of that kind (members, keys, policies...)
     updates   `update` changes                every managed setting (all observed values, and the projects)
+    creates   project creations               (by count only: refused above max_changes, default 20)
+
+**The ratchet** (`datacontrols.ratchet`), checked with the thresholds: a change that weakens a data control
+needs the same one-plan acknowledgement.
 
 Items are counted generically from `Observed` values: None -> 0, a list, tuple, set or mapping -> its length,
 anything else -> 1; a kind may count its own values with `count_items(value) -> int` (e.g. a value object
@@ -43,10 +47,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
-from datacontrols.desired.safety import SafetySettings, Threshold
+from datacontrols.desired.safety import CreatesThreshold, SafetySettings, Threshold
 from datacontrols.errors import UnsafePlanError
 from datacontrols.kinds import OrganizationKind, kind_by_name
 from datacontrols.plan import Change, Plan
+from datacontrols.ratchet import needing_approval, where
 
 if TYPE_CHECKING:
     from datacontrols.desired.schema import DesiredState
@@ -59,6 +64,7 @@ __all__ = [
     "Category",
     "Population",
     "SafetyCheck",
+    "acknowledged",
     "breaches",
     "count_items",
     "enforce",
@@ -70,9 +76,14 @@ __all__ = [
     "safety_warning",
 ]
 
-Category = Literal["archives", "removals", "updates"]
-CATEGORIES: Final[tuple[Category, ...]] = ("archives", "removals", "updates")
-_ACTIONS: Final[dict[Category, str]] = {"archives": "archive", "removals": "delete", "updates": "update"}
+Category = Literal["archives", "removals", "updates", "creates"]
+CATEGORIES: Final[tuple[Category, ...]] = ("archives", "removals", "updates", "creates")
+_ACTIONS: Final[dict[Category, str]] = {
+    "archives": "archive",
+    "removals": "delete",
+    "updates": "update",
+    "creates": "create",
+}
 _PROJECT_KIND: Final = "project"
 MEMBER_KINDS: Final = frozenset({"project_user", "project_group", "project_service_account"})
 
@@ -134,7 +145,7 @@ class Population:
     settings: int = 0  # every observed value's items, plus one per live active project (its own attributes)
 
     def of(self, category: Category, kind: str | None = None) -> int:
-        if category == "archives":
+        if category in ("archives", "creates"):
             return self.live_projects
         if category == "removals":
             return self.items_by_kind.get(kind or "", 0)
@@ -205,6 +216,7 @@ _NOUNS: Final[dict[Category, tuple[str, str]]] = {
     "archives": ("project archived", "projects archived"),
     "removals": ("item deleted", "items deleted"),
     "updates": ("setting updated", "settings updated"),
+    "creates": ("project created", "projects created"),
 }
 
 
@@ -215,7 +227,7 @@ class Breach:
     category: Category
     count: int
     population: int | None  # None: unknown
-    threshold: Threshold
+    threshold: Threshold | CreatesThreshold
     by_count: bool  # over `max_changes` (else over `max_percent`)
     kind: str | None = None  # removals are judged kind by kind
 
@@ -227,15 +239,18 @@ class Breach:
 
     def describe(self) -> str:
         what = _NOUNS[self.category][0 if self.count == 1 else 1]
+        if isinstance(self.threshold, CreatesThreshold):
+            return f"creates: {self.count} {what}, more than safety.creates.max_changes {self.threshold.max_changes}"
         against = {
             "archives": "live active projects",
             "removals": f"live {self.kind} items",
             "updates": "managed settings",
+            "creates": "live active projects",  # not shown: creates are judged by count
         }[self.category]
         of = f"of {self.population} {against}" if self.population is not None else "(how many are managed is unknown)"
         label = f"{self.category} ({self.kind})" if self.kind else self.category
         head = f"{label}: {self.count} {what} {of}, {_percent(self.percent)},"
-        if self.by_count:
+        if self.by_count or isinstance(self.threshold, CreatesThreshold):
             return f"{head} more than safety.{self.category}.max_changes {self.threshold.max_changes}"
         return (
             f"{head} more than safety.{self.category}.max_percent {_percent(self.threshold.max_percent)} "
@@ -247,9 +262,12 @@ def _percent(value: float) -> str:
     return f"{value:.0f}%" if value == int(value) else f"{value:.1f}%"
 
 
-def _counted(plan: Plan, action: str) -> list[Change]:
-    created = {c.project for c in plan.changes if c.kind == _PROJECT_KIND and c.action == "create" and c.applies}
-    return [c for c in plan.changes if c.applies and c.action == action and c.project not in created]
+def _counted(plan: Plan, category: Category) -> list[Change]:
+    created = [c for c in plan.changes if c.kind == _PROJECT_KIND and c.action == "create" and c.applies]
+    if category == "creates":
+        return created
+    new = {c.project for c in created}
+    return [c for c in plan.changes if c.applies and c.action == _ACTIONS[category] and c.project not in new]
 
 
 def _judge(
@@ -272,8 +290,14 @@ def breaches(plan: Plan, check: SafetyCheck) -> list[Breach]:
     found: list[Breach | None] = []
     known = check.population
     for category in CATEGORIES:
-        changes = _counted(plan, _ACTIONS[category])
+        changes = _counted(plan, category)
         if not changes:
+            continue
+        if category == "creates":
+            limit = check.settings.creates
+            if len(changes) > limit.max_changes:
+                total = known.of(category) if known is not None else None
+                found.append(Breach(category, len(changes), total, limit, by_count=True))
             continue
         threshold: Threshold = getattr(check.settings, category)
         if category == "removals":
@@ -287,35 +311,55 @@ def breaches(plan: Plan, check: SafetyCheck) -> list[Breach]:
     return [breach for breach in found if breach is not None]
 
 
+def acknowledged(plan: Plan, allow_unsafe: str | None) -> bool:
+    """Whether `--allow-unsafe` names this very plan."""
+    return allow_unsafe is not None and allow_unsafe.strip().lower() == plan.digest()
+
+
 def enforce(plan: Plan, check: SafetyCheck) -> None:
-    """Raise `UnsafePlanError` when the plan breaches a threshold and this plan is not acknowledged."""
+    """Raise `UnsafePlanError` when the plan breaches a threshold or weakens a data control (the ratchet) and
+    this plan is not acknowledged."""
     found = breaches(plan, check)
-    if not found:
+    weakening = needing_approval(plan)
+    if (not found and not weakening) or acknowledged(plan, check.allow_unsafe):
         return
-    digest = plan.digest()
-    if check.allow_unsafe is not None and check.allow_unsafe.strip().lower() == digest:
-        return
-    raise UnsafePlanError(refusal(found, digest, check.allow_unsafe))
+    raise UnsafePlanError(refusal(found, plan.digest(), check.allow_unsafe, weakening=weakening))
 
 
-def refusal(found: list[Breach], digest: str, allow_unsafe: str | None = None) -> str:
-    """The one-line refusal: the thresholds, the numbers, and the one-time override."""
+def _reasons(found: list[Breach], weakening: list[Change]) -> str:
+    """`the plan weakens ...: where: what; and it exceeds a safety threshold: ...`, whichever apply."""
+    parts = []
+    if weakening:
+        listed = "; ".join(f"{where(c)}: {c.weakens}" for c in weakening)
+        parts.append(f"the plan weakens data controls and needs a person's approval: {listed}")
+    if found:
+        subject = "it" if parts else "the plan"
+        parts.append(f"{subject} exceeds a safety threshold: {'; '.join(b.describe() for b in found)}")
+    return "; and ".join(parts)
+
+
+def refusal(
+    found: list[Breach], digest: str, allow_unsafe: str | None = None, *, weakening: list[Change] | None = None
+) -> str:
+    """The one-line refusal: what needs approval, the thresholds and numbers, and the one-time override."""
     other = (
         f" (--allow-unsafe was given for {allow_unsafe.strip()[:12]}…, which is not this plan)" if allow_unsafe else ""
     )
+    how = "change the threshold under safety: in organization.yaml" if found and not weakening else "change the files"
     return (
-        f"refusing to apply: the plan exceeds a safety threshold: {'; '.join(b.describe() for b in found)}. "
-        f"Nothing was written{other}. If this plan is intended, acknowledge it (this plan only) with "
-        f"--allow-unsafe {digest}, or change the threshold under safety: in organization.yaml"
+        f"refusing to apply: {_reasons(found, weakening or [])}. Nothing was written{other}. A person who has "
+        f"reviewed exactly this plan approves it (this plan only) with --allow-unsafe {digest}, or {how}"
     )
 
 
 def safety_warning(plan: Plan, check: SafetyCheck) -> str | None:
     """For dry runs: one line saying that applying this plan would be refused, and how to let it through."""
     found = breaches(plan, check)
-    if not found:
+    weakening = needing_approval(plan)
+    if (not found and not weakening) or acknowledged(plan, check.allow_unsafe):
         return None
+    reasons = _reasons(found, weakening).removeprefix("the plan exceeds a safety threshold: ")
     return (
-        f"applying this plan will be refused: {'; '.join(b.describe() for b in found)}; "
-        f"to apply it anyway, acknowledge this plan with --allow-unsafe {plan.digest()}"
+        f"applying this plan will be refused: {reasons}; to apply it anyway, a person approves this plan with "
+        f"--allow-unsafe {plan.digest()}"
     )

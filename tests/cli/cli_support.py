@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
@@ -18,11 +19,30 @@ import pytest
 from datacontrols.cli import main
 from datacontrols.demo import demo_seed_path
 from datacontrols.emulator import Emulator
+from datacontrols.emulator.seed import read_document
 from datacontrols.emulator.server import build_server
 
 ADMIN_KEY = "sk-admin-cliTestKey0123456789abcdefghijklmnopqrstuv"
 REPO = Path(__file__).resolve().parents[2]
 DESIRED = REPO / "desired_state"
+
+
+def approved_demo_seed() -> dict[str, Any]:
+    """The demo organization after a person approved the demo plan's weakening changes once (the ratchet:
+    the daemon never applies those itself): Research Sandbox without its model policy, carol and the
+    data-science group in Support Bot. What is left is drift the daemon corrects on its own."""
+    seed = dict(read_document(demo_seed_path()))
+    projects = []
+    for raw in seed["projects"]:
+        project = dict(raw)
+        if project["name"] == "Research Sandbox":
+            project["model_permissions"] = None
+        if project["name"] == "Support Bot":
+            project["users"] = [*project["users"], {"user": "carol@example.com", "role": "member"}]
+            project["groups"] = [*project.get("groups", []), {"group": "data-science", "role": "member"}]
+        projects.append(project)
+    seed["projects"] = projects
+    return seed
 
 
 @dataclass
@@ -94,3 +114,20 @@ def run_cli(
         code = int(exc.code or 0)
     captured = capsys.readouterr()
     return Outcome(code, captured.out, captured.err)
+
+
+_DIGEST = re.compile(r"--allow-unsafe ([0-9a-f]{64})")
+
+
+def run_approved(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, args: list[str], **env: str | None
+) -> Outcome:
+    """Apply as a person who reviewed the plan would: a run refused for needing approval (the ratchet or a
+    threshold) is run again with `--allow-unsafe` naming exactly the refused plan. Nothing is written by the
+    refused run (the tests that use this check the end state)."""
+    first = run_cli(capsys, monkeypatch, args, **env)
+    match = _DIGEST.search(first.stderr)
+    if first.code != 1 or match is None:
+        return first
+    assert "Nothing was written" in first.stderr, first.stderr
+    return run_cli(capsys, monkeypatch, [*args, "--allow-unsafe", match.group(1)], **env)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cli_support import DESIRED, run_cli, served_emulator
+from cli_support import DESIRED, run_approved, run_cli, served_emulator
 
 
 def test_explain_resolves_inherited_retention_and_flags_caveats(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -20,7 +20,7 @@ def test_explain_resolves_inherited_retention_and_flags_caveats(capsys, monkeypa
         assert "no `data_usage` request parameter" in before.stdout
         assert served.emulator.requests.methods() == {"GET"}, "explain only reads"
 
-        applied = run_cli(
+        applied = run_approved(
             capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
         )
         assert applied.code == 0, applied.stderr

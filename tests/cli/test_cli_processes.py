@@ -85,7 +85,11 @@ def test_served_emulator_and_pipeline_commands() -> None:
         plan = reconcile("--dry-run", "--format", "json", "--detailed-exitcode", *common, env=env)
         assert plan.returncode == 2, plan.stderr
         assert json.loads(plan.stdout)["summary"]["update"] > 0
-        applied = reconcile("--auto-approve", *common, env=env)
+        # The demo plan weakens some controls: refused until the exact plan is approved (the ratchet).
+        refused = reconcile("--auto-approve", *common, env=env)
+        assert refused.returncode == 1 and "needs a person's approval" in refused.stderr, refused.stderr
+        digest = refused.stderr.split("--allow-unsafe ", 1)[1].split(",", 1)[0]
+        applied = reconcile("--auto-approve", "--allow-unsafe", digest, *common, env=env)
         assert applied.returncode == 0, applied.stderr
         clean = reconcile("--dry-run", "--detailed-exitcode", *common, env=env)
         assert clean.returncode == 0, clean.stderr

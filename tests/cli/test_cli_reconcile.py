@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import ADMIN_KEY, DESIRED, run_cli, served_emulator
+from cli_support import ADMIN_KEY, DESIRED, run_approved, run_cli, served_emulator
 
 from datacontrols.demo import demo_seed_path
 from datacontrols.emulator.seed import read_document
@@ -33,7 +33,7 @@ def test_dry_run_reports_drift_with_exit_2_and_sends_only_reads(capsys, monkeypa
 
 def test_apply_then_dry_run_is_clean_and_drift_made_through_the_api_is_listed_exactly(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with served_emulator() as served:
-        applied = run_cli(
+        applied = run_approved(
             capsys,
             monkeypatch,
             ["--auto-approve", "--desired-state", str(DESIRED)],
@@ -89,7 +89,7 @@ def test_residency_mismatch_is_uncorrectable_and_never_fixed(capsys, monkeypatch
             project["residency"] = "US_STORAGE_PROCESSING"
     seed["projects"] = projects
     with served_emulator(seed) as served:
-        apply_run = run_cli(
+        apply_run = run_approved(
             capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
         )
         assert apply_run.code == 0, apply_run.stderr
@@ -116,7 +116,7 @@ def test_one_failing_project_does_not_stop_the_others(capsys, monkeypatch) -> No
     seed = dict(read_document(demo_seed_path()))
     seed["organization"] = {**seed["organization"], "approved_residencies": ["GLOBAL", "EU_STORAGE_PROCESSING"]}
     with served_emulator(seed) as served:
-        outcome = run_cli(
+        outcome = run_approved(
             capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
         )
         names = {p.name for p in served.emulator.state.projects.values()}
@@ -130,7 +130,16 @@ def test_one_failing_project_does_not_stop_the_others(capsys, monkeypatch) -> No
 
 def test_apply_without_a_terminal_refuses_and_writes_nothing(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with served_emulator() as served:
-        outcome = run_cli(capsys, monkeypatch, ["--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url)
+        # The demo plan weakens some controls: the ratchet refuses it first, then (approved) the missing terminal.
+        refused = run_cli(capsys, monkeypatch, ["--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url)
+        assert refused.code == 1 and "needs a person's approval" in refused.stderr
+        digest = refused.stderr.split("--allow-unsafe ", 1)[1].split(",", 1)[0]
+        outcome = run_cli(
+            capsys,
+            monkeypatch,
+            ["--desired-state", str(DESIRED), "--allow-unsafe", digest],
+            OPENAI_BASE_URL=served.base_url,
+        )
         writes = served.emulator.requests.writes()
     assert outcome.code == 1
     assert "--auto-approve" in outcome.stderr

@@ -62,7 +62,12 @@ def test_a_created_key_is_written_to_the_sink_and_appears_nowhere_else(
 
         assert cli("--dry-run", "--secret-sink", str(sink)) == 0
         assert not sink.exists(), "a dry run creates nothing, not even the sink"
-        assert cli("--auto-approve", "--secret-sink", str(sink)) == 0, seen[-1]
+        # A new key in an existing project gives access: the ratchet wants the exact plan approved.
+        assert cli("--auto-approve", "--secret-sink", str(sink)) == 1, seen[-1]
+        # The sink is checked (created, empty) before any request; a refused plan puts nothing in it.
+        assert "needs a person's approval" in seen[-1] and not any(sink.iterdir())
+        digest = seen[-1].split("--allow-unsafe ", 1)[1].split(",", 1)[0]
+        assert cli("--auto-approve", "--secret-sink", str(sink), "--allow-unsafe", digest) == 0, seen[-1]
         for fmt in ("text", "json", "markdown"):
             assert cli("--dry-run", "--detailed-exitcode", "--format", fmt) == 0, seen[-1]
         with httpx.Client(base_url=served.base_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as http:

@@ -11,19 +11,27 @@ import itertools
 import json
 import os
 import socket
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
-from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier
-from datacontrols.emulator import Emulator
+_CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
+if _CLI_TESTS not in sys.path:
+    sys.path.append(_CLI_TESTS)
+
+from cli_support import approved_demo_seed as approved_demo_seed  # noqa: E402  (re-exported)
+
+from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier  # noqa: E402
+from datacontrols.emulator import Emulator  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DESIRED_STATE = REPO / "desired_state"
 DEMO_SEED = REPO / "src" / "datacontrols" / "demo_seed.yaml"
 ADMIN_KEY = "sk-admin-daemon-tests-5f1c0a9e77d24b1"
+
 BASE_URL = "https://api.openai.com/v1"
 START = 1_780_000_000.0
 

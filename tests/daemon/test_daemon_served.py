@@ -26,11 +26,11 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from daemon_support import ADMIN_KEY, DEMO_SEED, DESIRED_STATE, free_port, metric_value
+from daemon_support import ADMIN_KEY, DESIRED_STATE, approved_demo_seed, free_port, metric_value
 
 from datacontrols.daemon.attribution import NO_AUDIT_EVENT
 
-ALICE = "user-DemoAlice000000000001"  # the demo organization's owner of Support Bot
+CAROL = "user-DemoCarol000000000001"  # a member of Support Bot (in the approved demo organization)
 INTERVAL = 2.0
 # "Within two intervals", plus what a run itself takes, the jitter (a tenth of the interval) and polling.
 TWO_INTERVALS = 2 * INTERVAL + 2.0
@@ -85,11 +85,13 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., tuple[Process, Process]]]:
     started: list[Process] = []
     key_file = tmp_path / "admin-key"
     key_file.write_text(ADMIN_KEY + "\n")
+    seed_file = tmp_path / "seed.json"  # JSON is YAML: the demo organization, its weakening changes approved
+    seed_file.write_text(json.dumps(approved_demo_seed()))
 
     def pair(name: str, mode: str, *emulator_args: str) -> tuple[Process, Process]:
         api_port, http_port = free_port(), free_port()
         emulator = start(
-            ["emulator", "--port", str(api_port), "--seed", str(DEMO_SEED), "--rng-seed", "1", *emulator_args],
+            ["emulator", "--port", str(api_port), "--seed", str(seed_file), "--rng-seed", "1", *emulator_args],
             tmp_path / f"{name}-emulator.log",
             f"http://127.0.0.1:{api_port}",
             env={"DATACONTROLS_EMULATOR_ADMIN_KEY": ADMIN_KEY},
@@ -195,29 +197,29 @@ def test_served_daemons_probe_report_attribute_and_enforce(launch: Callable[...,
     assert hosted_tools(report_api, "Support Bot")["web_search"] is True
     assert report.get("/status").json()["last_run"]["applied"] == []
 
-    # Drift made by people through the API: a hosted tool (no audit event) and the project's owner demoted
-    # (the audit log records `user.updated`, and who did it).
+    # Drift made by people through the API: a hosted tool enabled (no audit event) and a member made an owner
+    # (the audit log records `user.updated`, and who did it). Correcting both tightens: the daemon may.
     for emulator in (report_api, enforce_api):
         support = project_id(emulator, "Support Bot")
         with api(emulator, actor="alice@example.com") as alice:
-            tools = {"file_search": {"enabled": False}}
+            tools = {"mcp": {"enabled": True}}
             assert alice.post(f"/organization/projects/{support}/hosted_tool_permissions", json=tools).is_success
         with api(emulator, actor="dave@example.com") as dave:
-            assert dave.post(f"/organization/projects/{support}/users/{ALICE}", json={"role": "member"}).is_success
+            assert dave.post(f"/organization/projects/{support}/users/{CAROL}", json={"role": "owner"}).is_success
     drift_made_at = time.monotonic()
 
     # Report: both show up in /status and the metrics within two intervals, the member with its author.
-    demoted = wait_for(
-        "the demoted owner in /status",
-        lambda: drift_item(report, "project_user", "Support Bot", subject="alice@example.com"),
+    promoted = wait_for(
+        "the promoted member in /status",
+        lambda: drift_item(report, "project_user", "Support Bot", subject="carol@example.com"),
         TWO_INTERVALS,
     )
-    assert demoted["action"] == "update" and demoted["fields"]["role"] == {"before": "member", "after": "owner"}
-    assert demoted["attribution"]["actor"] == "dave@example.com"
-    assert demoted["attribution"]["event_type"] == "user.updated" and demoted["attribution"]["at"]
+    assert promoted["action"] == "update" and promoted["fields"]["role"] == {"before": "owner", "after": "member"}
+    assert promoted["attribution"]["actor"] == "dave@example.com"
+    assert promoted["attribution"]["event_type"] == "user.updated" and promoted["attribution"]["at"]
     tools_drift = wait_for(
         "the hosted tools drift in /status",
-        lambda: drift_item(report, "project_hosted_tools", "Support Bot", field="file_search"),
+        lambda: drift_item(report, "project_hosted_tools", "Support Bot", field="mcp"),
         TWO_INTERVALS,
     )
     assert tools_drift["attribution"]["note"] == NO_AUDIT_EVENT
@@ -229,8 +231,8 @@ def test_served_daemons_probe_report_attribute_and_enforce(launch: Callable[...,
     wait_for(
         "the corrections",
         lambda: (
-            hosted_tools(enforce_api, "Support Bot")["file_search"] is True
-            and members(enforce_api, "Support Bot")[ALICE] == "owner"
+            hosted_tools(enforce_api, "Support Bot")["mcp"] is False
+            and members(enforce_api, "Support Bot")[CAROL] == "member"
         ),
         TWO_INTERVALS,
     )
@@ -240,8 +242,8 @@ def test_served_daemons_probe_report_attribute_and_enforce(launch: Callable[...,
     # Report mode still has not written, runs later.
     counted = runs(report)
     wait_for("a later report run", lambda: runs(report) > counted, TWO_INTERVALS)
-    assert hosted_tools(report_api, "Support Bot")["file_search"] is False
-    assert members(report_api, "Support Bot")[ALICE] == "member"
+    assert hosted_tools(report_api, "Support Bot")["mcp"] is True
+    assert members(report_api, "Support Bot")[CAROL] == "owner"
 
     for daemon in (report, enforce):
         started = time.monotonic()

@@ -23,6 +23,7 @@ from daemon_support import (
     DEMO_SEED,
     DESIRED_STATE,
     VirtualClock,
+    approved_demo_seed,
     daemon_for,
     metric_value,
 )
@@ -39,7 +40,8 @@ from datacontrols.logging import configure_logging
 
 @pytest.fixture
 def emulator() -> Emulator:
-    return Emulator(admin_key=ADMIN_KEY, seed=DEMO_SEED, rng_seed=7)
+    # Enforce mode corrects what it may; the demo plan's weakening changes were approved once by a person.
+    return Emulator(admin_key=ADMIN_KEY, seed=approved_demo_seed(), rng_seed=7)
 
 
 @pytest.fixture
@@ -123,12 +125,13 @@ async def test_the_desired_state_is_read_again_on_every_run(emulator: Emulator, 
     daemon = daemon_for(emulator, mode="enforce", desired_state=desired_dir)
     try:
         await daemon.run_once()
-        support = desired_dir / "projects" / "support-bot.yaml"
-        support.write_text(support.read_text().replace("web_search: false", "web_search: true"))
+        sandbox = desired_dir / "projects" / "research-sandbox.yaml"
+        sandbox.write_text(sandbox.read_text().replace("web_search: true", "web_search: false"))
         run = await daemon.run_once()  # no restart: the edited file is what counts now
         assert run is not None and run.result is not None
         [change] = run.result.applied
-        assert change.kind == "project_hosted_tools" and change.fields["web_search"].after is True
+        assert change.kind == "project_hosted_tools" and change.project == "Research Sandbox"
+        assert change.fields["web_search"].after is False
     finally:
         await daemon.aclose()
 
@@ -295,7 +298,7 @@ async def test_a_full_run_under_ten_requests_a_minute_per_endpoint_has_no_failed
     clock = VirtualClock()
     limit = RateLimitConfig(per_minute=10, capacity=capacity)
     emulator = Emulator(
-        admin_key=ADMIN_KEY, seed=DEMO_SEED, rng_seed=7, rate_limit=limit, clock=clock, sleep=clock.sleep
+        admin_key=ADMIN_KEY, seed=approved_demo_seed(), rng_seed=7, rate_limit=limit, clock=clock, sleep=clock.sleep
     )
     daemon = daemon_for(emulator, clock=clock, mode="enforce")
     try:

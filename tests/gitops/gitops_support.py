@@ -14,7 +14,16 @@ _CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
 if _CLI_TESTS not in sys.path:
     sys.path.append(_CLI_TESTS)
 
-from cli_support import ADMIN_KEY, DESIRED, REPO, Outcome, Served, run_cli, served_emulator  # noqa: E402
+from cli_support import (  # noqa: E402
+    ADMIN_KEY,
+    DESIRED,
+    REPO,
+    Outcome,
+    Served,
+    approved_demo_seed,
+    run_cli,
+    served_emulator,
+)
 
 from datacontrols.demo import demo_seed_path  # noqa: E402
 from datacontrols.emulator.seed import read_document  # noqa: E402
@@ -26,6 +35,7 @@ __all__ = [
     "REPO",
     "Outcome",
     "Served",
+    "approved_demo_seed",
     "copy_desired",
     "demo_seed",
     "run_cli",

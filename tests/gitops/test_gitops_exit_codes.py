@@ -6,12 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from gitops_support import DESIRED, demo_seed, run_cli, served_emulator
+from gitops_support import DESIRED, approved_demo_seed, run_cli, served_emulator
 
 
 def seed_without_us_residency() -> dict[str, object]:
-    """The demo organization, not approved for US residency: creating `Analytics` fails, at apply time only."""
-    seed = demo_seed()
+    """The demo organization (its weakening changes approved), not approved for US residency: creating
+    `Analytics` fails, at apply time only."""
+    seed = approved_demo_seed()
     seed["organization"] = {**seed["organization"], "approved_residencies": ["GLOBAL", "EU_STORAGE_PROCESSING"]}
     return seed
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from gitops_support import ADMIN_KEY, DESIRED, copy_desired, run_cli, served_emulator
+from gitops_support import ADMIN_KEY, DESIRED, approved_demo_seed, copy_desired, run_cli, served_emulator
 
 
 def save_plan(capsys, monkeypatch, served, plan: Path, desired: Path = DESIRED, *extra: str):  # type: ignore[no-untyped-def]
@@ -21,7 +21,7 @@ def apply_plan(capsys, monkeypatch, served, plan: Path, desired: Path = DESIRED,
 
 def test_a_saved_plan_applies_when_nothing_moved(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:  # nothing here needs the ratchet's approval
         saved = save_plan(capsys, monkeypatch, served, plan)
         assert saved.code == 0, saved.stderr
         assert served.emulator.requests.writes() == [], "saving a plan is a dry run"
@@ -88,7 +88,7 @@ def test_a_saved_plan_is_refused_when_the_desired_files_changed(capsys, monkeypa
 def test_renaming_or_reordering_files_is_not_a_change(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     desired = copy_desired(tmp_path)
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:  # nothing here needs the ratchet's approval
         assert save_plan(capsys, monkeypatch, served, plan, desired).code == 0
         (desired / "projects" / "analytics.yaml").rename(desired / "projects" / "zz-analytics.yml")
         monkeypatch.chdir(tmp_path)  # another working directory, relative paths
@@ -98,7 +98,7 @@ def test_renaming_or_reordering_files_is_not_a_change(capsys, monkeypatch, tmp_p
 
 def test_a_plan_older_than_max_plan_age_is_refused(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:  # nothing here needs the ratchet's approval
         assert save_plan(capsys, monkeypatch, served, plan).code == 0
         document = json.loads(plan.read_text())
         two_hours_ago = datetime.now(UTC) - timedelta(hours=2, minutes=5)
@@ -126,7 +126,7 @@ def test_a_plan_made_against_another_api_is_refused(capsys, monkeypatch, tmp_pat
 
 def test_no_removals_is_replayed_from_the_saved_plan(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:  # nothing here needs the ratchet's approval
         saved = save_plan(capsys, monkeypatch, served, plan, DESIRED, "--no-removals")
         assert saved.code == 0
         assert "(not applied: --no-removals)" in saved.stdout

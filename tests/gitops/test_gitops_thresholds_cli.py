@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from gitops_support import DESIRED, DIGEST, copy_desired, run_cli, served_emulator
+from gitops_support import DESIRED, DIGEST, approved_demo_seed, copy_desired, run_cli, served_emulator
 
 NAMES = ("Alpha", "Beta", "Gamma", "Delta")
 
@@ -105,13 +105,19 @@ def test_one_archive_of_four_is_not_refused(capsys, monkeypatch, tmp_path) -> No
         assert archived_names(served) == {"Alpha"}
 
 
-def test_the_demo_organization_applies_without_allow_unsafe(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_organization_needs_approval_for_its_weakening_changes_only(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with served_emulator() as served:
-        outcome = run_cli(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
+        args = ["--auto-approve", "--desired-state", str(DESIRED)]
+        refused = run_cli(capsys, monkeypatch, args, OPENAI_BASE_URL=served.base_url)
+        writes = served.emulator.requests.writes()
+        match = DIGEST.search(refused.stderr)
+        assert match is not None, refused.stderr
+        approved = run_cli(
+            capsys, monkeypatch, [*args, "--allow-unsafe", match.group(1)], OPENAI_BASE_URL=served.base_url
         )
-    assert outcome.code == 0, outcome.stderr
-    assert "refusing" not in outcome.stderr
+    assert refused.code == 1 and writes == []
+    assert "the plan weakens data controls" in refused.stderr and "threshold" not in refused.stderr
+    assert approved.code == 0, approved.stderr
 
 
 def test_protected_projects_are_never_archived(capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -126,7 +132,7 @@ def test_protected_projects_are_never_archived(capsys, monkeypatch, tmp_path) ->
 
 
 def test_no_removals_reports_deletes_and_archives(capsys, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         outcome = run_cli(
             capsys,
             monkeypatch,

@@ -16,6 +16,7 @@ no active project, service account or spend alert may exist twice at any point.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -66,6 +67,16 @@ def reconcile(desired: Path, base_url: str, logs: Path, *args: str) -> subproces
         )
 
 
+def approved(desired: Path, base_url: str, logs: Path, workdir: Path) -> list[str]:
+    """`--allow-unsafe DIGEST` for the plan an apply would make now: the person's approval the ratchet asks
+    for when drift restores access or the demo state weakens a control (found by a dry run, which writes
+    nothing; the same live state gives the same plan, so the same digest)."""
+    plan_file = workdir / "approval-plan.json"
+    dry = reconcile(desired, base_url, logs, "--dry-run", "--out", str(plan_file))
+    assert dry.wait(60) in (0, 2), logs.read_text()[-3000:]
+    return ["--allow-unsafe", json.loads(plan_file.read_text())["plan_digest"]]
+
+
 def wait_for_writes(emulator: Emulator, start: int, process: subprocess.Popen[bytes], count: int) -> bool:
     """Whether `count` writes reached the emulator (each logged once answered) before the process ended."""
     deadline = time.monotonic() + 60
@@ -101,7 +112,8 @@ def crash_rounds(tmp_path: Path, kills: int, seed: int) -> dict[str, object]:
             for _ in range(3):
                 drifter.drift()
             start = len(emulator.requests)
-            process = reconcile(desired_dir, served.base_url, logs, "--auto-approve")
+            approval = approved(desired_dir, served.base_url, logs, tmp_path)
+            process = reconcile(desired_dir, served.base_url, logs, "--auto-approve", *approval)
             # A random point of the apply: after its k-th write was answered, a little later (the next write
             # may be in flight, or already applied with its answer on the way).
             if wait_for_writes(emulator, start, process, rng.randint(1, MAX_KILL_AFTER)):
@@ -114,7 +126,8 @@ def crash_rounds(tmp_path: Path, kills: int, seed: int) -> dict[str, object]:
             found = duplicates(emulator)
             assert not found, f"round {index}: duplicated after the kill: {found}\n{logs.read_text()[-3000:]}"
 
-        settle = reconcile(desired_dir, served.base_url, logs, "--auto-approve")
+        approval = approved(desired_dir, served.base_url, logs, tmp_path)
+        settle = reconcile(desired_dir, served.base_url, logs, "--auto-approve", *approval)
         assert settle.wait(60) == 0, logs.read_text()[-3000:]
         check = reconcile(desired_dir, served.base_url, logs, "--dry-run", "--detailed-exitcode")
         assert check.wait(60) == 0, f"changes remain after the clean apply:\n{logs.read_text()[-3000:]}"

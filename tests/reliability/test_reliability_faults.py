@@ -61,7 +61,7 @@ class Tally:
     applied: int = 0
     failed: int = 0
     skipped: int = 0
-    refused: int = 0  # plans over a safety threshold, then applied acknowledged (as --allow-unsafe does)
+    refused: int = 0  # plans over a threshold or weakening a control, then applied approved (--allow-unsafe)
     aborted: int = 0  # cycles whose observe failed after every retry: nothing was written
     requests: int = 0
     writes_applied: int = 0
@@ -203,7 +203,7 @@ async def test_the_checks_catch_an_unplanned_write_a_second_create_and_a_duplica
         retention = {c.project for c in plan.applicable if c.kind == "project_data_retention"}
         assert "Support Bot" in retention and "Research Sandbox" not in retention
         start = len(emulator.requests)
-        await apply(api, plan, safety=SafetyCheck.of(desired, observed))
+        await apply(api, plan, safety=SafetyCheck.of(desired, observed, allow_unsafe=plan.digest()))
         assert unplanned_writes(emulator.requests[start:], plan, emulator) == [], "the planned writes pass"
 
         start = len(emulator.requests)

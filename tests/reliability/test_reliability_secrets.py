@@ -13,6 +13,7 @@ tests/cli/test_members_secret_sink.py and tests/adminapi/test_secrets.py; this f
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import stat
@@ -157,11 +158,15 @@ def test_no_command_lets_the_admin_key_or_a_created_key_out(tmp_path: Path) -> N
             *common,
             env=with_key,
         )
+        # The demo plan weakens some controls: approved as a person would, by the saved plan's digest.
+        approval = json.loads(plan_file.read_text())["plan_digest"]
         procs.run(
             "apply plan.json --secret-sink",
             *debug,
             "apply",
             str(plan_file),
+            "--allow-unsafe",
+            approval,
             "--secret-sink",
             str(sink),
             "--admin-key-file",

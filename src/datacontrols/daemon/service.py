@@ -49,6 +49,7 @@ from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, diff, observe
 from datacontrols.errors import AuthError, ConfigError, DataControlsError, DesiredStateError, UnsafePlanError
 from datacontrols.plan import Change, Plan
+from datacontrols.ratchet import hold_weakening
 from datacontrols.redaction import redact, redact_value
 from datacontrols.render.notation import redact_plan
 from datacontrols.safety import SafetyCheck
@@ -265,6 +266,8 @@ class Daemon:
         run.phase = "observe"
         observed = await observe(self.api, desired, self.registry)
         plan = diff(desired, observed, self.registry)
+        if self.mode == "enforce":
+            plan = hold_weakening(plan)  # the ratchet: a weakening change waits for a person, never the daemon
         run.plan, run.read_failures = plan, dict(observed.failures)
         for name, why in sorted(observed.failures.items()):
             log.warning("project_unreadable", project=name, error=why)

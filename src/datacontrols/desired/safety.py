@@ -4,6 +4,7 @@
       archives: {max_percent: 25, min_changes: 2}
       removals: {max_percent: 25, min_changes: 2, max_changes: 20}
       updates:  {max_percent: 50, min_changes: 10}
+      creates:  {max_changes: 20}            # projects created by one plan
 
 A plan whose applicable changes of one category exceed its threshold is refused before any write (see
 `datacontrols.safety`, which also says what each category counts and against what). A threshold is
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 __all__ = [
     "SAFETY_DESCRIPTION",
     "ArchivesThreshold",
+    "CreatesThreshold",
     "RemovalsThreshold",
     "SafetySettings",
     "Threshold",
@@ -63,6 +65,16 @@ class UpdatesThreshold(Threshold):
     min_changes: int = Field(default=10, ge=1, description=_MIN)
 
 
+class CreatesThreshold(BaseModel):
+    """Projects created by one plan, by count only: projects cannot be deleted, only archived, so a plan that
+    would create many (a generated file tree gone wrong) is refused. A share of the live projects would refuse
+    every first apply to a young organization, so there is no percentage here."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    max_changes: int = Field(default=20, ge=0, description="Refuse a plan that creates more than this many projects")
+
+
 class SafetySettings(BaseModel):
     """`safety:` in organization.yaml; a category left out keeps its defaults."""
 
@@ -77,4 +89,8 @@ class SafetySettings(BaseModel):
     )
     updates: UpdatesThreshold = Field(
         default_factory=UpdatesThreshold, description="Settings updated, against every managed setting"
+    )
+    creates: CreatesThreshold = Field(
+        default_factory=CreatesThreshold,
+        description="Projects created by one plan (projects cannot be deleted): refused above max_changes",
     )

@@ -61,6 +61,7 @@ class ProjectHostedTools(ProjectKind):
                 severity=severity,
                 reason=reason,
                 order=12,
+                weakens=f"enables hosted tools: {', '.join(enabling)}" if enabling else None,
             )
         ]
 

@@ -96,6 +96,7 @@ class Invites(OrganizationKind):
                     reason=f"listed in {', '.join(projects)} and not in the organization (invite_missing_users); "
                     "added to the project(s) by a later run, once the invite is accepted",
                     ref={"email": email},
+                    weakens=f"invites {email} into the organization",
                 )
             )
         return changes

@@ -168,6 +168,11 @@ def member_change(
         severity = "high" if action == "delete" or owner_before or owner_after else "medium"
     losing = action == "delete" or (owner_before and not owner_after)
     fields = {"role": FieldChange(role_before, role_after)} if role_before != role_after else {}
+    weakens = None
+    if action == "create":
+        weakens = f"gives {subject} access to the project ({role_after or 'no role'})"
+    elif action == "update" and owner_after and not owner_before:
+        weakens = f"makes {subject} an owner of the project"
     return Change(
         action=action,  # type: ignore[arg-type]
         kind=kind,
@@ -177,6 +182,7 @@ def member_change(
         severity=severity,
         reason=reason,
         order=ORDER_REVOKE if losing else ORDER_GRANT,
+        weakens=weakens,
         ref={
             **ref,
             "principal": principal,

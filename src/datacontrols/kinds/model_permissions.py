@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.desired.schema import ModelPolicy
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
+from datacontrols.kinds.protection import widened_models
 from datacontrols.plan import Change, FieldChange, Severity
 
 if TYPE_CHECKING:
@@ -92,6 +93,8 @@ class ProjectModelPermissions(ProjectKind):
             fields["mode"] = FieldChange(before_mode, after_mode)
         if before_ids != after_ids:
             fields["model_ids"] = FieldChange(before_ids, after_ids)
+        before = (before_mode, frozenset(before_ids or ())) if before_mode is not None else None
+        after = (after_mode, frozenset(after_ids or ())) if after_mode is not None else None
         return Change(
             action=action,  # type: ignore[arg-type]
             kind=self.name,
@@ -100,6 +103,7 @@ class ProjectModelPermissions(ProjectKind):
             severity=severity,
             reason=reason,
             order=11,
+            weakens=widened_models(before, after),
             ref={"mode": after_mode, "model_ids": after_ids},
         )
 

@@ -195,9 +195,21 @@ def compare_project(
                 severity="medium" if "external_key_id" in fields else "low",
                 reason="renamed to match the file pinned by id" if "name" in fields else "external key differs",
                 ref=ref,
+                weakens=_key_weakening(live.external_key_id, fields["external_key_id"].after)
+                if "external_key_id" in fields
+                else None,
             )
         )
     return changes
+
+
+def _key_weakening(before: str | None, after: str | None) -> str | None:
+    """Removing or replacing the customer-managed key that encrypts a project's data weakens who holds it."""
+    if before is None or before == after:
+        return None
+    if after is None:
+        return f"removes the customer-managed encryption key {before}: data is encrypted with OpenAI-managed keys"
+    return f"replaces the customer-managed encryption key {before} with {after}"
 
 
 def compare_unmanaged(live: Project, policy: str) -> list[Change]:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.organization_retention import OrganizationDataRetention
-from datacontrols.kinds.protection import effective_retention, retention_severity
+from datacontrols.kinds.protection import effective_retention, retention_severity, retention_weakening
 from datacontrols.plan import Change, FieldChange
 
 if TYPE_CHECKING:
@@ -33,9 +33,10 @@ class ProjectDataRetention(ProjectKind):
         org = world.organization.get(OrganizationDataRetention.name)
         org_type = org if isinstance(org, str) else None
         before = None if observed is NOT_CREATED else observed
-        severity = retention_severity(
-            effective_retention(before or "organization_default", org_type), effective_retention(want, org_type)
-        )
+        effective_before = effective_retention(before or "organization_default", org_type)
+        effective_after = effective_retention(want, org_type)
+        severity = retention_severity(effective_before, effective_after)
+        weakens = retention_weakening(effective_before, effective_after)
         return [
             Change(
                 action="update",
@@ -45,6 +46,7 @@ class ProjectDataRetention(ProjectKind):
                 severity=severity,
                 reason="set on the new project" if observed is NOT_CREATED else "project data retention differs",
                 order=10,
+                weakens=weakens,
             )
         ]
 

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from datacontrols.plan import Severity
 
-__all__ = ["effective_retention", "retention_severity", "retention_strength"]
+__all__ = [
+    "effective_retention",
+    "retention_severity",
+    "retention_strength",
+    "retention_weakening",
+    "widened_models",
+]
 
 # Higher protects more. The `enhanced_*` variants are undocumented refinements; they are ranked just above
 # their plain counterparts so that moving off them still counts as weakening.
@@ -40,3 +46,43 @@ def retention_severity(before: str | None, after: str | None) -> Severity:
     if strength_before is None or strength_after is None:
         return "high"
     return "medium" if strength_before == strength_after else "critical"
+
+
+_ZERO_DATA_RETENTION = _RETENTION_STRENGTH["zero_data_retention"]
+
+
+def retention_weakening(before: str | None, after: str | None) -> str | None:
+    """What moving effective retention from `before` to `after` weakens, or None when it does not.
+
+    Weakening: to a retention that protects less. When the current protection is unknown (an unreadable
+    organization setting), a target below zero data retention counts as weakening too: nobody can say it is not.
+    """
+    strength_before, strength_after = retention_strength(before), retention_strength(after)
+    if strength_after is None:
+        return None if strength_before is None else f"weakens data retention ({before} -> an unrecognised value)"
+    if strength_before is None:
+        if strength_after < _ZERO_DATA_RETENTION:
+            return f"sets data retention to {after}, and the retention it replaces is unknown"
+        return None
+    if strength_after >= strength_before:
+        return None
+    what = "zero data retention" if strength_before >= _ZERO_DATA_RETENTION else "data retention"
+    return f"weakens {what} ({before} -> {after})"
+
+
+def widened_models(before: tuple[str, frozenset[str]] | None, after: tuple[str, frozenset[str]] | None) -> str | None:
+    """What a model policy change (mode, ids; None = no policy) opens up, or None when nothing new is usable."""
+    if before is None:
+        return None  # no policy: every model was usable already
+    if after is None:
+        return "removes the model policy: every model becomes usable"
+    (mode_before, ids_before), (mode_after, ids_after) = before, after
+    if mode_after == "deny_list" and mode_before == "allow_list":
+        return "replaces the allow list with a deny list: models outside the allow list become usable"
+    if mode_after == "allow_list":
+        opened = ids_after - ids_before if mode_before == "allow_list" else ids_after & ids_before
+    else:
+        opened = ids_before - ids_after
+    if not opened:
+        return None
+    return f"makes models usable that were not: {', '.join(sorted(opened))}"

@@ -66,6 +66,7 @@ def compare_spend_limit(project: str | None, want: SpendLimitSetting | None, obs
                 "high",
                 "removes the hard spend limit: spend is no longer capped",
                 None,
+                weakens="removes the hard spend limit",
             )
         ]
     assert isinstance(want, DesiredSpendLimit)
@@ -83,13 +84,15 @@ def compare_spend_limit(project: str | None, want: SpendLimitSetting | None, obs
     if not fields:
         return []
     severity: Severity
+    weakens = None
     if live.threshold_amount > want.cents and len(fields) == 1:
         severity, reason = "low", "lowers the hard spend limit"
     elif live.threshold_amount < want.cents:
         severity, reason = "high", "raises the hard spend limit"
+        weakens = f"raises the hard spend limit ({format_usd(live.threshold_amount)} -> {after})"
     else:
         severity, reason = "high", "the limit's currency or interval differs from USD a month"
-    return [_change("update", project, fields, severity, reason, want.cents)]
+    return [_change("update", project, fields, severity, reason, want.cents, weakens=weakens)]
 
 
 def _change(
@@ -99,6 +102,8 @@ def _change(
     severity: Severity,
     reason: str,
     cents: int | None,
+    *,
+    weakens: str | None = None,
 ) -> Change:
     return Change(
         action=action,  # type: ignore[arg-type]
@@ -109,6 +114,7 @@ def _change(
         reason=reason,
         order=ORDER,
         ref={"threshold_amount": cents},
+        weakens=weakens,
     )
 
 

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from datacontrols.plan import Change, Plan
+from datacontrols.ratchet import APPROVAL_HEADING, approval_lines
 from datacontrols.redaction import redact
 from datacontrols.render.notation import (
     LOUD_SEVERITIES,
@@ -131,6 +132,15 @@ def _attention(plan: Plan) -> str:
     return "\n".join(rows)
 
 
+def _approvals(plan: Plan) -> str:
+    lines = approval_lines(plan)
+    if not lines:
+        return ""
+    rows = [f"**{escape_markdown(APPROVAL_HEADING)}**", ""]
+    rows += [f"- :warning: {escape_markdown(line.removeprefix('needs approval: '))}" for line in lines]
+    return "\n".join(rows)
+
+
 def _block(project: str | None, changes: Sequence[Change]) -> str:
     # Critical, then high, lead; the rest keep plan order, which is the order apply would follow.
     ordered = sorted(changes, key=_loud_first)
@@ -162,7 +172,7 @@ def render_markdown(plan: Plan, *, title: str | None = None, max_chars: int = 60
     head = [_heading(plan, redact(title or DEFAULT_TITLE))]
     if not plan.has_changes:
         head.append(NO_CHANGES)
-    attention = _attention(plan)
+    attention = "\n\n".join(part for part in (_approvals(plan), _attention(plan)) if part)
     groups = sorted(plan.by_project().items(), key=lambda item: _worst(item[1]))
     blocks = [(_block(project, changes), len(changes)) for project, changes in groups]
 
