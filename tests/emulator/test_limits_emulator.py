@@ -40,7 +40,9 @@ class RequestChecking(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-async def checked_api(emulator: Emulator, clock: FakeClock, spec: Spec) -> AsyncIterator[AdminApi]:
+async def checked_api(emulator: Emulator, clock: FakeClock, spec: Spec | None) -> AsyncIterator[AdminApi]:
+    if spec is None:  # these tests check requests against the spec: without it they skip, as the README says
+        pytest.skip("the OpenAPI spec is not available (OPENAI_ADMIN_SPEC or ../shared/openai-admin-api/)")
     client = AdminApi.connect(
         admin_key=ADMIN_KEY,
         base_url=BASE_URL,
