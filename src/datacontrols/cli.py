@@ -458,8 +458,7 @@ def _print_result(result: ApplyResult) -> None:
         f"{len(result.failed)} failed, {len(result.skipped)} skipped."
     )
     for change, why in result.failed:
-        where = f"project {change.project!r}" if change.project else "organization"
-        print(f"error: {change.kind} {change.action} for {where} failed: {why}", file=sys.stderr)
+        print(f"error: {change.kind} {change.action} for {change.where} failed: {why}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -80,8 +80,7 @@ async def run_demo_scenario() -> DemoRun:
     progress: list[str] = []
 
     def record(change: Change, outcome: str) -> None:
-        where = f"project {change.project!r}" if change.project else "organization"
-        progress.append(f"  {outcome:<8} {change.action} {change.kind} ({where})")
+        progress.append(f"  {outcome:<8} {change.action} {change.kind} ({change.where})")
 
     reader = AdminApi.connect(
         admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, read_only=True, http_transport=emulator.http_transport()

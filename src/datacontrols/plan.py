@@ -85,6 +85,11 @@ class Change:
     weakens: str | None = None
 
     @property
+    def where(self) -> str:
+        """`organization` or `project 'Name'`, for one-line messages."""
+        return f"project {self.project!r}" if self.project else "organization"
+
+    @property
     def needs_approval(self) -> bool:
         """Whether apply would write this change, and it weakens a data control."""
         return self.weakens is not None and self.applies
@@ -140,6 +145,12 @@ class Plan:
     def applicable(self) -> tuple[Change, ...]:
         """The changes apply would carry out."""
         return tuple(c for c in self.changes if c.applies)
+
+    @property
+    def project_creations(self) -> tuple[Change, ...]:
+        """The project creations apply would carry out. Changes on these projects weaken and risk nothing
+        that exists yet: the thresholds do not count them and the ratchet does not hold them."""
+        return tuple(c for c in self.changes if c.kind == "project" and c.action == "create" and c.applies)
 
     @property
     def drift(self) -> tuple[Change, ...]:

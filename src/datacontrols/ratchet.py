@@ -27,7 +27,15 @@ from typing import Final
 
 from datacontrols.plan import Change, Plan
 
-__all__ = ["APPROVAL_HEADING", "APPROVAL_WHY", "approval_lines", "hold_weakening", "needing_approval", "where"]
+__all__ = [
+    "APPROVAL_HEADING",
+    "APPROVAL_WHY",
+    "approval_items",
+    "approval_lines",
+    "hold_weakening",
+    "needing_approval",
+    "weakening",
+]
 
 APPROVAL_WHY: Final = "it weakens a data control, and only a person's approval of the exact plan applies that"
 APPROVAL_HEADING: Final = (
@@ -42,18 +50,23 @@ def needing_approval(plan: Plan) -> list[Change]:
     (no data, no one with access), the same rule the thresholds follow. The project's creation itself is
     bounded by the creates threshold.
     """
-    created = {c.project for c in plan.changes if c.kind == "project" and c.action == "create" and c.applies}
+    created = {c.project for c in plan.project_creations}
     return [change for change in plan.changes if change.needs_approval and change.project not in created]
 
 
-def where(change: Change) -> str:
-    """`organization` or `project 'Name'`, for one-line messages."""
-    return f"project {change.project!r}" if change.project is not None else "organization"
+def weakening(change: Change) -> str:
+    """`<where>: <what it weakens>`, the one wording of a weakening change in lines, lists and refusals."""
+    return f"{change.where}: {change.weakens}"
+
+
+def approval_items(plan: Plan) -> list[str]:
+    """`<where>: <what it weakens>`, one per change that needs approval."""
+    return [weakening(c) for c in needing_approval(plan)]
 
 
 def approval_lines(plan: Plan) -> list[str]:
     """`needs approval: <where>: <what it weakens>`, one per weakening change."""
-    return [f"needs approval: {where(c)}: {c.weakens}" for c in needing_approval(plan)]
+    return [f"needs approval: {item}" for item in approval_items(plan)]
 
 
 def hold_weakening(plan: Plan) -> Plan:

@@ -51,7 +51,8 @@ from datacontrols.desired.safety import CreatesThreshold, SafetySettings, Thresh
 from datacontrols.errors import UnsafePlanError
 from datacontrols.kinds import OrganizationKind, kind_by_name
 from datacontrols.plan import Change, Plan
-from datacontrols.ratchet import needing_approval, where
+from datacontrols.ratchet import needing_approval
+from datacontrols.ratchet import weakening as describe_weakening
 
 if TYPE_CHECKING:
     from datacontrols.desired.schema import DesiredState
@@ -145,7 +146,7 @@ class Population:
     settings: int = 0  # every observed value's items, plus one per live active project (its own attributes)
 
     def of(self, category: Category, kind: str | None = None) -> int:
-        if category in ("archives", "creates"):
+        if category == "archives":
             return self.live_projects
         if category == "removals":
             return self.items_by_kind.get(kind or "", 0)
@@ -245,12 +246,11 @@ class Breach:
             "archives": "live active projects",
             "removals": f"live {self.kind} items",
             "updates": "managed settings",
-            "creates": "live active projects",  # not shown: creates are judged by count
         }[self.category]
         of = f"of {self.population} {against}" if self.population is not None else "(how many are managed is unknown)"
         label = f"{self.category} ({self.kind})" if self.kind else self.category
         head = f"{label}: {self.count} {what} {of}, {_percent(self.percent)},"
-        if self.by_count or isinstance(self.threshold, CreatesThreshold):
+        if self.by_count:
             return f"{head} more than safety.{self.category}.max_changes {self.threshold.max_changes}"
         return (
             f"{head} more than safety.{self.category}.max_percent {_percent(self.threshold.max_percent)} "
@@ -263,10 +263,9 @@ def _percent(value: float) -> str:
 
 
 def _counted(plan: Plan, category: Category) -> list[Change]:
-    created = [c for c in plan.changes if c.kind == _PROJECT_KIND and c.action == "create" and c.applies]
     if category == "creates":
-        return created
-    new = {c.project for c in created}
+        return list(plan.project_creations)
+    new = {c.project for c in plan.project_creations}
     return [c for c in plan.changes if c.applies and c.action == _ACTIONS[category] and c.project not in new]
 
 
@@ -295,9 +294,8 @@ def breaches(plan: Plan, check: SafetyCheck) -> list[Breach]:
             continue
         if category == "creates":
             limit = check.settings.creates
-            if len(changes) > limit.max_changes:
-                total = known.of(category) if known is not None else None
-                found.append(Breach(category, len(changes), total, limit, by_count=True))
+            if len(changes) > limit.max_changes:  # by count alone: the population is not part of the verdict
+                found.append(Breach(category, len(changes), None, limit, by_count=True))
             continue
         threshold: Threshold = getattr(check.settings, category)
         if category == "removals":
@@ -330,7 +328,7 @@ def _reasons(found: list[Breach], weakening: list[Change]) -> str:
     """`the plan weakens ...: where: what; and it exceeds a safety threshold: ...`, whichever apply."""
     parts = []
     if weakening:
-        listed = "; ".join(f"{where(c)}: {c.weakens}" for c in weakening)
+        listed = "; ".join(describe_weakening(c) for c in weakening)
         parts.append(f"the plan weakens data controls and needs a person's approval: {listed}")
     if found:
         subject = "it" if parts else "the plan"

@@ -116,7 +116,30 @@ def run_cli(
     return Outcome(code, captured.out, captured.err)
 
 
-_DIGEST = re.compile(r"--allow-unsafe ([0-9a-f]{64})")
+DIGEST = re.compile(r"--allow-unsafe ([0-9a-f]{64})")
+
+
+def approval_digest(message: str) -> str:
+    """The plan digest a refusal (or a dry run's warning) offers for `--allow-unsafe`."""
+    match = DIGEST.search(message)
+    assert match is not None, message
+    return match.group(1)
+
+
+def one_project_seed(**project: Any) -> dict[str, Any]:
+    """An organization at zero data retention with one project, `Payments`, with these live settings."""
+    return {
+        "organization": {"data_retention": "zero_data_retention"},
+        "projects": [{"id": "proj_ratchet0000000000000001", "name": "Payments", "residency": "GLOBAL", **project}],
+    }
+
+
+def one_project_desired(root: Path, organization: str, project: str = "") -> Path:
+    """A desired state: `organization` as organization.yaml, and projects/payments.yaml naming `Payments`."""
+    (root / "projects").mkdir(parents=True)
+    (root / "organization.yaml").write_text(organization)
+    (root / "projects" / "payments.yaml").write_text("name: Payments\n" + project)
+    return root
 
 
 def run_approved(
@@ -126,7 +149,7 @@ def run_approved(
     threshold) is run again with `--allow-unsafe` naming exactly the refused plan. Nothing is written by the
     refused run (the tests that use this check the end state)."""
     first = run_cli(capsys, monkeypatch, args, **env)
-    match = _DIGEST.search(first.stderr)
+    match = DIGEST.search(first.stderr)
     if first.code != 1 or match is None:
         return first
     assert "Nothing was written" in first.stderr, first.stderr

@@ -11,7 +11,7 @@ import sys
 import time
 
 import httpx
-from cli_support import ADMIN_KEY, DESIRED
+from cli_support import ADMIN_KEY, DESIRED, approval_digest
 
 from datacontrols.demo import demo_seed_path
 
@@ -88,7 +88,7 @@ def test_served_emulator_and_pipeline_commands() -> None:
         # The demo plan weakens some controls: refused until the exact plan is approved (the ratchet).
         refused = reconcile("--auto-approve", *common, env=env)
         assert refused.returncode == 1 and "needs a person's approval" in refused.stderr, refused.stderr
-        digest = refused.stderr.split("--allow-unsafe ", 1)[1].split(",", 1)[0]
+        digest = approval_digest(refused.stderr)
         applied = reconcile("--auto-approve", "--allow-unsafe", digest, *common, env=env)
         assert applied.returncode == 0, applied.stderr
         clean = reconcile("--dry-run", "--detailed-exitcode", *common, env=env)

@@ -5,30 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from cli_support import run_cli, served_emulator
+from cli_support import approval_digest, one_project_desired, one_project_seed, run_cli, served_emulator
 
-ZDR_ORGANIZATION: dict[str, Any] = {
-    "organization": {"data_retention": "zero_data_retention"},
-    "projects": [
-        {
-            "id": "proj_ratchet0000000000000001",
-            "name": "Payments",
-            "residency": "GLOBAL",
-            "data_retention": "zero_data_retention",
-            "hosted_tools": {"web_search": False, "file_search": False},
-        }
-    ],
-}
-
-
-def desired_state(root: Path, organization: str, project: str = "") -> Path:
-    (root / "projects").mkdir(parents=True)
-    (root / "organization.yaml").write_text(organization)
-    (root / "projects" / "payments.yaml").write_text("name: Payments\n" + project)
-    return root
+ZDR_ORGANIZATION = one_project_seed(
+    data_retention="zero_data_retention", hosted_tools={"web_search": False, "file_search": False}
+)
+desired_state = one_project_desired
 
 
 WEAKENINGS = {
@@ -57,7 +41,7 @@ def test_a_weakening_plan_is_refused_unattended_and_applies_once_approved(  # ty
         dry = run_cli(capsys, monkeypatch, ["--dry-run", "--desired-state", str(desired)], **env)
         refused = run_cli(capsys, monkeypatch, args, **env)
         writes = served.emulator.requests.writes()
-        digest = refused.stderr.split("--allow-unsafe ", 1)[1].split(",", 1)[0]
+        digest = approval_digest(refused.stderr)
         wrong = run_cli(capsys, monkeypatch, [*args, "--allow-unsafe", "0" * 64], **env)
         writes_after_wrong = served.emulator.requests.writes()
         approved = run_cli(capsys, monkeypatch, [*args, "--allow-unsafe", digest], **env)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import ADMIN_KEY, DESIRED, run_approved, run_cli, served_emulator
+from cli_support import ADMIN_KEY, DESIRED, approval_digest, run_approved, run_cli, served_emulator
 
 from datacontrols.demo import demo_seed_path
 from datacontrols.emulator.seed import read_document
@@ -133,7 +133,7 @@ def test_apply_without_a_terminal_refuses_and_writes_nothing(capsys, monkeypatch
         # The demo plan weakens some controls: the ratchet refuses it first, then (approved) the missing terminal.
         refused = run_cli(capsys, monkeypatch, ["--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url)
         assert refused.code == 1 and "needs a person's approval" in refused.stderr
-        digest = refused.stderr.split("--allow-unsafe ", 1)[1].split(",", 1)[0]
+        digest = approval_digest(refused.stderr)
         outcome = run_cli(
             capsys,
             monkeypatch,

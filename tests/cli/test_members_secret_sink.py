@@ -15,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import ADMIN_KEY, run_cli, served_emulator
+from cli_support import ADMIN_KEY, approval_digest, run_cli, served_emulator
 
 SEED = {
     "users": [{"id": "user-alice", "email": "alice@example.com", "name": "Alice", "role": "owner"}],
@@ -66,7 +66,7 @@ def test_a_created_key_is_written_to_the_sink_and_appears_nowhere_else(
         assert cli("--auto-approve", "--secret-sink", str(sink)) == 1, seen[-1]
         # The sink is checked (created, empty) before any request; a refused plan puts nothing in it.
         assert "needs a person's approval" in seen[-1] and not any(sink.iterdir())
-        digest = seen[-1].split("--allow-unsafe ", 1)[1].split(",", 1)[0]
+        digest = approval_digest(seen[-1])
         assert cli("--auto-approve", "--secret-sink", str(sink), "--allow-unsafe", digest) == 0, seen[-1]
         for fmt in ("text", "json", "markdown"):
             assert cli("--dry-run", "--detailed-exitcode", "--format", fmt) == 0, seen[-1]

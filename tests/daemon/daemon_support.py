@@ -22,7 +22,10 @@ _CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
 if _CLI_TESTS not in sys.path:
     sys.path.append(_CLI_TESTS)
 
-from cli_support import approved_demo_seed as approved_demo_seed  # noqa: E402  (re-exported)
+# Re-exported for the daemon tests: the CLI tests' organization builders, not copies of them.
+from cli_support import approved_demo_seed as approved_demo_seed  # noqa: E402
+from cli_support import one_project_desired as one_project_desired  # noqa: E402
+from cli_support import one_project_seed as one_project_seed  # noqa: E402
 
 from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier  # noqa: E402
 from datacontrols.emulator import Emulator  # noqa: E402

@@ -8,36 +8,24 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from daemon_support import ADMIN_KEY, daemon_for
+from daemon_support import ADMIN_KEY, daemon_for, one_project_desired, one_project_seed
 from pydantic import SecretStr
 
 from datacontrols.daemon import Notifier
 from datacontrols.emulator import Emulator
 
 WEBHOOK = "https://hooks.example.com/services/T0/B0/ratchet"
-SEED: dict[str, Any] = {
-    "organization": {"data_retention": "zero_data_retention"},
-    "projects": [
-        {
-            "id": "proj_ratchet0000000000000001",
-            "name": "Payments",
-            "residency": "GLOBAL",
-            # Drift both ways: the file moves the project to zero data retention (tightening), and enables
-            # web_search, which is off (weakening), while the organization would leave zero data retention.
-            "data_retention": "modified_abuse_monitoring",
-            "hosted_tools": {"web_search": False},
-        }
-    ],
-}
+# Drift both ways: the file moves the project to zero data retention (tightening), and enables web_search,
+# which is off (weakening), while the organization would leave zero data retention (weakening).
+SEED = one_project_seed(data_retention="modified_abuse_monitoring", hosted_tools={"web_search": False})
 
 
 def desired_state(root: Path) -> Path:
-    (root / "projects").mkdir(parents=True)
-    (root / "organization.yaml").write_text("organization:\n  data_retention: modified_abuse_monitoring\n")
-    (root / "projects" / "payments.yaml").write_text(
-        "name: Payments\ndata_retention: zero_data_retention\nhosted_tools: {web_search: true}\n"
+    return one_project_desired(
+        root,
+        "organization:\n  data_retention: modified_abuse_monitoring\n",
+        "data_retention: zero_data_retention\nhosted_tools: {web_search: true}\n",
     )
-    return root
 
 
 async def test_enforce_mode_never_applies_a_weakening_change_and_alerts_it(tmp_path: Path) -> None:

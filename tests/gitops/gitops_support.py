@@ -4,7 +4,6 @@ CLI runner are the CLI tests' (tests/cli/cli_support.py), reused rather than cop
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ if _CLI_TESTS not in sys.path:
 from cli_support import (  # noqa: E402
     ADMIN_KEY,
     DESIRED,
+    DIGEST,
     REPO,
     Outcome,
     Served,
@@ -41,8 +41,6 @@ __all__ = [
     "run_cli",
     "served_emulator",
 ]
-
-DIGEST = re.compile(r"--allow-unsafe ([0-9a-f]{64})")
 
 
 def copy_desired(tmp_path: Path, name: str = "desired") -> Path:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from datacontrols.plan import Change, Plan
-from datacontrols.ratchet import APPROVAL_HEADING, approval_lines
+from datacontrols.ratchet import APPROVAL_HEADING, approval_items
 from datacontrols.redaction import redact
 from datacontrols.render.notation import (
     LOUD_SEVERITIES,
@@ -133,11 +133,11 @@ def _attention(plan: Plan) -> str:
 
 
 def _approvals(plan: Plan) -> str:
-    lines = approval_lines(plan)
-    if not lines:
+    items = approval_items(plan)
+    if not items:
         return ""
     rows = [f"**{escape_markdown(APPROVAL_HEADING)}**", ""]
-    rows += [f"- :warning: {escape_markdown(line.removeprefix('needs approval: '))}" for line in lines]
+    rows += [f"- :warning: {escape_markdown(item)}" for item in items]
     return "\n".join(rows)
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Final
 
 from datacontrols.plan import Plan
-from datacontrols.ratchet import APPROVAL_HEADING, approval_lines
+from datacontrols.ratchet import APPROVAL_HEADING, approval_items
 from datacontrols.redaction import redact
 from datacontrols.render.notation import (
     NO_CHANGES,
@@ -62,10 +62,10 @@ def render_text(plan: Plan, *, color: bool = False, title: str | None = None) ->
     lines: list[str] = []
     if title:
         lines += [paint("header", printable(redact(title))), ""]
-    approvals = approval_lines(plan)
+    approvals = approval_items(plan)
     if approvals:
         lines.append(paint("critical", f"{APPROVAL_HEADING}:"))
-        lines += [f"  ! {printable(line.removeprefix('needs approval: '))}" for line in approvals]
+        lines += [f"  ! {printable(item)}" for item in approvals]
         lines.append("")
     for project, changes in plan.by_project().items():
         lines.append(paint("header", block_title(project)))
