@@ -32,13 +32,16 @@ from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.emulator.cli import emulator_command
-from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, observe
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry
 from datacontrols.errors import DataControlsError, DesiredStateError
 from datacontrols.gitops import Delivery, apply_saved_plan, export_to, resolve_base_url
 from datacontrols.kinds.service_accounts import with_secret_sink
 from datacontrols.logging import configure_logging
 from datacontrols.plan import Change, Plan
 from datacontrols.planfile import parse_duration
+from datacontrols.present import render_outcome
+from datacontrols.reconcile import Outcome
+from datacontrols.reconcile import reconcile as run_reconcile
 from datacontrols.redaction import redact
 from datacontrols.render import Format
 from datacontrols.secretsink import check_sink
@@ -195,29 +198,36 @@ async def _reconcile(
     # The dry run gets a client that cannot send anything but GET: a different object, not a flag.
     retry = RetryPolicy(budget_seconds=retry_budget)
     options = delivery.connect_options()
-    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry, **options) as api:
-        observed = await observe(api, desired, registry)
-        planned = await delivery.plan(api, desired, observed, registry, base)  # --no-removals, protected, PR view
-        plan = planned.plan
-        color = output_format is OutputFormat.text and _color(sys.stdout)
-        rendered = planned.render(output_format.value, color=color)
+    color = output_format is OutputFormat.text and _color(sys.stdout)
+    saved = EXIT_OK
+
+    async def review(outcome: Outcome) -> bool:
+        nonlocal saved
+        rendered = render_outcome(outcome.shown, outcome.refusal, output_format.value, view=outcome.view, color=color)
         _emit(rendered)
-        failures = _report_read_failures(observed.failures)
-        saved = delivery.publish(
-            planned, output_format.value, rendered, desired=desired, observed=observed, base_url=url, dry_run=dry_run
-        )
-        if dry_run:
-            if failures or saved != EXIT_OK:
-                return EXIT_ERROR
-            return EXIT_CHANGES if detailed_exitcode and planned.shown.has_changes else EXIT_OK
-        if not plan.applicable:
-            return EXIT_ERROR if failures else EXIT_OK
-        planned.enforce()  # over a threshold: refused before anyone is asked to confirm (apply checks again)
-        if not auto_approve and not _confirm(plan):
-            return EXIT_ERROR
-        result = await apply(api, plan, registry, on_change=_print_progress, safety=planned.safety)
-        _print_result(result)
-        return EXIT_OK if result.ok and not failures else EXIT_ERROR
+        _report_read_failures(outcome.read_failures)
+        saved = delivery.publish(outcome, output_format.value, rendered, base_url=url, dry_run=dry_run)
+        if dry_run or not outcome.plan.applicable or outcome.refusal is not None:
+            return False  # a refused plan is refused before anyone is asked to confirm it
+        return auto_approve or _confirm(outcome.plan)
+
+    intent = delivery.intent(apply=not dry_run, base=base)
+    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry, **options) as api:
+        outcome = await run_reconcile(api, desired, intent, registry=registry, review=review, on_change=_print_progress)
+    failures = bool(outcome.read_failures)
+    if dry_run:
+        if failures or saved != EXIT_OK or outcome.refusal is not None:
+            return EXIT_ERROR  # apply would refuse this plan: fail now, in the pull request, not after the merge
+        return EXIT_CHANGES if detailed_exitcode and outcome.shown.has_changes else EXIT_OK
+    if not outcome.plan.applicable:
+        return EXIT_ERROR if failures else EXIT_OK
+    if outcome.refusal is not None:
+        print(f"error: {outcome.refusal.message}", file=sys.stderr)
+        return EXIT_ERROR
+    if outcome.result is None:  # declined at the prompt: it said why
+        return EXIT_ERROR
+    _print_result(outcome.result)
+    return EXIT_OK if outcome.result.ok and not failures else EXIT_ERROR
 
 
 @app.command("validate")

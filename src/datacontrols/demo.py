@@ -18,13 +18,13 @@ from pathlib import Path
 from datacontrols.adminapi import AdminApi
 from datacontrols.desired import load_desired_state
 from datacontrols.emulator import Emulator
-from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, diff, observe
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry
 from datacontrols.explain import STORE_NOTE
 from datacontrols.kinds.api_keys import ProjectApiKeys
 from datacontrols.plan import Change, Plan
 from datacontrols.ratchet import needing_approval
+from datacontrols.reconcile import Intent, reconcile
 from datacontrols.render import Format, render
-from datacontrols.safety import SafetyCheck
 
 __all__ = ["DEMO_BASE_URL", "demo_desired_state_dir", "demo_seed_path", "run_demo"]
 
@@ -87,12 +87,17 @@ async def run_demo_scenario() -> DemoRun:
     )
     writer = AdminApi.connect(admin_key=_DEMO_KEY, base_url=DEMO_BASE_URL, http_transport=emulator.http_transport())
     async with reader, writer:
-        observed = await observe(reader, desired, registry)
-        before = diff(desired, observed, registry)
-        # The plan weakens some controls (the ratchet holds it for a person); the demo is that person.
-        safety = SafetyCheck.of(desired, observed, allow_unsafe=before.digest())
-        result = await apply(writer, before, registry, on_change=record, safety=safety)
-        after = diff(desired, await observe(reader, desired, registry), registry)
+        first = await reconcile(reader, desired, registry=registry)
+        before = first.plan
+        # The plan weakens some controls (the ratchet holds it for a person); the demo is that person, and
+        # approves exactly the plan it has shown.
+        approved = Intent(apply=True, allow_unsafe=before.digest())
+        applied = await reconcile(writer, desired, approved, registry=registry, on_change=record)
+        result = applied.result or ApplyResult()
+        if applied.refusal is not None:  # the organization moved between the two reads: say so, do not hide it
+            progress.append(f"  refused  {applied.refusal.message}")
+            result = ApplyResult(skipped=list(before.applicable))
+        after = (await reconcile(reader, desired, registry=registry)).plan
     return DemoRun(desired_dir, before, result, after, tuple(progress))
 
 

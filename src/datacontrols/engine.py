@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,13 +28,17 @@ from datacontrols.guards import check_guards
 from datacontrols.kinds import NOT_CREATED, ORGANIZATION_KINDS, PROJECT_KINDS, DesiredProject, World
 from datacontrols.kinds import project as project_kind
 from datacontrols.kinds.base import OrganizationKind, ProjectKind
+from datacontrols.observed import Observed
 from datacontrols.plan import Change, Plan
 from datacontrols.safety import SafetyCheck, restrict
 from datacontrols.safety import enforce as enforce_thresholds
 
-__all__ = ["ApplyResult", "Observed", "Registry", "apply", "desired_projects", "diff", "observe"]
+__all__ = ["ApplyResult", "Observed", "OnChange", "Registry", "apply", "desired_projects", "diff", "observe"]
 
 log = structlog.get_logger("datacontrols.engine")
+
+# Told of each change as apply reaches it: "applied" or "failed".
+OnChange = Callable[[Change, str], Awaitable[None] | None]
 
 
 @dataclass(frozen=True)
@@ -60,27 +62,6 @@ class Registry:
 
 
 DEFAULT_REGISTRY = Registry()
-
-
-@dataclass
-class Observed:
-    """What one run read from the organization."""
-
-    projects: list[Project] = field(default_factory=list)
-    organization: dict[str, Any] = field(default_factory=dict)  # organization kind name -> value
-    settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # project id -> kind name -> value
-    failures: dict[str, str] = field(default_factory=dict)  # project name -> why it could not be read
-
-    def digest(self) -> str:
-        """sha256 of everything read, canonicalised; equal digests mean nothing moved."""
-        data = {
-            "projects": sorted((p.model_dump(mode="json") for p in self.projects), key=lambda p: p["id"]),
-            "organization": self.organization,
-            "settings": self.settings,
-            "failures": self.failures,
-        }
-        canonical = json.dumps(_jsonable(data), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def desired_projects(desired: DesiredState) -> list[DesiredProject]:
@@ -242,7 +223,7 @@ async def apply(
     registry: Registry = DEFAULT_REGISTRY,
     *,
     stopping: asyncio.Event | None = None,
-    on_change: Callable[[Change, str], Awaitable[None] | None] | None = None,
+    on_change: OnChange | None = None,
     safety: SafetyCheck | None = None,
 ) -> ApplyResult:
     """Carry out the plan's applicable changes. `stopping` set: no new write starts; the rest is skipped.
@@ -316,21 +297,9 @@ def _applicable(changes: Iterable[Change]) -> list[Change]:
     return [c for c in changes if c.applies]
 
 
-async def _notify(callback: Callable[[Change, str], Awaitable[None] | None] | None, change: Change, what: str) -> None:
+async def _notify(callback: OnChange | None, change: Change, what: str) -> None:
     if callback is None:
         return
     maybe = callback(change, what)
     if maybe is not None:
         await maybe
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "model_dump"):
-        return value.model_dump(mode="json")
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return dataclasses.asdict(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value

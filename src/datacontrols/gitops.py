@@ -4,8 +4,8 @@
 bodies stay short:
 
     reconcile --dry-run [--out plan.json] [--base-desired-state DIR] [--no-removals]
-              [--gitlab-report FILE] [--format markdown]           -> `Delivery.plan` / `render` / `publish`
-    reconcile --auto-approve [--no-removals] [--allow-unsafe DIGEST] -> `Delivery.plan`, `engine.apply(safety=)`
+              [--gitlab-report FILE] [--format markdown]           -> `Delivery.intent` / `publish`
+    reconcile --auto-approve [--no-removals] [--allow-unsafe DIGEST] -> `Delivery.intent`
     reconcile apply plan.json [--max-plan-age 1h] [--allow-unsafe DIGEST] -> `apply_saved_plan`
     reconcile export --out DIR [--force]                                -> `export_to`
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,9 +29,9 @@ from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
 from datacontrols.desired import load_desired_state
 from datacontrols.desired.schema import DesiredState
-from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Observed, Registry, apply, diff, observe
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, OnChange, Registry
 from datacontrols.errors import ConfigError, DataControlsError, DesiredStateError
-from datacontrols.plan import Change, Plan
+from datacontrols.plan import Plan
 from datacontrols.planfile import (
     DEFAULT_MAX_PLAN_AGE,
     make_saved_plan,
@@ -39,12 +39,12 @@ from datacontrols.planfile import (
     read_saved_plan,
     write_saved_plan,
 )
-from datacontrols.prview import PullRequestPlan, ReadCache, render_pull_request, split
-from datacontrols.render import Format, render
-from datacontrols.safety import SafetyCheck, restrict, safety_warning
-from datacontrols.safety import enforce as enforce_thresholds
+from datacontrols.present import render_outcome
+from datacontrols.prview import ReadCache
+from datacontrols.reconcile import Intent, Outcome, reconcile
+from datacontrols.render import Format
 
-__all__ = ["Delivery", "Planned", "apply_saved_plan", "export_to", "publish_outputs", "resolve_base_url"]
+__all__ = ["Delivery", "apply_saved_plan", "export_to", "publish_outputs", "resolve_base_url"]
 
 EXIT_OK, EXIT_ERROR = 0, 1
 _MAX_CONNECTIONS: Final = 8  # as the transport's default
@@ -64,36 +64,6 @@ def _error(message: str) -> None:
 
 def _warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
-
-
-@dataclass(frozen=True)
-class Planned:
-    """One run's plan: the whole plan (what apply does), the pull-request view of it, and its safety check."""
-
-    plan: Plan
-    safety: SafetyCheck
-    view: PullRequestPlan | None = None
-
-    @property
-    def shown(self) -> Plan:
-        """What the output is about: the pull request's own changes in the PR view, else the whole plan."""
-        return self.view.introduced if self.view is not None else self.plan
-
-    @property
-    def warning(self) -> str | None:
-        """Set when applying this plan would be refused by a threshold (not acknowledged)."""
-        return safety_warning(self.plan, self.safety)
-
-    def enforce(self) -> None:
-        """Refuse now a plan that apply would refuse (so nobody is asked to confirm it first)."""
-        enforce_thresholds(self.plan, self.safety)
-
-    def render(self, fmt: Format, *, color: bool = False) -> str:
-        text = render_pull_request(self.view, fmt, color=color) if self.view else render(self.plan, fmt, color=color)
-        warning = self.warning
-        if fmt == "markdown" and warning:
-            text = text.rstrip("\n") + f"\n\n> **Safety:** {warning}\n"
-        return text
 
 
 @dataclass(frozen=True)
@@ -135,44 +105,27 @@ class Delivery:
         limits = httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS)
         return {"http_transport": ReadCache(httpx.AsyncHTTPTransport(limits=limits))}
 
-    async def plan(
-        self,
-        api: AdminApi,
-        desired: DesiredState,
-        observed: Observed,
-        registry: Registry = DEFAULT_REGISTRY,
-        base: DesiredState | None = None,
-    ) -> Planned:
-        plan = restrict(diff(desired, observed, registry), desired, no_removals=self.no_removals)
-        safety = SafetyCheck.of(desired, observed, allow_unsafe=self.allow_unsafe)
-        if base is None:
-            return Planned(plan, safety)
-        base_observed = await observe(api, base, registry)  # answered from the first reading (ReadCache)
-        base_plan = restrict(diff(base, base_observed, registry), base, no_removals=self.no_removals)
-        return Planned(plan, safety, split(plan, base_plan))
+    def intent(self, *, apply: bool, base: DesiredState | None = None) -> Intent:
+        """What these flags ask of the run."""
+        return Intent(apply=apply, no_removals=self.no_removals, allow_unsafe=self.allow_unsafe, base=base)
 
-    def publish(
-        self,
-        planned: Planned,
-        fmt: Format,
-        rendered: str,
-        *,
-        desired: DesiredState,
-        observed: Observed,
-        base_url: str,
-        dry_run: bool,
-    ) -> int:
-        """Step summary, GitLab report, safety warning and saved plan; EXIT_ERROR when the plan was not saved."""
-        publish_outputs(fmt, rendered, planned.plan, self.gitlab_report)
-        if dry_run and planned.warning:
-            _warn(planned.warning)
+    def publish(self, outcome: Outcome, fmt: Format, rendered: str, *, base_url: str, dry_run: bool) -> int:
+        """Step summary, GitLab report, refusal and saved plan; EXIT_ERROR when the plan was not saved."""
+        publish_outputs(fmt, rendered, outcome.plan, self.gitlab_report)
+        if dry_run and outcome.refusal is not None:
+            _error(outcome.refusal.summary())
         if self.out is None:
             return EXIT_OK
-        if observed.failures:
+        if outcome.read_failures:
             _error(f"the plan was not saved to {self.out}: some projects could not be read, so it is incomplete")
             return EXIT_ERROR
         saved = make_saved_plan(
-            desired, observed, planned.plan, base_url=base_url, created_at=_now(), no_removals=self.no_removals
+            outcome.desired,
+            outcome.observed,
+            outcome.plan,
+            base_url=base_url,
+            created_at=_now(),
+            no_removals=self.no_removals,
         )
         write_saved_plan(self.out, saved)
         print(
@@ -190,9 +143,6 @@ def publish_outputs(fmt: Format, rendered: str, plan: Plan, gitlab_report: Path 
         append_step_summary(rendered)
     if gitlab_report is not None:
         write_gitlab_report(gitlab_report, plan)
-
-
-OnChange = Callable[[Change, str], Awaitable[None] | None]
 
 
 async def apply_saved_plan(
@@ -217,29 +167,47 @@ async def apply_saved_plan(
     desired = load_desired_state(desired_dir)
     key = load_admin_key(admin_key_file)
     url = resolve_base_url(base_url)
-    async with AdminApi.connect(admin_key=key, base_url=url, retry=RetryPolicy(budget_seconds=retry_budget)) as api:
-        observed = await observe(api, desired, registry)
-        plan = restrict(diff(desired, observed, registry), desired, no_removals=saved.no_removals)
-        lines = moved(saved, desired=desired, observed=observed, plan=plan, base_url=url, now=_now(), max_age=max_age)
+    stale: list[str] = []
+
+    async def review(outcome: Outcome) -> bool:
+        lines = moved(
+            saved,
+            desired=desired,
+            observed=outcome.observed,
+            plan=outcome.plan,
+            base_url=url,
+            now=_now(),
+            max_age=max_age,
+        )
         if lines:
-            for line in lines:
-                _error(f"saved plan is stale: {line}")
-            _error(
-                f"refusing to apply {plan_file}: {len(lines)} thing(s) moved since the plan was made; nothing was "
-                "written. Plan again (reconcile --dry-run --out FILE), review, and apply the new plan"
-            )
-            return EXIT_ERROR
-        rendered = render(plan, output_format, color=color)
+            stale.extend(lines)
+            return False
+        rendered = render_outcome(outcome.plan, outcome.refusal, output_format, color=color)
         emit(rendered)
-        publish_outputs(output_format, rendered, plan, gitlab_report)
-        if not plan.applicable:
-            print("Nothing to apply: the saved plan has no change to make.", file=sys.stderr)
-            return EXIT_OK
-        safety = SafetyCheck.of(desired, observed, allow_unsafe=allow_unsafe)
-        result = await apply(api, plan, registry, on_change=on_change, safety=safety)
-        if on_result is not None:
-            on_result(result)
-        return EXIT_OK if result.ok else EXIT_ERROR
+        publish_outputs(output_format, rendered, outcome.plan, gitlab_report)
+        return True
+
+    intent = Intent(apply=True, no_removals=saved.no_removals, allow_unsafe=allow_unsafe)
+    async with AdminApi.connect(admin_key=key, base_url=url, retry=RetryPolicy(budget_seconds=retry_budget)) as api:
+        outcome = await reconcile(api, desired, intent, registry=registry, review=review, on_change=on_change)
+    if stale:
+        for line in stale:
+            _error(f"saved plan is stale: {line}")
+        _error(
+            f"refusing to apply {plan_file}: {len(stale)} thing(s) moved since the plan was made; nothing was "
+            "written. Plan again (reconcile --dry-run --out FILE), review, and apply the new plan"
+        )
+        return EXIT_ERROR
+    if not outcome.plan.applicable:
+        print("Nothing to apply: the saved plan has no change to make.", file=sys.stderr)
+        return EXIT_OK
+    if outcome.refusal is not None:
+        _error(outcome.refusal.message)
+        return EXIT_ERROR
+    result = outcome.result or ApplyResult()
+    if on_result is not None:
+        on_result(result)
+    return EXIT_OK if result.ok else EXIT_ERROR
 
 
 async def export_to(

@@ -27,7 +27,7 @@ from datacontrols.errors import UnsafePlanError
 from datacontrols.kinds.membership import MEMBER_KINDS
 from datacontrols.plan import Change, Plan
 
-__all__ = ["check_guards", "guard_violations"]
+__all__ = ["check_guards", "guard_message", "guard_violations"]
 
 _OWNER_PRINCIPALS = ("user:", "group:")
 
@@ -36,7 +36,12 @@ def check_guards(plan: Plan) -> None:
     """Raise `UnsafePlanError` naming each project and rule the plan breaks; return when it breaks none."""
     problems = guard_violations(plan)
     if problems:
-        raise UnsafePlanError(f"refusing to apply the plan, nothing was written: {'; '.join(problems)}")
+        raise UnsafePlanError(guard_message(problems))
+
+
+def guard_message(problems: list[str]) -> str:
+    """The one-line refusal for these broken guards."""
+    return f"refusing to apply the plan, nothing was written: {'; '.join(problems)}"
 
 
 def guard_violations(plan: Plan) -> list[str]:

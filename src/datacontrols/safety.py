@@ -56,7 +56,7 @@ from datacontrols.ratchet import weakening as describe_weakening
 
 if TYPE_CHECKING:
     from datacontrols.desired.schema import DesiredState
-    from datacontrols.engine import Observed
+    from datacontrols.observed import Observed
 
 __all__ = [
     "CATEGORIES",
@@ -74,7 +74,6 @@ __all__ = [
     "population",
     "refusal",
     "restrict",
-    "safety_warning",
 ]
 
 Category = Literal["archives", "removals", "updates", "creates"]
@@ -347,17 +346,4 @@ def refusal(
     return (
         f"refusing to apply: {_reasons(found, weakening or [])}. Nothing was written{other}. A person who has "
         f"reviewed exactly this plan approves it (this plan only) with --allow-unsafe {digest}, or {how}"
-    )
-
-
-def safety_warning(plan: Plan, check: SafetyCheck) -> str | None:
-    """For dry runs: one line saying that applying this plan would be refused, and how to let it through."""
-    found = breaches(plan, check)
-    weakening = needing_approval(plan)
-    if (not found and not weakening) or acknowledged(plan, check.allow_unsafe):
-        return None
-    reasons = _reasons(found, weakening).removeprefix("the plan exceeds a safety threshold: ")
-    return (
-        f"applying this plan will be refused: {reasons}; to apply it anyway, a person approves this plan with "
-        f"--allow-unsafe {plan.digest()}"
     )

@@ -82,19 +82,24 @@ def test_served_emulator_and_pipeline_commands() -> None:
             time.sleep(0.05)
         env = {"OPENAI_ADMIN_KEY": ADMIN_KEY, "OPENAI_BASE_URL": base_url}
         common = ["--desired-state", str(DESIRED)]
+        # The demo plan weakens some controls: the dry run already says apply would refuse it (exit 1) ...
         plan = reconcile("--dry-run", "--format", "json", "--detailed-exitcode", *common, env=env)
-        assert plan.returncode == 2, plan.stderr
-        assert json.loads(plan.stdout)["summary"]["update"] > 0
-        # The demo plan weakens some controls: refused until the exact plan is approved (the ratchet).
+        assert plan.returncode == 1, plan.stderr
+        document = json.loads(plan.stdout)
+        assert document["summary"]["update"] > 0 and document["refused"]["needs_approval"]
+        # ... and so does apply, until a person approves the exact plan (the ratchet).
         refused = reconcile("--auto-approve", *common, env=env)
         assert refused.returncode == 1 and "needs a person's approval" in refused.stderr, refused.stderr
         digest = approval_digest(refused.stderr)
+        assert document["refused"]["plan_digest"] == digest
+        approved = reconcile("--dry-run", "--detailed-exitcode", "--allow-unsafe", digest, *common, env=env)
+        assert approved.returncode == 2, approved.stderr
         applied = reconcile("--auto-approve", "--allow-unsafe", digest, *common, env=env)
         assert applied.returncode == 0, applied.stderr
         clean = reconcile("--dry-run", "--detailed-exitcode", *common, env=env)
         assert clean.returncode == 0, clean.stderr
         assert "No changes." in clean.stdout
-        for run in (plan, applied, clean):
+        for run in (plan, approved, applied, clean):
             assert ADMIN_KEY not in run.stdout + run.stderr
     finally:
         server.send_signal(signal.SIGTERM)

@@ -49,11 +49,12 @@ def test_a_weakening_plan_is_refused_unattended_and_applies_once_approved(  # ty
             capsys, monkeypatch, ["--dry-run", "--detailed-exitcode", "--desired-state", str(desired)], **env
         )
 
-    # The dry run shows what needs approval before anything else, and warns that apply will refuse.
-    assert dry.code == 0, dry.stderr
+    # The dry run shows what needs approval before anything else, and fails as apply will: exit 1.
+    assert dry.code == 1, dry.stderr
     assert dry.stdout.startswith("Needs approval: these changes weaken data controls")
     assert said.split(": ", 1)[1] in dry.stdout.splitlines()[1]
-    assert "warning: applying this plan will be refused: the plan weakens data controls" in dry.stderr
+    assert "error: applying this plan will be refused: needs approval: " in dry.stderr
+    assert "Apply would be refused:" in dry.stdout and f"--allow-unsafe {digest}" in dry.stdout
     # Unattended: exit 1, one line saying what it weakens, nothing written.
     assert refused.code == 1 and writes == []
     assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import ADMIN_KEY, DESIRED, approval_digest, run_approved, run_cli, served_emulator
+from cli_support import ADMIN_KEY, DESIRED, approval_digest, approved_demo_seed, run_approved, run_cli, served_emulator
 
 from datacontrols.demo import demo_seed_path
 from datacontrols.emulator.seed import read_document
@@ -20,7 +20,7 @@ def dry_run(capsys, monkeypatch, base_url: str, *extra: str):  # type: ignore[no
 
 
 def test_dry_run_reports_drift_with_exit_2_and_sends_only_reads(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         outcome = dry_run(capsys, monkeypatch, served.base_url)
         methods = served.emulator.requests.methods()
     assert outcome.code == 2, outcome.stderr
@@ -172,7 +172,7 @@ def test_key_problems_are_one_line_and_exit_1(capsys, monkeypatch, env, extra, e
 def test_admin_key_file(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     key_file = tmp_path / "admin-key"
     key_file.write_text(ADMIN_KEY + "\n")
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         outcome = run_cli(
             capsys,
             monkeypatch,

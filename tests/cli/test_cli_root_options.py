@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import typer
-from cli_support import DESIRED, run_cli, served_emulator
+from cli_support import DESIRED, approved_demo_seed, run_cli, served_emulator
 
 from datacontrols.cli import app
 
@@ -72,7 +72,7 @@ def test_dry_run_before_apply_names_the_conflict_and_writes_nothing(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     """The case that wrote 27 changes: a saved plan with pending changes, `--dry-run` before `apply`."""
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         plan = tmp_path / "plan.json"
         saved = run_cli(
             capsys,

@@ -60,7 +60,7 @@ def test_a_created_key_is_written_to_the_sink_and_appears_nowhere_else(
             seen.extend([outcome.stdout, outcome.stderr])
             return outcome.code
 
-        assert cli("--dry-run", "--secret-sink", str(sink)) == 0
+        assert cli("--dry-run", "--secret-sink", str(sink)) == 1, "apply would refuse it: the dry run says so"
         assert not sink.exists(), "a dry run creates nothing, not even the sink"
         # A new key in an existing project gives access: the ratchet wants the exact plan approved.
         assert cli("--auto-approve", "--secret-sink", str(sink)) == 1, seen[-1]

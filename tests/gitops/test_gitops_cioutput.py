@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from gitops_support import DESIRED, copy_desired, run_cli, served_emulator
+from gitops_support import DESIRED, approved_demo_seed, copy_desired, run_cli, served_emulator
 
 from datacontrols.cioutput import (
     STEP_SUMMARY_LIMIT,
@@ -77,7 +77,7 @@ def test_gitlab_report_counts_what_an_apply_would_do() -> None:
 def test_dry_run_writes_the_gitlab_report_and_the_step_summary(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     report = tmp_path / "gl-plan.json"
     summary = tmp_path / "summary.md"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         outcome = run_cli(
             capsys,
             monkeypatch,
@@ -104,7 +104,7 @@ def test_dry_run_writes_the_gitlab_report_and_the_step_summary(capsys, monkeypat
 
 def test_text_output_is_not_put_in_the_step_summary(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     summary = tmp_path / "summary.md"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         outcome = run_cli(
             capsys,
             monkeypatch,

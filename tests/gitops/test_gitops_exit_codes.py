@@ -55,7 +55,9 @@ def test_a_refused_plan_exits_1_for_the_saved_plan_path_too(capsys, monkeypatch,
             ["apply", str(plan), "--desired-state", str(desired), "--allow-unsafe", digest],
             **env,
         )
-    assert saved.code == 0 and "warning: applying this plan will be refused" in saved.stderr
+    # The dry run saves the plan for a person to approve, and already fails: apply would refuse it.
+    assert saved.code == 1 and "error: applying this plan will be refused" in saved.stderr
+    assert plan.is_file()
     assert refused.code == 1 and writes == []
     assert f"--allow-unsafe {digest}" in refused.stderr
     assert allowed.code == 0, allowed.stderr
@@ -63,7 +65,7 @@ def test_a_refused_plan_exits_1_for_the_saved_plan_path_too(capsys, monkeypatch,
 
 def test_a_stale_saved_plan_exits_1(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         env = {"OPENAI_BASE_URL": served.base_url}
         assert (
             run_cli(capsys, monkeypatch, ["--dry-run", "--desired-state", str(DESIRED), "--out", str(plan)], **env).code

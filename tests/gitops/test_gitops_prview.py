@@ -7,7 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
-from gitops_support import DESIRED, copy_desired, run_cli, served_emulator
+from gitops_support import DESIRED, approved_demo_seed, copy_desired, run_cli, served_emulator
 
 from datacontrols.plan import Change, FieldChange, Plan
 from datacontrols.prview import ReadCache, render_pull_request, split
@@ -101,9 +101,9 @@ def test_a_pull_request_plan_shows_only_its_own_changes(capsys, monkeypatch, tmp
     head = copy_desired(tmp_path, "head")
     research = head / "projects" / "research-sandbox.yaml"
     research.write_text(
-        research.read_text().replace("data_retention: modified_abuse_monitoring", "data_retention: none")
+        research.read_text().replace("data_retention: modified_abuse_monitoring", "data_retention: zero_data_retention")
     )
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         full = run_cli(
             capsys,
             monkeypatch,
@@ -124,15 +124,16 @@ def test_a_pull_request_plan_shows_only_its_own_changes(capsys, monkeypatch, tmp
         (
             "project_data_retention",
             "Research Sandbox",
-            {"type": {"before": "modified_abuse_monitoring", "after": "none"}},
+            {"type": {"before": "modified_abuse_monitoring", "after": "zero_data_retention"}},
         )
     ]
+    assert document["refused"] is None, "a tightening change needs no approval"
     assert document["pre_existing"] == len(full.json()["changes"]) - 1
     assert max(gets.values()) == 1, f"each thing is read once: {gets.most_common(3)}"
 
 
 def test_a_pull_request_without_changes_exits_0_despite_drift(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         outcome = run_cli(
             capsys,
             monkeypatch,
@@ -155,7 +156,7 @@ def test_a_pull_request_without_changes_exits_0_despite_drift(capsys, monkeypatc
 def test_a_broken_base_shows_every_change_as_the_pull_requests(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     base = copy_desired(tmp_path, "base")
     (base / "organization.yaml").write_text("organization: {data_retention: forever}\n")
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         outcome = run_cli(
             capsys,
             monkeypatch,

@@ -49,7 +49,7 @@ def test_a_saved_plan_applies_when_nothing_moved(capsys, monkeypatch, tmp_path: 
 
 def test_a_saved_plan_is_refused_when_live_state_changed_behind_it(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         assert save_plan(capsys, monkeypatch, served, plan).code == 0
         support = served.project_id("Support Bot")
         with served.http() as http:  # someone changes a setting by hand after the review
@@ -73,7 +73,7 @@ def test_a_saved_plan_is_refused_when_live_state_changed_behind_it(capsys, monke
 def test_a_saved_plan_is_refused_when_the_desired_files_changed(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     desired = copy_desired(tmp_path)
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         assert save_plan(capsys, monkeypatch, served, plan, desired).code == 0
         analytics = desired / "projects" / "analytics.yaml"
         analytics.write_text(analytics.read_text().replace("o1-pro", "o1"))
@@ -114,7 +114,7 @@ def test_a_plan_older_than_max_plan_age_is_refused(capsys, monkeypatch, tmp_path
 
 def test_a_plan_made_against_another_api_is_refused(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
-    with served_emulator() as served:
+    with served_emulator(approved_demo_seed()) as served:
         assert save_plan(capsys, monkeypatch, served, plan).code == 0
         document = json.loads(plan.read_text())
         document["base_url"] = "https://api.openai.com/v1"

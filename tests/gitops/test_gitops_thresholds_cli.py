@@ -78,8 +78,8 @@ def test_the_dry_run_warns_that_apply_will_be_refused(capsys, monkeypatch, tmp_p
             ["--dry-run", "--format", "markdown", "--desired-state", str(desired)],
             OPENAI_BASE_URL=served.base_url,
         )
-    assert dry.code == 0
-    assert "warning: applying this plan will be refused: archives: 3 projects archived" in dry.stderr
+    assert dry.code == 1, "a dry run fails when apply would refuse the plan"
+    assert "error: applying this plan will be refused: exceeds a threshold: archives: 3 projects archived" in dry.stderr
     assert "> **Safety:** applying this plan will be refused" in dry.stdout
     assert DIGEST.search(dry.stderr) is not None
 
