@@ -31,6 +31,7 @@ from datacontrols.credentials import BASE_URL_ENV, load_admin_key
 from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
+from datacontrols.durations import parse_duration
 from datacontrols.emulator.cli import emulator_command
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry
 from datacontrols.errors import DataControlsError, DesiredStateError
@@ -38,7 +39,6 @@ from datacontrols.gitops import Delivery, apply_saved_plan, export_to, resolve_b
 from datacontrols.kinds.service_accounts import with_secret_sink
 from datacontrols.logging import configure_logging
 from datacontrols.plan import Change, Plan
-from datacontrols.planfile import parse_duration
 from datacontrols.present import render_outcome
 from datacontrols.reconcile import Outcome
 from datacontrols.reconcile import reconcile as run_reconcile

@@ -36,7 +36,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from datacontrols import __version__
+from datacontrols.durations import format_duration, parse_duration
 from datacontrols.errors import ConfigError
 from datacontrols.files import read_text, write_text_atomically
 from datacontrols.plan import Plan
@@ -151,40 +151,6 @@ def observed_index(observed: Observed) -> dict[str, str]:
     for name, why in observed.failures.items():
         index[f"unread/{name}"] = _short(why)
     return dict(sorted(index.items()))
-
-
-# --- durations --------------------------------------------------------------------------------------------
-
-_DURATION: Final = re.compile(r"(\d+)([dhms])")
-_UNIT_SECONDS: Final = {"d": 86400, "h": 3600, "m": 60, "s": 1}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`30m`, `1h`, `2h30m`, `90s`, `1d`, or plain seconds (`900`). Raises ConfigError otherwise."""
-    compact = text.strip().lower().replace(" ", "")
-    if compact.isdigit():
-        seconds = int(compact)
-    else:
-        parts = _DURATION.findall(compact)
-        if not parts or "".join(n + u for n, u in parts) != compact:
-            raise ConfigError(f"{text!r} is not a duration; write e.g. 30m, 1h, 2h30m or 90s")
-        seconds = sum(int(n) * _UNIT_SECONDS[u] for n, u in parts)
-    if seconds <= 0:
-        raise ConfigError(f"{text!r}: a plan age limit must be more than zero")
-    return timedelta(seconds=seconds)
-
-
-def format_duration(delta: timedelta) -> str:
-    """`2h5m`, `45m`, `30s`: the form `parse_duration` reads."""
-    seconds = int(delta.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    out = ""
-    for unit in ("d", "h", "m"):
-        amount, seconds = divmod(seconds, _UNIT_SECONDS[unit])
-        if amount:
-            out += f"{amount}{unit}"
-    return out
 
 
 # --- the file ---------------------------------------------------------------------------------------------

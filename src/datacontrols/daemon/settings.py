@@ -10,13 +10,13 @@ secret (Slack's carry a token in their path): it is a `SecretStr`, registered fo
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from datacontrols.durations import parse_seconds
 from datacontrols.redaction import register_secret
 
 __all__ = ["DaemonSettings", "Duration", "Mode", "WebhookFormat", "parse_duration", "parse_listen"]
@@ -24,30 +24,12 @@ __all__ = ["DaemonSettings", "Duration", "Mode", "WebhookFormat", "parse_duratio
 Mode = Literal["report", "enforce"]
 WebhookFormat = Literal["json", "slack"]
 
-_UNITS: Final = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PART: Final = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
-
 
 def parse_duration(value: Any) -> float:
-    """Seconds from `30s`, `5m`, `1h30m`, `250ms` or a plain number of seconds."""
-    if isinstance(value, bool):
+    """Seconds from `30s`, `5m`, `1h30m`, `250ms` or a plain number of seconds (see `datacontrols.durations`)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise ValueError("a duration is a number of seconds or text like 30s, 5m, 1h")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str):
-        text = value.strip().lower().replace(" ", "")
-        try:
-            seconds = float(text)
-        except ValueError:
-            parts = _PART.findall(text)
-            if not parts or "".join(number + unit for number, unit in parts) != text:
-                raise ValueError(f"{value!r} is not a duration (write e.g. 30s, 5m, 1h, 1h30m or 90)") from None
-            seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
-    else:
-        raise ValueError("a duration is a number of seconds or text like 30s, 5m, 1h")
-    if seconds < 0:
-        raise ValueError("a duration cannot be negative")
-    return seconds
+    return parse_seconds(value)  # its DurationError is a ValueError, worded for a setting
 
 
 def parse_listen(value: str) -> tuple[str, int]:
