@@ -27,12 +27,12 @@ from typer._click.core import ParameterSource  # typer vendors Click; this is it
 from datacontrols import __version__
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.cioutput import github_annotations
+from datacontrols.commands.emulator import emulator_command
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
 from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.durations import parse_duration
-from datacontrols.emulator.cli import emulator_command
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry
 from datacontrols.errors import DataControlsError, DesiredStateError
 from datacontrols.gitops import Delivery, apply_saved_plan, export_to, resolve_base_url

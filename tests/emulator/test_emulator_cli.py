@@ -10,8 +10,9 @@ import typer
 from emulator_support import ADMIN_KEY
 from typer.testing import CliRunner
 
+from datacontrols.commands import emulator as emulator_cli
 from datacontrols.emulator import FaultConfig, RateLimitConfig
-from datacontrols.emulator import cli as emulator_cli
+from datacontrols.emulator import server as emulator_server
 
 
 @pytest.fixture
@@ -21,7 +22,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     def fake_serve(host: str, port: int, **options: Any) -> None:
         recorded.append({"host": host, "port": port, **options})
 
-    monkeypatch.setattr(emulator_cli, "serve", fake_serve)
+    monkeypatch.setattr(emulator_server, "serve", fake_serve)
     return recorded
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from datacontrols.emulator.cli import emulator_command
+from datacontrols.commands.emulator import emulator_command
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """`reconcile emulator` (and `python -m datacontrols.emulator`): serve the fake Admin API over HTTP.
 
+The emulator is imported only when the command runs (see `datacontrols.commands`).
+
 `emulator_command` is a plain function with typer annotations, so the main CLI registers it with
 `app.command("emulator")(emulator_command)` and `__main__` runs it with `typer.run`.
 """
@@ -12,10 +14,6 @@ from typing import Annotated
 import typer
 
 from datacontrols.adminapi.retention import ORGANIZATION_RETENTION_TYPES
-from datacontrols.emulator.faults import FaultConfig
-from datacontrols.emulator.ratelimit import RateLimitConfig
-from datacontrols.emulator.seed import SeedError
-from datacontrols.emulator.server import serve
 
 __all__ = ["ADMIN_KEY_ENV", "emulator_command"]
 
@@ -71,12 +69,19 @@ def emulator_command(
             f"unknown retention type(s) {', '.join(unknown)}; choose from {', '.join(ORGANIZATION_RETENTION_TYPES)}",
             param_hint="--approved-retention",
         )
+    # Imported here, not at the top: the main CLI registers this command, and planning must not load the
+    # emulator and its web server.
+    from datacontrols.emulator import server
+    from datacontrols.emulator.faults import FaultConfig
+    from datacontrols.emulator.ratelimit import RateLimitConfig
+    from datacontrols.emulator.seed import SeedError
+
     faults = None
     if latency or fault_rate:
         faults = FaultConfig(latency=latency, rate_limited=fault_rate / 2, server_error=fault_rate / 2)
     rate_limit = RateLimitConfig(per_minute=rate_limit_per_minute) if rate_limit_per_minute else None
     try:
-        serve(
+        server.serve(
             host,
             port,
             admin_key=admin_key,
