@@ -28,6 +28,7 @@ from cli_support import one_project_desired as one_project_desired  # noqa: E402
 from cli_support import one_project_seed as one_project_seed  # noqa: E402
 
 from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier  # noqa: E402
+from datacontrols.daemon.view import ProbeServerFactory  # noqa: E402
 from datacontrols.emulator import Emulator  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,6 +91,7 @@ def daemon_for(
     clock: VirtualClock | None = None,
     notifier: Notifier | None = None,
     api_options: Mapping[str, Any] | None = None,
+    probe_server: ProbeServerFactory | None = None,
     **overrides: Any,
 ) -> Daemon:
     """A daemon whose client talks to `emulator` in-process (no sockets), on `clock` when given."""
@@ -106,6 +108,7 @@ def daemon_for(
         metrics=metrics,
         notifier=notifier,
         api_options=options,
+        probe_server=probe_server,
         **time_options,
     )
 

@@ -6,6 +6,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,6 +14,7 @@ from daemon_support import ADMIN_KEY, DEMO_SEED, daemon_for, metric_value
 
 from datacontrols.daemon import Daemon
 from datacontrols.daemon.http import create_app
+from datacontrols.daemon.view import DaemonView, ProbeServer
 from datacontrols.emulator import Emulator, FaultConfig
 
 
@@ -147,3 +149,59 @@ async def test_served_probes_answer_from_the_daemons_own_loop(emulator: Emulator
         started = time.monotonic()
         assert await asyncio.wait_for(serving, 5) == 0
         assert time.monotonic() - started < 4
+
+
+class FixedView:
+    """A `DaemonView` that is not a daemon: the HTTP side needs nothing more."""
+
+    def liveness(self) -> tuple[bool, dict[str, Any]]:
+        return False, {"status": "failing", "checks": {"scheduler": "stopped"}}
+
+    def readiness(self) -> tuple[bool, dict[str, Any]]:
+        return True, {"status": "ready", "reasons": []}
+
+    def status(self) -> dict[str, Any]:
+        return {"service": "openai-datacontrols", "mode": "report"}
+
+    def render_metrics(self) -> bytes:
+        return b"datacontrols_up 1\n"
+
+
+async def test_the_http_side_serves_any_daemon_view() -> None:
+    transport = httpx.ASGITransport(app=create_app(FixedView()))
+    async with httpx.AsyncClient(transport=transport, base_url="http://view") as http:
+        health = await http.get("/healthz")
+        assert health.status_code == 503 and health.json()["checks"] == {"scheduler": "stopped"}
+        assert (await http.get("/readyz")).status_code == 200
+        assert (await http.get("/status")).json() == {"service": "openai-datacontrols", "mode": "report"}
+        assert (await http.get("/metrics")).text == "datacontrols_up 1\n"
+
+
+async def test_the_daemon_serves_its_probes_on_the_server_it_is_given(emulator: Emulator) -> None:
+    events: list[str] = []
+    seen: list[tuple[DaemonView, str, int]] = []
+
+    class RecordingServer:
+        port: int | None = None
+
+        async def start(self) -> None:
+            self.port = 4242
+            events.append("start")
+
+        async def stop(self) -> None:
+            events.append("stop")
+
+    def factory(view: DaemonView, host: str, port: int) -> ProbeServer:
+        seen.append((view, host, port))
+        return RecordingServer()
+
+    daemon = daemon_for(emulator, mode="report", interval=60, listen="127.0.0.1:9999", probe_server=factory)
+    serving = asyncio.create_task(daemon.serve())
+    try:
+        while daemon.last_run is None:
+            await asyncio.sleep(0.01)
+        assert seen == [(daemon, "127.0.0.1", 9999)] and daemon.http_port == 4242
+    finally:
+        daemon.request_stop()
+        assert await asyncio.wait_for(serving, 5) == 0
+    assert events == ["start", "stop"]

@@ -1,7 +1,12 @@
 """`reconcile serve`: the reconciler as a long-running controller.
 
 settings.py        flags and DATACONTROLS_* environment variables, durations, --listen
-service.py         Daemon: the schedule, one run, probes' answers, /status, graceful stop
+service.py         Daemon: the run loop, the schedule, /status, graceful stop
+reconcile_run.py   the body of one run: observe -> diff -> ratchet -> attribute -> safety -> apply
+run_record.py      RunRecord: one run as /status and the closing log line show it
+readiness.py       the desired state re-read per run, and the liveness and readiness answers
+alerts.py          after a run: the drift ledger updated, the alerts sent
+view.py            DaemonView, the read-only face the HTTP side serves (so http never imports service)
 http.py            /healthz, /readyz, /metrics, /status on uvicorn, in the daemon's own loop
 metrics.py         the Prometheus metrics (bounded labels, a registry per daemon)
 attribution.py     who changed a drifted resource, from the audit log; the daemon's own writes known

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import Generator
-from typing import TYPE_CHECKING
 
 import uvicorn
 from starlette.applications import Starlette
@@ -25,17 +24,15 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from datacontrols.daemon.metrics import CONTENT_TYPE_LATEST
+from datacontrols.daemon.view import DaemonView
 from datacontrols.errors import ConfigError
-
-if TYPE_CHECKING:
-    from datacontrols.daemon.service import Daemon
 
 __all__ = ["HttpServer", "create_app"]
 
 _NO_STORE = {"Cache-Control": "no-store"}
 
 
-def create_app(daemon: Daemon) -> Starlette:
+def create_app(daemon: DaemonView) -> Starlette:
     """The ASGI app of the probes, metrics and status of one daemon."""
 
     async def healthz(request: Request) -> Response:
@@ -47,7 +44,7 @@ def create_app(daemon: Daemon) -> Starlette:
         return JSONResponse(body, 200 if ok else 503, headers=_NO_STORE)
 
     async def metrics(request: Request) -> Response:
-        return Response(daemon.metrics.render(), headers={"Content-Type": CONTENT_TYPE_LATEST, **_NO_STORE})
+        return Response(daemon.render_metrics(), headers={"Content-Type": CONTENT_TYPE_LATEST, **_NO_STORE})
 
     async def status(request: Request) -> Response:
         return JSONResponse(daemon.status(), headers=_NO_STORE)
@@ -73,7 +70,7 @@ class _Server(uvicorn.Server):
 class HttpServer:
     """uvicorn serving `create_app(daemon)` on host:port, as a task of the running loop."""
 
-    def __init__(self, daemon: Daemon, host: str, port: int) -> None:
+    def __init__(self, daemon: DaemonView, host: str, port: int) -> None:
         self.host = host
         self.requested_port = port
         self.port: int | None = None

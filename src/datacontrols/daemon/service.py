@@ -1,14 +1,16 @@
 """The daemon: a reconcile run on a schedule, with probes, metrics, status, attribution, alerts and a clean stop.
 
 One asyncio loop holds everything: the APScheduler 3 `AsyncIOScheduler` that starts runs, the uvicorn server
-that answers the probes (so a wedged loop fails them), and the runs themselves.
+that answers the probes (so a wedged loop fails them), and the runs themselves. This module holds the run
+loop, the schedule and the stop; what one run does is in `reconcile_run`, readiness in `readiness`, the
+record of a run in `run_record`, and the alerts after it in `alerts`.
 
 A run (`Daemon.run_once`):
 
     load the desired state (re-read every time: a changed ConfigMap applies without a restart; invalid ->
-    reported, not ready, nothing applied) -> observe -> diff -> read the audit log (never fails the run)
-    -> apply (enforce mode only; changes held back by `enforcement: report` are skipped) -> metrics,
-    /status, alerts -> one closing log line with the counts.
+    reported, not ready, nothing applied) -> `reconcile_run`: observe -> diff -> read the audit log (never
+    fails the run) -> apply (enforce mode only; changes held back by `enforcement: report` are skipped)
+    -> metrics, /status, alerts -> one closing log line with the counts.
 
 Runs never overlap: the scheduler allows one instance (a run still going when the next is due is skipped
 and counted), and a lock guards any other caller. Report mode uses a read-only client: it cannot write.
@@ -27,10 +29,8 @@ import datetime as dt
 import signal
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import structlog
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -40,105 +40,22 @@ from pydantic import SecretStr
 
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
 from datacontrols.adminapi.transport import RequestRecord
-from datacontrols.daemon.attribution import Attribution, AuditTrail
+from datacontrols.daemon.alerts import alert_run
+from datacontrols.daemon.attribution import AuditTrail
 from datacontrols.daemon.metrics import DaemonMetrics
-from datacontrols.daemon.notifications import DriftLedger, Notifier, drift_key, now_iso
+from datacontrols.daemon.notifications import DriftLedger, Notifier, now_iso
+from datacontrols.daemon.readiness import DesiredStateCheck, answer_liveness, answer_readiness, hung_threshold
+from datacontrols.daemon.reconcile_run import RunContext, reconcile_run
+from datacontrols.daemon.run_record import CANCELLABLE_PHASES, RunRecord
 from datacontrols.daemon.settings import DaemonSettings
-from datacontrols.desired import load_desired_state
-from datacontrols.desired.schema import DesiredState
-from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry, apply, diff, observe
-from datacontrols.errors import AuthError, ConfigError, DataControlsError, DesiredStateError, UnsafePlanError
-from datacontrols.plan import Change, Plan
-from datacontrols.ratchet import hold_weakening
-from datacontrols.redaction import redact, redact_value
-from datacontrols.render.notation import redact_plan
-from datacontrols.safety import SafetyCheck
+from datacontrols.daemon.view import DaemonView, ProbeServer, ProbeServerFactory
+from datacontrols.engine import DEFAULT_REGISTRY, Registry
+from datacontrols.errors import AuthError, DataControlsError, UnsafePlanError
+from datacontrols.redaction import redact_value
 
 __all__ = ["Daemon", "RunRecord"]
 
 log = structlog.get_logger("datacontrols.daemon")
-
-Outcome = Literal["running", "success", "failure", "refused", "invalid_desired_state", "interrupted"]
-Phase = Literal["load", "observe", "attribute", "apply", "report", "done"]
-_CANCELLABLE_PHASES = frozenset({"load", "observe", "attribute"})  # nothing is being written
-
-
-@dataclass
-class RunRecord:
-    """One run, as /status and the closing log line show it."""
-
-    run_id: str
-    mode: str
-    started_at: float
-    finished_at: float | None = None
-    outcome: Outcome = "running"
-    phase: Phase = "load"
-    error: str | None = None
-    plan: Plan | None = None
-    result: ApplyResult | None = None
-    read_failures: dict[str, str] = field(default_factory=dict)
-    attributions: dict[str, Attribution] = field(default_factory=dict)  # drift key -> attribution
-    requests: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (method, template, code) -> count
-    audit_events_read: int | None = None
-
-    @property
-    def duration(self) -> float | None:
-        return None if self.finished_at is None else max(0.0, self.finished_at - self.started_at)
-
-    def counts(self) -> dict[str, int]:
-        plan, result = self.plan, self.result
-        return {
-            "changes": len(plan) if plan is not None else 0,
-            "drift": len(plan.drift) if plan is not None else 0,
-            "held_back": sum(1 for c in plan.drift if c.enforcement == "report") if plan is not None else 0,
-            "applied": len(result.applied) if result else 0,
-            "failed": len(result.failed) if result else 0,
-            "skipped": len(result.skipped) if result else 0,
-            "requests": sum(self.requests.values()),
-            "rate_limited": sum(n for (_, _, code), n in self.requests.items() if code == "429"),
-            "read_failures": len(self.read_failures),
-        }
-
-    def to_json(self) -> dict[str, Any]:
-        plan = self.plan
-        drift = []
-        for change in plan.drift if plan is not None else ():
-            key = drift_key(change)
-            attribution = self.attributions.get(key)
-            drift.append(
-                {"key": key, **change.to_json(), "attribution": attribution.to_json() if attribution else None}
-            )
-        result = self.result
-        by_endpoint = [
-            {"method": method, "endpoint": template, "status": code, "count": count}
-            for (method, template, code), count in sorted(self.requests.items())
-        ]
-        counts = self.counts()
-        return {
-            "run_id": self.run_id,
-            "mode": self.mode,
-            "started_at": now_iso(self.started_at),
-            "finished_at": now_iso(self.finished_at) if self.finished_at is not None else None,
-            "duration_seconds": round(self.duration, 3) if self.duration is not None else None,
-            "outcome": self.outcome,
-            "error": self.error,
-            "counts": counts,
-            "plan": redact_plan(plan).to_json() if plan is not None else None,
-            "plan_digest": plan.digest() if plan is not None else None,
-            "drift": drift,
-            "findings": [c.to_json() for c in plan.changes if c.action == "report"] if plan is not None else [],
-            "applied": [c.to_json() for c in result.applied] if result else [],
-            "failed": [{**c.to_json(), "error": why} for c, why in result.failed] if result else [],
-            "skipped": [c.to_json() for c in result.skipped] if result else [],
-            "read_failures": dict(self.read_failures),
-            "requests": {
-                "total": counts["requests"],
-                "rate_limited": counts["rate_limited"],
-                "failed": sum(n for (_, _, code), n in self.requests.items() if code == "error" or code[0] == "5"),
-                "by_endpoint": by_endpoint,
-            },
-            "audit_log": {"events_read": self.audit_events_read},
-        }
 
 
 class Daemon:
@@ -156,7 +73,9 @@ class Daemon:
         api_options: Mapping[str, Any] | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
+        probe_server: ProbeServerFactory | None = None,
     ) -> None:
+        """`probe_server` builds the HTTP side when the daemon starts (default: uvicorn, `daemon.http`)."""
         self.settings = settings
         self.registry = registry
         self.metrics = metrics or DaemonMetrics()
@@ -172,13 +91,21 @@ class Daemon:
         )
         self.audit = AuditTrail(lookback=settings.audit_lookback, clock=clock)
         self.ledger = DriftLedger()
+        self.desired_check = DesiredStateCheck(settings.desired_state, self.metrics)
         self.started_at = clock()
         self.stopping = asyncio.Event()
+        self._run_context = RunContext(
+            api=self.api,
+            registry=registry,
+            mode=settings.mode,
+            stopping=self.stopping,
+            metrics=self.metrics,
+            audit=self.audit,
+            clock=clock,
+        )
         self.last_run: RunRecord | None = None
         self.current_run: RunRecord | None = None
         self.last_success_at: float | None = None
-        self.desired_valid: bool | None = None  # None: not read yet
-        self.desired_problems: list[str] = []
         self.runs_completed = 0
         self.runs_skipped = 0
         self.exit_code = 0
@@ -187,7 +114,8 @@ class Daemon:
         self._run_task: asyncio.Task[RunRecord] | None = None
         self._cancelled_by_stop = False
         self._scheduler: AsyncIOScheduler | None = None
-        self._http: Any = None  # the uvicorn server, once started (daemon.http.HttpServer)
+        self._probe_server = probe_server
+        self._http: ProbeServer | None = None  # once started
         self._run_started_mono: float | None = None
 
     def __repr__(self) -> str:
@@ -196,6 +124,15 @@ class Daemon:
     @property
     def mode(self) -> str:
         return self.settings.mode
+
+    @property
+    def desired_valid(self) -> bool | None:
+        """Whether the desired state read by the last run was valid; None before the first read."""
+        return self.desired_check.valid
+
+    @property
+    def desired_problems(self) -> list[str]:
+        return self.desired_check.problems
 
     # --- one run -------------------------------------------------------------------------------------
 
@@ -259,88 +196,14 @@ class Daemon:
             return run
 
     async def _reconcile(self, run: RunRecord) -> None:
-        desired = self._load_desired(run)
+        """Load the desired state, then the run itself; an invalid desired state ends the run before any read."""
+        desired = self.desired_check.load()
         if desired is None:
+            problems = len(self.desired_check.problems)
+            run.outcome = "invalid_desired_state"
+            run.error = f"the desired state has {problems} problem(s); nothing is applied until it is valid"
             return
-        self.api.transport.requests.clear()  # kept per run only: a daemon runs for months
-        run.phase = "observe"
-        observed = await observe(self.api, desired, self.registry)
-        plan = diff(desired, observed, self.registry)
-        if self.mode == "enforce":
-            plan = hold_weakening(plan)  # the ratchet: a weakening change waits for a person, never the daemon
-        run.plan, run.read_failures = plan, dict(observed.failures)
-        for name, why in sorted(observed.failures.items()):
-            log.warning("project_unreadable", project=name, error=why)
-        run.phase = "attribute"
-        await self._read_audit_log(run)
-        if self.stopping.is_set():
-            run.outcome, run.error = "interrupted", "shutdown began before any write"
-            return
-        if self.mode == "enforce" and plan.applicable:
-            run.phase = "apply"
-            # The thresholds judged against what was observed; there is no `--allow-unsafe` here: a plan
-            # that crosses one waits for a person (`reconcile --allow-unsafe DIGEST`) or a threshold change.
-            run.result = await apply(
-                self.api,
-                plan,
-                self.registry,
-                stopping=self.stopping,
-                on_change=self._on_change_for(run),
-                safety=SafetyCheck.of(desired, observed),
-            )
-        run.phase = "report"
-        if run.result is not None and run.result.skipped and self.stopping.is_set():
-            run.outcome, run.error = "interrupted", "shutdown stopped the remaining writes"
-        elif (run.result is not None and run.result.failed) or run.read_failures:
-            failed = len(run.result.failed) if run.result else 0
-            run.outcome = "failure"
-            run.error = f"{failed} change(s) failed, {len(run.read_failures)} project(s) unreadable"
-        else:
-            run.outcome = "success"
-
-    def _load_desired(self, run: RunRecord) -> DesiredState | None:
-        try:
-            desired = load_desired_state(self.settings.desired_state)
-        except DesiredStateError as exc:
-            problems = [redact(str(p)) for p in exc.problems]
-        except ConfigError as exc:
-            problems = [exc.message]
-        else:
-            if self.desired_valid is False:
-                log.info("desired_state_valid_again")
-            self.desired_valid, self.desired_problems = True, []
-            self.metrics.desired_state(None)
-            return desired
-        self.desired_valid, self.desired_problems = False, problems
-        self.metrics.desired_state(len(problems))
-        run.outcome = "invalid_desired_state"
-        run.error = f"the desired state has {len(problems)} problem(s); nothing is applied until it is valid"
-        log.error("desired_state_invalid", problems=problems[:20], count=len(problems))
-        return None
-
-    async def _read_audit_log(self, run: RunRecord) -> None:
-        """Follow the audit log and attribute each drift item; a failure here never fails the run."""
-        # Read even when there is no drift: an author is then already known when drift shows up.
-        plan = run.plan
-        try:
-            run.audit_events_read = await self.audit.refresh(self.api)
-            self.metrics.audit_reads.labels("success").inc()
-        except Exception as exc:  # whatever went wrong, attribution is a nicety: the run goes on
-            self.metrics.audit_reads.labels("failure").inc()
-            log.warning("audit_log_unreadable", error=getattr(exc, "message", type(exc).__name__))
-        if plan is not None:
-            run.attributions = {drift_key(c): self.audit.attribute(c) for c in plan.drift}
-
-    def _on_change_for(self, run: RunRecord) -> Callable[[Change, str], None]:
-        # Projects are applied side by side, so a write's own start is not known here: the apply's is.
-        apply_started = self.clock()
-
-        def on_change(change: Change, outcome: str) -> None:
-            self.metrics.change(change, outcome)
-            if outcome == "applied":
-                self.audit.note_own_write(change, apply_started, self.clock())
-
-        return on_change
+        await reconcile_run(run, desired, self._run_context)
 
     def _on_request(self, record: RequestRecord) -> None:
         self.metrics.request(record)
@@ -376,19 +239,7 @@ class Daemon:
 
     async def _alert(self, run: RunRecord) -> None:
         at = now_iso(run.finished_at or self.clock())
-        if run.outcome == "failure" and run.plan is None:
-            await self.notifier.run_failed(run.error or "unknown error", run_id=run.run_id, mode=run.mode, at=at)
-            return
-        if run.plan is None:
-            return
-        corrected = run.result.applied if run.result is not None else []
-        drift = [(c, (run.attributions.get(drift_key(c)) or _UNKNOWN).to_json()) for c in run.plan.drift]
-        transitions = self.ledger.update(drift, corrected=corrected, unknown_projects=run.read_failures, now=at)
-        await self.notifier.announce(transitions, run_id=run.run_id, mode=run.mode, at=at)
-        if run.outcome in ("failure", "refused"):
-            await self.notifier.run_failed(run.error or "unknown error", run_id=run.run_id, mode=run.mode, at=at)
-        elif run.outcome == "success":
-            self.notifier.run_succeeded()
+        await alert_run(run, ledger=self.ledger, notifier=self.notifier, at=at)
 
     def _skip(self, reason: str) -> None:
         self.runs_skipped += 1
@@ -399,42 +250,29 @@ class Daemon:
     # --- probes and status ---------------------------------------------------------------------------
 
     def liveness(self) -> tuple[bool, dict[str, Any]]:
-        """Alive unless wedged: the scheduler died while not stopping, or one run has gone on far too long.
-        Never false because the Admin API is down: a restart would not fix that."""
-        checks: dict[str, Any] = {}
-        ok = True
+        """Alive unless wedged (`readiness.answer_liveness`); never false because the Admin API is down."""
         scheduler = self._scheduler
-        if scheduler is not None and not self.stopping.is_set() and not scheduler.running:
-            checks["scheduler"] = "stopped"
-            ok = False
-        else:
-            checks["scheduler"] = "running" if scheduler is not None and scheduler.running else "not started"
-        if self._run_started_mono is not None:
-            running_for = self._monotonic() - self._run_started_mono
-            checks["run_seconds"] = round(running_for, 1)
-            if running_for > self.hung_after:
-                checks["run"] = "hung"
-                ok = False
-        return ok, {"status": "ok" if ok else "failing", "checks": checks}
+        started = self._run_started_mono
+        return answer_liveness(
+            scheduler_running=scheduler.running if scheduler is not None else None,
+            stopping=self.stopping.is_set(),
+            running_for=self._monotonic() - started if started is not None else None,
+            hung_after=self.hung_after,
+        )
 
     @property
     def hung_after(self) -> float:
         """A run longer than this is taken as hung (API calls time out long before)."""
-        return max(3600.0, 3 * self.settings.interval)
+        return hung_threshold(self.settings.interval)
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
-        reasons = []
-        if self.stopping.is_set():
-            reasons.append("shutting down")
-        if self.desired_valid is False:
-            reasons.append(f"the desired state is invalid ({len(self.desired_problems)} problem(s))")
-        if not self._completed_once:
-            reasons.append("no run has completed with a valid desired state yet")
-        ready = not reasons
-        body: dict[str, Any] = {"status": "ready" if ready else "not ready", "reasons": reasons}
-        if self.last_success_at is not None:
-            body["last_success_age_seconds"] = round(self.clock() - self.last_success_at, 1)
-        return ready, body
+        return answer_readiness(
+            stopping=self.stopping.is_set(),
+            desired_valid=self.desired_check.valid,
+            desired_problems=len(self.desired_check.problems),
+            completed_once=self._completed_once,
+            last_success_age=self.clock() - self.last_success_at if self.last_success_at is not None else None,
+        )
 
     def status(self) -> dict[str, Any]:
         """The /status document: the last run, its plan (JSON v1), drift with authors; no secrets."""
@@ -470,14 +308,16 @@ class Daemon:
         }
         return redact_value(document)  # type: ignore[no-any-return]
 
+    def render_metrics(self) -> bytes:
+        """The Prometheus text exposition of this daemon's metrics."""
+        return self.metrics.render()
+
     # --- serving -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the HTTP server (probes answer at once) and the scheduler (the first run starts at once)."""
-        from datacontrols.daemon.http import HttpServer  # the HTTP layer depends on this module, not back
-
         host, port = self.settings.host_port
-        self._http = HttpServer(self, host, port)
+        self._http = (self._probe_server or _uvicorn_server)(self, host, port)
         await self._http.start()
         scheduler = AsyncIOScheduler(
             timezone=dt.UTC,
@@ -535,7 +375,7 @@ class Daemon:
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.pause()
         run = self.current_run
-        if run is not None and run.phase in _CANCELLABLE_PHASES and self._run_task is not None:
+        if run is not None and run.phase in CANCELLABLE_PHASES and self._run_task is not None:
             self._cancelled_by_stop = True
             self._run_task.cancel()  # only reads are in flight: nothing is left half-written
 
@@ -593,4 +433,8 @@ class Daemon:
         await self.notifier.aclose()
 
 
-_UNKNOWN = Attribution("not_found", "not attributed")
+def _uvicorn_server(view: DaemonView, host: str, port: int) -> ProbeServer:
+    # Imported here, not at the top: importing the daemon (and so the CLI) loads no web server.
+    from datacontrols.daemon.http import HttpServer
+
+    return HttpServer(view, host, port)

@@ -1,0 +1,28 @@
+"""After a run: update the drift ledger (new, corrected, resolved) and send the alerts that follow from it."""
+
+from __future__ import annotations
+
+from datacontrols.daemon.attribution import Attribution
+from datacontrols.daemon.notifications import DriftLedger, Notifier, drift_key
+from datacontrols.daemon.run_record import RunRecord
+
+__all__ = ["alert_run"]
+
+_UNKNOWN = Attribution("not_found", "not attributed")
+
+
+async def alert_run(run: RunRecord, *, ledger: DriftLedger, notifier: Notifier, at: str) -> None:
+    """Announce what changed in the open drift since the last run, and a failed or refused run; `at` is ISO time."""
+    if run.outcome == "failure" and run.plan is None:
+        await notifier.run_failed(run.error or "unknown error", run_id=run.run_id, mode=run.mode, at=at)
+        return
+    if run.plan is None:
+        return
+    corrected = run.result.applied if run.result is not None else []
+    drift = [(c, (run.attributions.get(drift_key(c)) or _UNKNOWN).to_json()) for c in run.plan.drift]
+    transitions = ledger.update(drift, corrected=corrected, unknown_projects=run.read_failures, now=at)
+    await notifier.announce(transitions, run_id=run.run_id, mode=run.mode, at=at)
+    if run.outcome in ("failure", "refused"):
+        await notifier.run_failed(run.error or "unknown error", run_id=run.run_id, mode=run.mode, at=at)
+    elif run.outcome == "success":
+        notifier.run_succeeded()

@@ -1,0 +1,101 @@
+"""What the probes answer: alive unless wedged, ready once a run got through with a valid desired state.
+
+The desired state is re-read for every run (a changed ConfigMap applies without a restart), and whether the
+last read was valid is part of readiness, so its loading and its verdict live here too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from datacontrols.daemon.metrics import DaemonMetrics
+from datacontrols.desired import load_desired_state
+from datacontrols.desired.schema import DesiredState
+from datacontrols.errors import ConfigError, DesiredStateError
+from datacontrols.redaction import redact
+
+__all__ = ["DesiredStateCheck", "answer_liveness", "answer_readiness", "hung_threshold"]
+
+log = structlog.get_logger("datacontrols.daemon")
+
+
+class DesiredStateCheck:
+    """The desired state of one daemon, read afresh on each `load()`; remembers whether the last read was valid."""
+
+    def __init__(self, path: Path, metrics: DaemonMetrics) -> None:
+        self.path = path
+        self.metrics = metrics
+        self.valid: bool | None = None  # None: not read yet
+        self.problems: list[str] = []
+
+    def load(self) -> DesiredState | None:
+        """The desired state, or None when it is invalid (its problems are then in `problems`, and logged)."""
+        try:
+            desired = load_desired_state(self.path)
+        except DesiredStateError as exc:
+            problems = [redact(str(p)) for p in exc.problems]
+        except ConfigError as exc:
+            problems = [exc.message]
+        else:
+            if self.valid is False:
+                log.info("desired_state_valid_again")
+            self.valid, self.problems = True, []
+            self.metrics.desired_state(None)
+            return desired
+        self.valid, self.problems = False, problems
+        self.metrics.desired_state(len(problems))
+        log.error("desired_state_invalid", problems=problems[:20], count=len(problems))
+        return None
+
+
+def hung_threshold(interval: float) -> float:
+    """A run longer than this is taken as hung (API calls time out long before)."""
+    return max(3600.0, 3 * interval)
+
+
+def answer_liveness(
+    *, scheduler_running: bool | None, stopping: bool, running_for: float | None, hung_after: float
+) -> tuple[bool, dict[str, Any]]:
+    """Alive unless wedged: the scheduler died while not stopping, or one run has gone on far too long.
+    Never false because the Admin API is down: a restart would not fix that.
+
+    `scheduler_running` is None before the scheduler exists; `running_for` is None when no run is going."""
+    checks: dict[str, Any] = {}
+    ok = True
+    if scheduler_running is False and not stopping:
+        checks["scheduler"] = "stopped"
+        ok = False
+    else:
+        checks["scheduler"] = "running" if scheduler_running else "not started"
+    if running_for is not None:
+        checks["run_seconds"] = round(running_for, 1)
+        if running_for > hung_after:
+            checks["run"] = "hung"
+            ok = False
+    return ok, {"status": "ok" if ok else "failing", "checks": checks}
+
+
+def answer_readiness(
+    *,
+    stopping: bool,
+    desired_valid: bool | None,
+    desired_problems: int,
+    completed_once: bool,
+    last_success_age: float | None,
+) -> tuple[bool, dict[str, Any]]:
+    """Ready after one run that got through with a valid desired state and a working key, until shutdown."""
+    reasons = []
+    if stopping:
+        reasons.append("shutting down")
+    if desired_valid is False:
+        reasons.append(f"the desired state is invalid ({desired_problems} problem(s))")
+    if not completed_once:
+        reasons.append("no run has completed with a valid desired state yet")
+    ready = not reasons
+    body: dict[str, Any] = {"status": "ready" if ready else "not ready", "reasons": reasons}
+    if last_success_age is not None:
+        body["last_success_age_seconds"] = round(last_success_age, 1)
+    return ready, body

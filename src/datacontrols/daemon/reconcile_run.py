@@ -1,0 +1,107 @@
+"""The body of one daemon run, in one place: observe -> diff -> ratchet -> attribute -> safety -> apply -> outcome.
+
+Everything a run does to the organization happens in `reconcile_run`, so that one call is what an engine-level
+reconcile entry point would replace. The daemon around it loads the desired state first, and afterwards keeps
+the metrics, /status and alerts; this module only fills in the `RunRecord` it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import structlog
+
+from datacontrols.adminapi import AdminApi
+from datacontrols.daemon.attribution import AuditTrail
+from datacontrols.daemon.metrics import DaemonMetrics
+from datacontrols.daemon.notifications import drift_key
+from datacontrols.daemon.run_record import RunRecord
+from datacontrols.desired.schema import DesiredState
+from datacontrols.engine import Registry, apply, diff, observe
+from datacontrols.plan import Change
+from datacontrols.ratchet import hold_weakening
+from datacontrols.safety import SafetyCheck
+
+__all__ = ["RunContext", "reconcile_run"]
+
+log = structlog.get_logger("datacontrols.daemon")
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a run needs from the daemon: the same objects for every run, built once."""
+
+    api: AdminApi
+    registry: Registry
+    mode: str
+    stopping: asyncio.Event
+    metrics: DaemonMetrics
+    audit: AuditTrail
+    clock: Callable[[], float]
+
+
+async def reconcile_run(run: RunRecord, desired: DesiredState, ctx: RunContext) -> None:
+    """Observe, diff, attribute and (enforce mode) apply `desired`, recording each step's result in `run`."""
+    ctx.api.transport.requests.clear()  # kept per run only: a daemon runs for months
+    run.phase = "observe"
+    observed = await observe(ctx.api, desired, ctx.registry)
+    plan = diff(desired, observed, ctx.registry)
+    if ctx.mode == "enforce":
+        plan = hold_weakening(plan)  # the ratchet: a weakening change waits for a person, never the daemon
+    run.plan, run.read_failures = plan, dict(observed.failures)
+    for name, why in sorted(observed.failures.items()):
+        log.warning("project_unreadable", project=name, error=why)
+    run.phase = "attribute"
+    await _read_audit_log(run, ctx)
+    if ctx.stopping.is_set():
+        run.outcome, run.error = "interrupted", "shutdown began before any write"
+        return
+    if ctx.mode == "enforce" and plan.applicable:
+        run.phase = "apply"
+        # The thresholds judged against what was observed; there is no `--allow-unsafe` here: a plan
+        # that crosses one waits for a person (`reconcile --allow-unsafe DIGEST`) or a threshold change.
+        run.result = await apply(
+            ctx.api,
+            plan,
+            ctx.registry,
+            stopping=ctx.stopping,
+            on_change=_on_change_for(ctx),
+            safety=SafetyCheck.of(desired, observed),
+        )
+    run.phase = "report"
+    if run.result is not None and run.result.skipped and ctx.stopping.is_set():
+        run.outcome, run.error = "interrupted", "shutdown stopped the remaining writes"
+    elif (run.result is not None and run.result.failed) or run.read_failures:
+        failed = len(run.result.failed) if run.result else 0
+        run.outcome = "failure"
+        run.error = f"{failed} change(s) failed, {len(run.read_failures)} project(s) unreadable"
+    else:
+        run.outcome = "success"
+
+
+async def _read_audit_log(run: RunRecord, ctx: RunContext) -> None:
+    """Follow the audit log and attribute each drift item; a failure here never fails the run."""
+    # Read even when there is no drift: an author is then already known when drift shows up.
+    plan = run.plan
+    try:
+        run.audit_events_read = await ctx.audit.refresh(ctx.api)
+        ctx.metrics.audit_reads.labels("success").inc()
+    except Exception as exc:  # whatever went wrong, attribution is a nicety: the run goes on
+        ctx.metrics.audit_reads.labels("failure").inc()
+        log.warning("audit_log_unreadable", error=getattr(exc, "message", type(exc).__name__))
+    if plan is not None:
+        run.attributions = {drift_key(c): ctx.audit.attribute(c) for c in plan.drift}
+
+
+def _on_change_for(ctx: RunContext) -> Callable[[Change, str], None]:
+    # Projects are applied side by side, so a write's own start is not known here: the apply's is.
+    apply_started = ctx.clock()
+
+    def on_change(change: Change, outcome: str) -> None:
+        ctx.metrics.change(change, outcome)
+        if outcome == "applied":
+            ctx.audit.note_own_write(change, apply_started, ctx.clock())
+
+    return on_change
