@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.desired.schema import DesiredState
@@ -28,7 +29,7 @@ from datacontrols.ratchet import hold_weakening
 from datacontrols.safety import SafetyCheck, restrict
 from datacontrols.verdict import Refusal, judge
 
-__all__ = ["Intent", "Outcome", "Review", "reconcile"]
+__all__ = ["Intent", "Outcome", "Phase", "Review", "reconcile"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ class Outcome:
 
 
 Review = Callable[[Outcome], Awaitable[bool]]
-PhaseHook = Callable[[str], None]
+Phase = Literal["observe", "apply"]
+PhaseHook = Callable[[Phase], None]
 
 
 async def reconcile(
@@ -115,6 +117,6 @@ async def reconcile(
     return outcome
 
 
-def _phase(hook: PhaseHook | None, name: str) -> None:
+def _phase(hook: PhaseHook | None, name: Phase) -> None:
     if hook is not None:
         hook(name)

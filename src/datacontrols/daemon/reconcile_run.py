@@ -1,8 +1,8 @@
-"""The body of one daemon run, in one place: observe -> diff -> ratchet -> attribute -> safety -> apply -> outcome.
+"""The body of one daemon run: the engine's one reconcile entry point, with the audit log read in its review.
 
-Everything a run does to the organization happens in `reconcile_run`, so that one call is what an engine-level
-reconcile entry point would replace. The daemon around it loads the desired state first, and afterwards keeps
-the metrics, /status and alerts; this module only fills in the `RunRecord` it is given.
+Everything a run does to the organization happens in `datacontrols.reconcile.reconcile`, as for the CLI. The
+daemon around it loads the desired state first, and afterwards keeps the metrics, /status and alerts; this
+module only fills in the `RunRecord` it is given.
 """
 
 from __future__ import annotations
@@ -19,10 +19,9 @@ from datacontrols.daemon.metrics import DaemonMetrics
 from datacontrols.daemon.notifications import drift_key
 from datacontrols.daemon.run_record import RunRecord
 from datacontrols.desired.schema import DesiredState
-from datacontrols.engine import Registry, apply, diff, observe
+from datacontrols.engine import Registry
 from datacontrols.plan import Change
-from datacontrols.ratchet import hold_weakening
-from datacontrols.safety import SafetyCheck
+from datacontrols.reconcile import Intent, Outcome, Phase, reconcile
 
 __all__ = ["RunContext", "reconcile_run"]
 
@@ -43,33 +42,45 @@ class RunContext:
 
 
 async def reconcile_run(run: RunRecord, desired: DesiredState, ctx: RunContext) -> None:
-    """Observe, diff, attribute and (enforce mode) apply `desired`, recording each step's result in `run`."""
+    """Reconcile `desired` through the one entry point, recording each step's result in `run`.
+
+    Enforce mode applies, holding back every weakening change (the ratchet: it waits for a person, never the
+    daemon) and with no `--allow-unsafe`: a plan that crosses a threshold or breaks a guard is refused whole
+    and waits for a person or a change of the files. Report mode only plans, on a read-only client.
+    """
     ctx.api.transport.requests.clear()  # kept per run only: a daemon runs for months
-    run.phase = "observe"
-    observed = await observe(ctx.api, desired, ctx.registry)
-    plan = diff(desired, observed, ctx.registry)
-    if ctx.mode == "enforce":
-        plan = hold_weakening(plan)  # the ratchet: a weakening change waits for a person, never the daemon
-    run.plan, run.read_failures = plan, dict(observed.failures)
-    for name, why in sorted(observed.failures.items()):
-        log.warning("project_unreadable", project=name, error=why)
-    run.phase = "attribute"
-    await _read_audit_log(run, ctx)
-    if ctx.stopping.is_set():
+    enforce = ctx.mode == "enforce"
+
+    async def review(outcome: Outcome) -> bool:
+        run.plan, run.read_failures = outcome.plan, dict(outcome.read_failures)
+        for name, why in sorted(outcome.read_failures.items()):
+            log.warning("project_unreadable", project=name, error=why)
+        run.phase = "attribute"
+        await _read_audit_log(run, ctx)
+        return not ctx.stopping.is_set()
+
+    def phase(name: Phase) -> None:
+        run.phase = name
+
+    intent = Intent(apply=enforce, hold_weakening=enforce)
+    outcome = await reconcile(
+        ctx.api,
+        desired,
+        intent,
+        registry=ctx.registry,
+        review=review,
+        stopping=ctx.stopping,
+        on_change=_on_change_for(ctx),
+        on_phase=phase,
+    )
+    if ctx.stopping.is_set() and outcome.result is None:
         run.outcome, run.error = "interrupted", "shutdown began before any write"
         return
-    if ctx.mode == "enforce" and plan.applicable:
-        run.phase = "apply"
-        # The thresholds judged against what was observed; there is no `--allow-unsafe` here: a plan
-        # that crosses one waits for a person (`reconcile --allow-unsafe DIGEST`) or a threshold change.
-        run.result = await apply(
-            ctx.api,
-            plan,
-            ctx.registry,
-            stopping=ctx.stopping,
-            on_change=_on_change_for(ctx),
-            safety=SafetyCheck.of(desired, observed),
-        )
+    if enforce and outcome.refusal is not None and outcome.plan.applicable:
+        run.outcome, run.error = "refused", outcome.refusal.message
+        log.error("run_refused_unsafe_plan", error=outcome.refusal.message)
+        return
+    run.result = outcome.result
     run.phase = "report"
     if run.result is not None and run.result.skipped and ctx.stopping.is_set():
         run.outcome, run.error = "interrupted", "shutdown stopped the remaining writes"
