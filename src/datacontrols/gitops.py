@@ -26,6 +26,7 @@ from typing import Any, Final
 import httpx
 
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
+from datacontrols.adminapi.read_cache import ReadCache
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
 from datacontrols.desired import load_desired_state
 from datacontrols.desired.schema import DesiredState
@@ -40,7 +41,6 @@ from datacontrols.planfile import (
     write_saved_plan,
 )
 from datacontrols.present import render_outcome
-from datacontrols.prview import ReadCache
 from datacontrols.reconcile import Intent, Outcome, reconcile
 from datacontrols.render import Format
 

@@ -4,7 +4,7 @@
 the head files (the pull request) and the base files (the target branch). Both plans are pure functions of
 the same observation, so their difference is exactly what the pull request changes (safe-settings does the
 same with the base branch's config). Each thing is read once: the second observation goes through
-`ReadCache`, an HTTP transport that answers a GET it has already answered with the same response.
+`adminapi.read_cache.ReadCache`, an HTTP transport that answers a GET it has answered before.
 
 A change's identity is (action, kind, project, subject, fields, enforcement); reason and severity are words
 about it. Then:
@@ -25,52 +25,13 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Final
 
-import httpx
-
 from datacontrols.plan import Change, Plan
 from datacontrols.render import render, render_markdown
 
-__all__ = ["PullRequestPlan", "ReadCache", "identity", "render_pull_request", "split"]
+__all__ = ["PullRequestPlan", "identity", "render_pull_request", "split"]
 
 _COMMENT_CHARS: Final = 60000  # what render_markdown allows a whole comment (GitHub's cap is 65,536)
 _PRE_EXISTING_TITLE: Final = "Pre-existing drift"
-
-
-class ReadCache(httpx.AsyncBaseTransport):
-    """Wraps a transport: a GET it has answered with 2xx or 404 is answered again from memory, for one run.
-
-    A 404 is an answer about the organization (a project without a model policy reads as 404), so it is kept
-    too; other failures (429, 5xx) are not, and the next observation retries them as usual.
-    """
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self._inner = inner
-        self._answers: dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]] = {}
-        self.hits = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        key = str(request.url)
-        if request.method == "GET" and key in self._answers:
-            self.hits += 1
-            status, headers, body = self._answers[key]
-            return httpx.Response(status, headers=headers, content=body, request=request)
-        response = await self._inner.handle_async_request(request)
-        if request.method != "GET" or not (200 <= response.status_code < 300 or response.status_code == 404):
-            return response
-        body = await response.aread()
-        await response.aclose()
-        # The body is decoded already: drop the headers that describe the encoded form.
-        headers = [
-            (k, v)
-            for k, v in response.headers.raw
-            if k.lower() not in (b"content-encoding", b"content-length", b"transfer-encoding")
-        ]
-        self._answers[key] = (response.status_code, headers, body)
-        return httpx.Response(response.status_code, headers=headers, content=body, request=request)
-
-    async def aclose(self) -> None:
-        self._answers.clear()
-        await self._inner.aclose()
 
 
 def identity(change: Change) -> Hashable:

@@ -9,8 +9,9 @@ from pathlib import Path
 import httpx
 from gitops_support import DESIRED, approved_demo_seed, copy_desired, run_cli, served_emulator
 
+from datacontrols.adminapi.read_cache import ReadCache
 from datacontrols.plan import Change, FieldChange, Plan
-from datacontrols.prview import ReadCache, render_pull_request, split
+from datacontrols.prview import render_pull_request, split
 
 against_base = ("--base-desired-state", str(DESIRED))
 
