@@ -168,7 +168,7 @@ class RateLimited(TransientApiError):
     """429 after every allowed retry."""
 
     def hint(self) -> str:
-        return "The Admin API kept rate-limiting; lower --concurrency or run less often"
+        return "The Admin API kept rate-limiting; raise --retry-budget or run less often"
 
 
 class ApiUnreachable(TransientApiError):
