@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Final
 
 from datacontrols.errors import ConfigError, Problem
+from datacontrols.files import write_text_atomically
 from datacontrols.plan import Plan
 from datacontrols.redaction import redact
 
@@ -114,7 +115,5 @@ def gitlab_report(plan: Plan) -> dict[str, int]:
 
 
 def write_gitlab_report(path: Path, plan: Plan) -> None:
-    try:
-        path.write_text(json.dumps(gitlab_report(plan)) + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"cannot write --gitlab-report {path}: {exc.strerror or exc}") from None
+    # Through a fresh temporary file and a rename: a link planted at the path is replaced, never written through.
+    write_text_atomically(path, json.dumps(gitlab_report(plan)) + "\n", f"--gitlab-report {path}")
