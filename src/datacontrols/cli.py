@@ -13,8 +13,6 @@ traceback, and nothing is written after it.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import os
 import sys
 from collections.abc import Coroutine
 from enum import StrEnum
@@ -25,30 +23,25 @@ import typer
 from typer._click.core import ParameterSource  # typer vendors Click; this is its context's enum
 
 from datacontrols import __version__
-from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
+from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
 from datacontrols.cioutput import github_annotations
 from datacontrols.commands.emulator import emulator_command
+from datacontrols.commands.plan_apply import EXIT_ERROR, EXIT_OK, plan_or_apply, registry_for
+from datacontrols.commands.terminal import color, emit, print_progress, print_result
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
 from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.durations import parse_duration
-from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry
 from datacontrols.errors import DataControlsError, DesiredStateError
 from datacontrols.gitops import Delivery, apply_saved_plan, export_to, resolve_base_url
-from datacontrols.kinds.service_accounts import with_secret_sink
 from datacontrols.logging import configure_logging
-from datacontrols.plan import Change, Plan
-from datacontrols.present import render_outcome
-from datacontrols.reconcile import Outcome
-from datacontrols.reconcile import reconcile as run_reconcile
 from datacontrols.redaction import redact
 from datacontrols.render import Format
 from datacontrols.secretsink import check_sink
 
 __all__ = ["app", "main"]
 
-EXIT_OK, EXIT_ERROR, EXIT_CHANGES = 0, 1, 2
 _CLICK_USAGE_ERROR = 2  # what the CLI framework exits with on a bad flag; ours is 1, since 2 means "changes"
 
 
@@ -157,10 +150,10 @@ def reconcile(
             ctx.obj = {"log_level": log_level, "log_format": log_format}  # `serve` honours them too
         return
     code = _run(
-        _reconcile(
+        plan_or_apply(
             dry_run=dry_run,
             desired_dir=desired_state,
-            output_format=output_format,
+            output_format=_format(output_format),
             detailed_exitcode=detailed_exitcode,
             auto_approve=auto_approve,
             admin_key_file=admin_key_file,
@@ -171,63 +164,6 @@ def reconcile(
         )
     )
     raise _Finished(code)
-
-
-async def _reconcile(
-    *,
-    dry_run: bool,
-    desired_dir: Path,
-    output_format: OutputFormat,
-    detailed_exitcode: bool,
-    auto_approve: bool,
-    admin_key_file: Path | None,
-    base_url: str | None,
-    retry_budget: float,
-    secret_sink: Path | None = None,
-    delivery: Delivery | None = None,
-) -> int:
-    delivery = delivery or Delivery()
-    delivery.check(dry_run=dry_run)
-    desired = load_desired_state(desired_dir)  # before the key: bad files fail without any request
-    base = delivery.load_base()  # the pull-request view's target branch, if any
-    if secret_sink is not None and not dry_run:
-        check_sink(secret_sink)  # an unusable sink fails before any request, not after an account exists
-    registry = _registry(secret_sink)
-    key = load_admin_key(admin_key_file)
-    url = resolve_base_url(base_url)
-    # The dry run gets a client that cannot send anything but GET: a different object, not a flag.
-    retry = RetryPolicy(budget_seconds=retry_budget)
-    options = delivery.connect_options()
-    color = output_format is OutputFormat.text and _color(sys.stdout)
-    saved = EXIT_OK
-
-    async def review(outcome: Outcome) -> bool:
-        nonlocal saved
-        rendered = render_outcome(outcome.shown, outcome.refusal, output_format.value, view=outcome.view, color=color)
-        _emit(rendered)
-        _report_read_failures(outcome.read_failures)
-        saved = delivery.publish(outcome, output_format.value, rendered, base_url=url, dry_run=dry_run)
-        if dry_run or not outcome.plan.applicable or outcome.refusal is not None:
-            return False  # a refused plan is refused before anyone is asked to confirm it
-        return auto_approve or _confirm(outcome.plan)
-
-    intent = delivery.intent(apply=not dry_run, base=base)
-    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry, **options) as api:
-        outcome = await run_reconcile(api, desired, intent, registry=registry, review=review, on_change=_print_progress)
-    failures = bool(outcome.read_failures)
-    if dry_run:
-        if failures or saved != EXIT_OK or outcome.refusal is not None:
-            return EXIT_ERROR  # apply would refuse this plan: fail now, in the pull request, not after the merge
-        return EXIT_CHANGES if detailed_exitcode and outcome.shown.has_changes else EXIT_OK
-    if not outcome.plan.applicable:
-        return EXIT_ERROR if failures else EXIT_OK
-    if outcome.refusal is not None:
-        print(f"error: {outcome.refusal.message}", file=sys.stderr)
-        return EXIT_ERROR
-    if outcome.result is None:  # declined at the prompt: it said why
-        return EXIT_ERROR
-    _print_result(outcome.result)
-    return EXIT_OK if outcome.result.ok and not failures else EXIT_ERROR
 
 
 @app.command("validate")
@@ -269,7 +205,7 @@ def explain_command(
         key = load_admin_key(admin_key_file)
         async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True) as api:
             explanation = await explain_organization(api, desired, only=project)
-        _emit(render_explanation(explanation))
+        emit(render_explanation(explanation))
         return EXIT_OK
 
     raise _Finished(_run(run()))
@@ -280,7 +216,7 @@ def demo_command(output_format: FormatOption = OutputFormat.text) -> None:
     """Plan, apply and re-plan against a built-in emulated organization: no key, no network."""
     from datacontrols.demo import run_demo
 
-    raise _Finished(_run(run_demo(_format(output_format), color=_color(sys.stdout), out=_emit)))
+    raise _Finished(_run(run_demo(_format(output_format), color=color(sys.stdout), out=emit)))
 
 
 app.command("emulator", help="Serve the Admin API emulator (for tests, demos and offline pipelines).")(emulator_command)
@@ -313,7 +249,7 @@ def apply_command(
         max_age = parse_duration(max_plan_age)
         if secret_sink is not None:
             check_sink(secret_sink)
-        registry = _registry(secret_sink)
+        registry = registry_for(secret_sink)
         return await apply_saved_plan(
             plan_file=plan_file,
             desired_dir=desired_state,
@@ -324,11 +260,11 @@ def apply_command(
             max_age=max_age,
             allow_unsafe=allow_unsafe,
             output_format=output_format.value,
-            color=output_format is OutputFormat.text and _color(sys.stdout),
+            color=output_format is OutputFormat.text and color(sys.stdout),
             gitlab_report=gitlab_report,
-            emit=_emit,
-            on_change=_print_progress,
-            on_result=_print_result,
+            emit=emit,
+            on_change=print_progress,
+            on_result=print_result,
         )
 
     raise _Finished(_run(run()))
@@ -398,11 +334,6 @@ def _refuse_root_options(ctx: typer.Context, subcommand: str) -> None:
         )
 
 
-def _registry(secret_sink: Path | None) -> Registry:
-    """The default kinds, with the service-account kind writing created keys to `secret_sink` (None: no keys)."""
-    return dataclasses.replace(DEFAULT_REGISTRY, project=with_secret_sink(DEFAULT_REGISTRY.project, secret_sink))
-
-
 def _format(output_format: OutputFormat) -> Format:
     return output_format.value  # the enum values are exactly Format
 
@@ -412,63 +343,9 @@ def _fail(message: str) -> None:
     raise _Finished(EXIT_ERROR)
 
 
-def _emit(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
-
-
-def _color(stream: Any) -> bool:
-    if os.environ.get("NO_COLOR"):
-        return False
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
-
-
 def _describe(desired: DesiredState) -> str:
     count = len(desired.projects)
     return f"organization settings and {count} project{'s' if count != 1 else ''}"
-
-
-def _report_read_failures(failures: dict[str, str]) -> bool:
-    for name, why in sorted(failures.items()):
-        print(f"error: could not read project {name!r}: {why}", file=sys.stderr)
-    return bool(failures)
-
-
-def _confirm(plan: Plan) -> bool:
-    count = len(plan.applicable)
-    if not sys.stdin.isatty():
-        print(
-            "error: refusing to apply without confirmation: there is no terminal to ask on; "
-            "pass --auto-approve to apply, or --dry-run to only plan",
-            file=sys.stderr,
-        )
-        return False
-    answer = input(f"\nApply {count} change{'s' if count != 1 else ''}? Only 'yes' will be accepted: ")
-    if answer.strip() != "yes":
-        print("Apply cancelled; nothing was written.", file=sys.stderr)
-        return False
-    return True
-
-
-_SYMBOLS = {"create": "+", "update": "~", "delete": "-", "archive": "-"}
-
-
-def _print_progress(change: Change, outcome: str) -> None:
-    where = f"project {change.project!r}" if change.project else "organization"
-    subject = f" {change.subject}" if change.subject else ""
-    print(f"  {outcome:<8} {_SYMBOLS.get(change.action, '?')} {change.kind}{subject} ({where})", flush=True)
-
-
-def _print_result(result: ApplyResult) -> None:
-    print(
-        f"Apply {'complete' if result.ok else 'incomplete'}: {len(result.applied)} applied, "
-        f"{len(result.failed)} failed, {len(result.skipped)} skipped."
-    )
-    for change, why in result.failed:
-        print(f"error: {change.kind} {change.action} for {change.where} failed: {why}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,6 +1,8 @@
-"""The signatures of the commands that need heavy modules (the emulator's web server, the daemon).
+"""What the CLI's commands do, apart from how their options are declared (`datacontrols.cli`).
 
-The main CLI registers them at import time, so they live here, apart from what they run: each imports its
-implementation inside the command, when that command is the one being run. Planning never loads a web
-server or the emulator.
+- `plan_apply`: `reconcile` and `reconcile --dry-run`.
+- `terminal`: what those commands print, and the confirmation prompt.
+- `emulator`: the signature of `reconcile emulator`. The main CLI registers it at import time, so it lives
+  here apart from what it runs, and imports the emulator inside the command: planning never loads a web
+  server or the emulator.
 """
