@@ -9,9 +9,12 @@ is attached here. Adding a family is one module and one line in `AdminApi.__init
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from types import TracebackType
-from typing import Any
 
+import httpx
 from pydantic import SecretStr
 
 from datacontrols.adminapi.api_keys import AdminApiKeys, ProjectApiKeys
@@ -24,9 +27,9 @@ from datacontrols.adminapi.rate_limits import RateLimits
 from datacontrols.adminapi.retention import DataRetention
 from datacontrols.adminapi.service_accounts import ServiceAccounts
 from datacontrols.adminapi.spend import Spend
-from datacontrols.adminapi.transport import DEFAULT_BASE_URL, RetryPolicy, Transport
+from datacontrols.adminapi.transport import DEFAULT_BASE_URL, RequestRecord, RetryPolicy, Transport
 
-__all__ = ["DEFAULT_BASE_URL", "AdminApi", "RetryPolicy", "Transport"]
+__all__ = ["DEFAULT_BASE_URL", "AdminApi", "RequestRecord", "RetryPolicy", "Transport"]
 
 
 class AdminApi:
@@ -54,10 +57,54 @@ class AdminApi:
 
     @classmethod
     def connect(
-        cls, *, admin_key: str | SecretStr, base_url: str = DEFAULT_BASE_URL, read_only: bool = False, **options: Any
+        cls,
+        *,
+        admin_key: str | SecretStr,
+        base_url: str = DEFAULT_BASE_URL,
+        read_only: bool = False,
+        retry: RetryPolicy | None = None,
+        timeout: float = 30.0,
+        connect_timeout: float = 5.0,
+        concurrency: int = 4,
+        max_concurrency: int = 8,
+        max_connections: int = 8,
+        http_transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        on_request: Callable[[RequestRecord], None] | None = None,
     ) -> AdminApi:
-        """Build a client; `read_only=True` gives one that cannot send anything but GET."""
-        return cls(Transport(admin_key=admin_key, base_url=base_url, read_only=read_only, **options))
+        """A client of the Admin API at `base_url`, authenticated with `admin_key`. Use it as an async
+        context manager (or call `aclose()`), so its connections are closed.
+
+        - `read_only=True`: a client whose HTTP layer refuses anything but GET before sending (a dry run).
+        - `retry`: how hard each call tries (`RetryPolicy`: retries, delays, the budget of seconds per call).
+        - `timeout`, `connect_timeout`: seconds per request and per connection attempt.
+        - `concurrency`, `max_concurrency`: requests in flight at first and at most (halved on each 429);
+          `max_connections`: the connection pool's size.
+        - `http_transport`: an httpx transport to send through (the emulator's, a cache, a test double).
+        - `sleep`, `clock`: the waiting and the monotonic clock retries use (virtual time in tests).
+        - `on_request`: called with a `RequestRecord` after each exchange (metrics; no URL ids, no headers).
+
+        The key is sent only as the Authorization header to `base_url` and never appears in a message, a
+        repr or a log line. Creating a client sends nothing.
+        """
+        return cls(
+            Transport(
+                admin_key=admin_key,
+                base_url=base_url,
+                read_only=read_only,
+                retry=retry,
+                timeout=timeout,
+                connect_timeout=connect_timeout,
+                concurrency=concurrency,
+                max_concurrency=max_concurrency,
+                max_connections=max_connections,
+                http_transport=http_transport,
+                sleep=sleep,
+                clock=clock,
+                on_request=on_request,
+            )
+        )
 
     @property
     def read_only(self) -> bool:
