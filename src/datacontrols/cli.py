@@ -13,6 +13,7 @@ traceback, and nothing is written after it.
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from collections.abc import Coroutine
 from enum import StrEnum
@@ -86,8 +87,20 @@ AllowUnsafeOption = Annotated[
         "--allow-unsafe", metavar="PLAN_DIGEST", help="Apply this plan (only) even though it exceeds a threshold."
     ),
 ]
+
+
+def _finite_budget(value: float) -> float:
+    # nan would compare false with every bound (no call would ever give up); inf never ends either.
+    if not math.isfinite(value) or value < 0:
+        raise typer.BadParameter(f"must be a number of seconds, 0 or more, not {value}")
+    return value
+
+
 RetryBudgetOption = Annotated[
-    float, typer.Option("--retry-budget", help="Seconds one API call may spend retrying before it fails.")
+    float,
+    typer.Option(
+        "--retry-budget", help="Seconds one API call may spend retrying before it fails.", callback=_finite_budget
+    ),
 ]
 GitlabReportOption = Annotated[
     Path | None,
@@ -138,7 +151,10 @@ def reconcile(
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     """Plan (with --dry-run) or apply the desired state to the organization."""
-    configure_logging(log_level, log_format)  # type: ignore[arg-type]
+    try:
+        configure_logging(log_level, log_format)  # type: ignore[arg-type]
+    except DataControlsError as exc:
+        _fail(exc.message)
     if version:
         print(f"openai-datacontrols {__version__}")
         raise typer.Exit(EXIT_OK)

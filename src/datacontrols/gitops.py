@@ -27,7 +27,7 @@ import httpx
 
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.adminapi.read_cache import ReadCache
-from datacontrols.credentials import BASE_URL_ENV, load_admin_key
+from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
 from datacontrols.desired import load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, OnChange, Registry
@@ -51,7 +51,8 @@ _MAX_CONNECTIONS: Final = 8  # as the transport's default
 
 
 def resolve_base_url(base_url: str | None) -> str:
-    return base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+    """--base-url, else OPENAI_BASE_URL, else the real API; checked (`check_base_url`) before any key is sent."""
+    return check_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
 
 
 def _now() -> datetime:

@@ -14,11 +14,21 @@ from typing import Any, Literal
 
 import structlog
 
+from datacontrols.errors import ConfigError
 from datacontrols.redaction import redact_value
 
-__all__ = ["LogFormat", "configure_logging", "scrub_secrets"]
+__all__ = ["LOG_FORMATS", "LOG_LEVELS", "LogFormat", "configure_logging", "scrub_secrets"]
 
 LogFormat = Literal["auto", "json", "console"]
+LOG_FORMATS: tuple[LogFormat, ...] = ("auto", "json", "console")
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+def _checked(level: str, fmt: str) -> None:
+    if level.lower() not in LOG_LEVELS:
+        raise ConfigError(f"--log-level must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    if fmt not in LOG_FORMATS:
+        raise ConfigError(f"--log-format must be one of {', '.join(LOG_FORMATS)}, not {fmt!r}")
 
 
 def scrub_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -27,7 +37,10 @@ def scrub_secrets(_logger: Any, _method: str, event_dict: MutableMapping[str, An
 
 
 def configure_logging(level: str = "info", fmt: LogFormat = "auto", stream: Any = None) -> None:
-    """Route structlog and stdlib logs through one handler on stderr (or `stream`)."""
+    """Route structlog and stdlib logs through one handler on stderr (or `stream`).
+
+    An unknown level or format is a `ConfigError` (one line), before anything is configured."""
+    _checked(level, fmt)
     out = stream or sys.stderr
     json_out = fmt == "json" or (fmt == "auto" and not _isatty(out))
     shared: list[Any] = [

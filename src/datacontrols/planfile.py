@@ -270,6 +270,10 @@ def read_saved_plan(path: Path) -> SavedPlan:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ConfigError(f"plan file {path} is not JSON: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ConfigError(f"plan file {path} is nested too deeply to be a saved plan") from None
+    except ValueError:  # an integer of thousands of digits (Python's int-to-str guard)
+        raise ConfigError(f"plan file {path} holds a number too long to be a saved plan's") from None
     return SavedPlan.from_json(data, source=f"plan file {path}")
 
 

@@ -21,7 +21,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from datacontrols.credentials import BASE_URL_ENV, load_admin_key
+from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
 from datacontrols.daemon.service import Daemon
 from datacontrols.daemon.settings import DaemonSettings
 from datacontrols.errors import DataControlsError
@@ -122,4 +122,6 @@ def build_daemon(settings: DaemonSettings) -> Daemon:
     """The daemon for these settings, with the admin key from its file or OPENAI_ADMIN_KEY."""
     key = load_admin_key(settings.admin_key_file)
     base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
+    if base_url is not None:
+        check_base_url(base_url)
     return Daemon(settings, admin_key=key, base_url=base_url)
