@@ -362,11 +362,16 @@ def test_a_project_with_a_duplicate_name_is_reported_even_with_other_problems(in
     assert any("c-support.yml:2:17: data_retention" in p for p in found)
 
 
-def test_names_are_case_sensitive(tmp_path: Path) -> None:
+def test_names_that_differ_only_in_case_are_one_project(tmp_path: Path) -> None:
+    # Two projects a person cannot tell apart on the dashboard are a mistake (or an attack), and a project
+    # cannot be deleted: refused, where the name was first compared exactly.
     (tmp_path / "projects").mkdir()
     (tmp_path / "projects" / "a.yaml").write_text("name: Bot\n")
     (tmp_path / "projects" / "b.yaml").write_text("name: bot\n")
-    assert [p.name for p in load_desired_state(tmp_path).projects] == ["Bot", "bot"]
+    with pytest.raises(
+        DesiredStateError, match=r"duplicate project name 'bot' \(the same as 'Bot': names are compared ignoring case"
+    ):
+        load_desired_state(tmp_path)
 
 
 def test_two_hundred_files_load(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ in any of these modules.
 from __future__ import annotations
 
 import os
+import unicodedata
 from pathlib import Path
 from typing import Final
 
@@ -85,8 +86,8 @@ class _Loader:
         organization = self.load_organization()
         projects: list[ProjectFile] = []
         sources: dict[str, str] = {}
-        names: dict[str, tuple[str, Position]] = {}
-        ids: dict[str, tuple[str, Position]] = {}
+        names: dict[str, tuple[str, Position, str]] = {}
+        ids: dict[str, tuple[str, Position, str]] = {}
         for relative in self.project_files():
             project, parsed = self.load_file(relative, ProjectFile)
             if parsed is None:
@@ -136,7 +137,7 @@ class _Loader:
         """Read, parse and validate one file, recording its problems. The model is None when the file is
         invalid; the parsed data is None when it is not even a YAML mapping."""
         problems: list[FileProblem] = []
-        text = read_text(self.root / relative, problems)
+        text = read_text(self.root / relative, problems, root=self.root)
         parsed = parse_yaml(text, problems, _empty_hint(model)) if text is not None else None
         validated = validate(parsed, model, problems) if parsed is not None else None
         for found in problems:
@@ -144,7 +145,7 @@ class _Loader:
         return validated, parsed
 
     def check_unique(
-        self, relative: str, parsed: Parsed, key: str, seen: dict[str, tuple[str, Position]], what: str
+        self, relative: str, parsed: Parsed, key: str, seen: dict[str, tuple[str, Position, str]], what: str
     ) -> bool:
         """Record the file's `key`, or report it here when an earlier file already declared the same value.
         Values are compared as the model sees them (whitespace stripped); a non-text value is skipped (the
@@ -154,16 +155,21 @@ class _Loader:
             return True
         value = raw.strip()
         position = parsed.position((key,))
-        if value in seen:
-            first, (line, col) = seen[value]
+        # Names are compared as a person reads them (`Support Bot`, `support bot` and `Ｓupport Bot` are one
+        # project); ids exactly, as the API does.
+        folded = unicodedata.normalize("NFKC", value).casefold() if key == "name" else value
+        if folded in seen:
+            first, (line, col), original = seen[folded]
+            alike = f" (the same as {original!r}: names are compared ignoring case and look-alike forms)"
+            alike = alike if original != value else ""
             self.problem(
                 relative,
-                f"duplicate {what} {value!r}; already declared in {self.display(first)}:{line}:{col}",
+                f"duplicate {what} {value!r}{alike}; already declared in {self.display(first)}:{line}:{col}",
                 position,
                 key,
             )
             return False
-        seen[value] = (relative, position)
+        seen[folded] = (relative, position, value)
         return True
 
 

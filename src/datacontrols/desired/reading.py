@@ -6,6 +6,8 @@ offending byte, never an exception. Positions are 1-based (line, column), as edi
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
@@ -28,17 +30,41 @@ class FileProblem:
     field: str = ""
 
 
-def read_text(path: Path, problems: list[FileProblem]) -> str | None:
-    """The file's text, or None with the reason recorded in `problems`."""
+def read_text(path: Path, problems: list[FileProblem], *, root: Path | None = None) -> str | None:
+    """The file's text, or None with the reason recorded in `problems`.
+
+    With `root`, a file that resolves outside it (a symlink planted by a pull request, pointing at a CI
+    secret) is refused before it is opened, and nothing of its target is read or echoed. Only a regular file
+    is read: a FIFO would hang the run, a device would never end."""
+    if root is not None and not _inside(path, root):
+        problems.append(
+            FileProblem((1, 1), "a link to a file outside the desired-state directory; files must be inside it")
+        )
+        return None
     try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        # O_NONBLOCK: opening a FIFO waits for a writer otherwise; fstat then refuses it.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except IsADirectoryError:
         problems.append(FileProblem((1, 1), "a directory, not a YAML file"))
         return None
     except OSError as err:
         problems.append(FileProblem((1, 1), f"cannot read the file: {err.strerror or err}"))
         return None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            problems.append(FileProblem((1, 1), "a directory, not a YAML file"))
+            return None
+        if not stat.S_ISREG(mode):
+            problems.append(FileProblem((1, 1), "not a regular file (a FIFO, a device or a socket)"))
+            return None
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as err:
+        problems.append(FileProblem((1, 1), f"cannot read the file: {err.strerror or err}"))
+        return None
+    finally:
+        os.close(fd)
     if len(data) > MAX_FILE_BYTES:
         problems.append(FileProblem((1, 1), f"larger than {MAX_FILE_BYTES // 1024} KiB; is it the right file?"))
         return None
@@ -52,6 +78,13 @@ def read_text(path: Path, problems: list[FileProblem]) -> str | None:
         message = f"not UTF-8 text (byte 0x{data[err.start]:02x} cannot be decoded); save the file as UTF-8"
         problems.append(FileProblem(_byte_position(data, err.start), message))
         return None
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a symlink loop
+        return False
 
 
 def _byte_position(data: bytes, offset: int) -> Position:

@@ -7,9 +7,10 @@ why `model_fields_set` is consulted where null and absent mean different things.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
@@ -46,7 +47,22 @@ __all__ = [
     "ProjectSettings",
 ]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+def _visible(value: str) -> str:
+    """A name shows every character it holds: a zero-width space or a control character would make two
+    names that look the same plan two projects (which cannot be deleted)."""
+    for index, char in enumerate(value, start=1):
+        if char != " " and unicodedata.category(char) in _HIDDEN_CATEGORIES:
+            raise ValueError(
+                f"holds an invisible or control character (U+{ord(char):04X}) at character {index}; remove it"
+            )
+    return value
+
+
+# Control, format (zero-width, bidi), surrogate, and separators other than the plain space.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"})
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(_visible)]
 ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
