@@ -31,6 +31,7 @@ __all__ = [
     "FieldChange",
     "Plan",
     "Severity",
+    "plan_json_digest",
 ]
 
 FORMAT_VERSION = 1
@@ -175,8 +176,7 @@ class Plan:
 
     def digest(self) -> str:
         """sha256 of the canonical JSON of the plan; same inputs, same digest."""
-        canonical = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(canonical.encode()).hexdigest()
+        return plan_json_digest(self.to_json())
 
     def by_project(self) -> dict[str | None, list[Change]]:
         """Changes grouped by project name (None = organization), in plan order."""
@@ -184,3 +184,9 @@ class Plan:
         for change in self.changes:
             groups.setdefault(change.project, []).append(change)
         return groups
+
+
+def plan_json_digest(data: Mapping[str, Any]) -> str:
+    """`Plan.digest()` of a plan's JSON (`Plan.to_json()`), as a saved plan file holds it."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()

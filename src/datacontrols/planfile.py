@@ -46,7 +46,7 @@ from datacontrols import __version__
 from datacontrols.durations import format_duration, parse_duration
 from datacontrols.errors import ConfigError
 from datacontrols.files import read_text, write_text_atomically
-from datacontrols.plan import Plan
+from datacontrols.plan import Plan, plan_json_digest
 from datacontrols.redaction import redact
 
 if TYPE_CHECKING:
@@ -274,7 +274,15 @@ def read_saved_plan(path: Path) -> SavedPlan:
         raise ConfigError(f"plan file {path} is nested too deeply to be a saved plan") from None
     except ValueError:  # an integer of thousands of digits (Python's int-to-str guard)
         raise ConfigError(f"plan file {path} holds a number too long to be a saved plan's") from None
-    return SavedPlan.from_json(data, source=f"plan file {path}")
+    saved = SavedPlan.from_json(data, source=f"plan file {path}")
+    # The changes a person reviewed are the file's `plan`; apply re-plans and compares with `plan_digest`.
+    # Were the two allowed to differ, an edited file could show one set of changes and apply another.
+    if plan_json_digest(saved.plan) != saved.plan_digest:
+        raise ConfigError(
+            f"plan file {path}: its changes do not match its plan_digest (the file was edited, or a secret was redacted from it); "
+            "plan again with reconcile --dry-run --out FILE"
+        )
+    return saved
 
 
 # --- what moved -------------------------------------------------------------------------------------------

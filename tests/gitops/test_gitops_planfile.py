@@ -142,10 +142,26 @@ def test_the_file_round_trips_and_holds_hashes_not_values(tmp_path: Path) -> Non
     text = path.read_text()
     assert secret not in text, "the file is passed through redaction"
     assert "confidential-name" not in text and "sk-proj-abc...789" not in text, "indexes hold hashes, never values"
+    # What was redacted is no longer the plan that was reviewed: such a file is refused, never applied.
+    with pytest.raises(ConfigError, match="do not match its plan_digest"):
+        read_saved_plan(path)
+    clean = make_saved_plan(load_desired_state(DESIRED), obs, PLAN, base_url=URL, created_at=NOW)
+    write_saved_plan(path, clean)
     loaded = read_saved_plan(path)
     assert loaded.created_at == NOW and loaded.observed_digest == observed_digest(obs)
-    assert loaded.observed_index == original.observed_index
+    assert loaded.observed_index == original.observed_index == clean.observed_index
     assert not list(tmp_path.glob(".*.tmp")), "written atomically, nothing left behind"
+
+
+def test_a_saved_plan_whose_changes_were_edited_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    write_saved_plan(path, make_saved_plan(load_desired_state(DESIRED), observed(), PLAN, base_url=URL, created_at=NOW))
+    data = json.loads(path.read_text())
+    assert data["plan"]["changes"], "the fixture plan has changes to tamper with"
+    data["plan"]["changes"] = data["plan"]["changes"][1:]  # hide a change from the reviewer
+    path.write_text(json.dumps(data))
+    with pytest.raises(ConfigError, match="its changes do not match its plan_digest"):
+        read_saved_plan(path)
 
 
 @pytest.mark.parametrize(
