@@ -13,6 +13,7 @@ bytes. Pipelines parse this; change its shape only with a new `format_version`.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from datacontrols.plan import Plan
@@ -30,4 +31,10 @@ def render_json(plan: Plan, **extra: Any) -> str:
         raise ValueError(f"extra keys would replace plan JSON keys: {', '.join(clash)}")
     document.update(redact_value(extra))
     # default=str: the same fallback as Plan.digest, so a stray datetime renders instead of failing.
-    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
+    text = json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, default=str)
+    # Readable names stay readable (no ensure_ascii), but what a terminal could act on is escaped: the
+    # encoder escapes C0 itself; C1 controls and bidi overrides are valid JSON raw, so they are escaped here.
+    return _TERMINAL_ACTIVE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n"
+
+
+_TERMINAL_ACTIVE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

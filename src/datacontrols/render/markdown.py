@@ -37,6 +37,7 @@ from datacontrols.render.notation import (
     change_lines,
     counts_phrase,
     fields_phrase,
+    printable,
     redact_plan,
 )
 
@@ -54,7 +55,9 @@ _SEPARATOR: Final = "\n\n"
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    # Control characters (ESC, BEL, C1, bidi overrides) are written as escapes: a name read from the API
+    # must not act on the terminal or the browser that shows the comment.
+    return printable(" ".join(text.split()))
 
 
 def _no_mention(text: str) -> str:

@@ -133,7 +133,8 @@ def format_value(value: Any) -> str:
 def fields_phrase(change: Change) -> str:
     """`name: before -> after` for each field, names sorted, joined by `; ` (commas belong to lists)."""
     return "; ".join(
-        f"{name}: {format_value(fc.before)} -> {format_value(fc.after)}" for name, fc in sorted(change.fields.items())
+        f"{printable(name)}: {format_value(fc.before)} -> {format_value(fc.after)}"
+        for name, fc in sorted(change.fields.items())
     )
 
 
