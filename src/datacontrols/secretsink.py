@@ -10,9 +10,16 @@ instant:
 3. it is renamed over the final name with `os.replace` (atomic on one filesystem), and the directory is
    fsynced so the rename survives a crash.
 
-A reader sees the old file or the new one, never half of one. Names are sanitised (anything but letters,
-digits, `.`, `_` and `-` becomes `_`; no leading dot), so a project or account name cannot climb out of the
-directory. Errors name the path and the operation, never the value.
+A key file is never overwritten: a second key for the same account (re-created, rotated) goes to
+`<project>__<account>.2.key`, and so on, so no live key is ever lost to a later one.
+
+Names are escaped one-to-one, so two accounts never share a file: letters, digits, `.` and `-` stay, a
+single inner space becomes `_`, and anything else (including `_` itself, a leading dot, `/`) becomes `%XX`
+of its UTF-8 bytes. A part therefore never holds `__` and never starts or ends with `_`, so `__` separates
+project and account unambiguously: `Team A` + `x__svc` is `Team_A__x%5F%5Fsvc.key`, `Team A__x` + `svc` is
+`Team_A%5F%5Fx__svc.key`. No name can climb out of the directory. A part longer than 100 characters is cut
+and ends in `~` and a digest of the whole name (`~` is otherwise escaped). Errors name the path and the
+operation, never the value.
 
 A directory that does not exist is created with mode 0700. `check_sink` does that and proves the directory
 is writable before a run sends any request, so a typo in the flag fails before an account is created.
@@ -21,8 +28,9 @@ is writable before a run sends any request, so a typo in the flag fails before a
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import os
-import re
 import secrets
 from pathlib import Path
 
@@ -31,16 +39,19 @@ from datacontrols.redaction import register_secret
 
 __all__ = ["SecretSinkError", "check_sink", "secret_file_name", "secret_path", "write_secret"]
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_KEPT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
+_MAX_PART = 100
+_MAX_COPIES = 1000
 
 
 class SecretSinkError(ConfigError):
     """The sink directory cannot be used; the message names it, never a secret."""
 
 
-def secret_file_name(project: str, account: str) -> str:
-    """`Support Bot`, `support-bot-prod` -> `Support_Bot__support-bot-prod.key`."""
-    return f"{_safe(project)}__{_safe(account)}.key"
+def secret_file_name(project: str, account: str, copy: int = 1) -> str:
+    """`Support Bot`, `support-bot-prod` -> `Support_Bot__support-bot-prod.key` (`.2.key` for copy 2)."""
+    suffix = ".key" if copy == 1 else f".{copy}.key"
+    return f"{_escape(project)}__{_escape(account)}{suffix}"
 
 
 def secret_path(directory: str | os.PathLike[str], project: str, account: str) -> Path:
@@ -75,6 +86,7 @@ def write_secret(directory: str | os.PathLike[str], project: str, account: str, 
     except OSError as exc:
         raise SecretSinkError(f"secret sink {final.parent}: cannot create the directory ({exc.strerror})") from None
     temporary = final.with_name(f".{final.name}.{secrets.token_hex(8)}.tmp")
+    directory_path = final.parent
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as exc:
@@ -85,18 +97,52 @@ def write_secret(directory: str | os.PathLike[str], project: str, account: str, 
             handle.write(value + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temporary, final)
+        final = _link_at_a_free_name(temporary, directory_path, project, account)
     except OSError as exc:
+        raise SecretSinkError(f"secret sink {final}: cannot write the key ({exc.strerror})") from None
+    finally:
         with contextlib.suppress(OSError):
             temporary.unlink()
-        raise SecretSinkError(f"secret sink {final}: cannot write the key ({exc.strerror})") from None
     _sync_directory(final.parent)
     return final
 
 
-def _safe(name: str) -> str:
-    cleaned = _UNSAFE.sub("_", name.strip()).lstrip(".") or "_"
-    return cleaned[:100]
+def _link_at_a_free_name(temporary: Path, directory: Path, project: str, account: str) -> Path:
+    """Give the complete file its final name without replacing any file: a hard link fails if the name is
+    taken (atomically, unlike a check and a rename), and the next copy number is tried."""
+    for copy in range(1, _MAX_COPIES + 1):
+        final = directory / secret_file_name(project, account, copy)
+        try:
+            os.link(temporary, final, follow_symlinks=False)
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise
+            # A filesystem without hard links: check, then rename (a race only with another writer).
+            if final.exists() or final.is_symlink():
+                continue
+            os.replace(temporary, final)
+        return final
+    raise FileExistsError(errno.EEXIST, f"{_MAX_COPIES} key files already exist for this account")
+
+
+def _escape(name: str) -> str:
+    out: list[str] = []
+    for index, char in enumerate(name):
+        if char in _KEPT and not (char == "." and index == 0):
+            out.append(char)
+        elif char == " " and 0 < index < len(name) - 1 and name[index - 1] != " " and name[index + 1] != " ":
+            out.append("_")  # one inner space, the common case, stays readable
+        else:
+            out.extend(f"%{byte:02X}" for byte in char.encode("utf-8", "surrogatepass"))
+    escaped = "".join(out) or "~"  # an empty name (which the files refuse) still gets a name of its own
+    if len(escaped) <= _MAX_PART:
+        return escaped
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    head = escaped[: _MAX_PART - 17]
+    head = head[: head.rfind("%")] if "%" in head[-2:] else head  # never cut inside a %XX
+    return f"{head}~{digest}"
 
 
 def _sync_directory(directory: Path) -> None:

@@ -50,22 +50,62 @@ def test_the_file_is_never_created_wider_than_0600(tmp_path: Path, monkeypatch: 
     assert created and all(m == 0o600 and flags & os.O_EXCL for flags, m in created)
 
 
-def test_a_new_key_replaces_the_old_file_atomically_and_leaves_no_temporary(tmp_path: Path) -> None:
-    write_secret(tmp_path, "p", "a", "first-secret-value")
-    inode = os.stat(tmp_path / "p__a.key").st_ino
-    path = write_secret(tmp_path, "p", "a", "second-secret-value")
-    assert path.read_text() == "second-secret-value\n"
-    assert os.stat(path).st_ino != inode, "replaced by rename, not rewritten in place"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["p__a.key"]
+def test_a_new_key_never_replaces_an_old_one_and_leaves_no_temporary(tmp_path: Path) -> None:
+    first = write_secret(tmp_path, "p", "a", "first-secret-value")
+    second = write_secret(tmp_path, "p", "a", "second-secret-value")
+    assert first.read_text() == "first-secret-value\n", "a live key is never overwritten"
+    assert second.name == "p__a.2.key" and second.read_text() == "second-secret-value\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p__a.2.key", "p__a.key"]
+
+
+def test_a_link_planted_at_the_key_name_is_not_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    sink = tmp_path / "sink"
+    sink.mkdir()
+    (sink / "p__a.key").symlink_to(victim)
+    path = write_secret(sink, "p", "a", "a-secret-value")
+    assert victim.read_text() == "keep" and path.name == "p__a.2.key"
+
+
+def test_names_that_used_to_collide_get_their_own_files(tmp_path: Path) -> None:
+    one = write_secret(tmp_path, "Team A", "x__svc", "key-one-value")
+    two = write_secret(tmp_path, "Team A__x", "svc", "key-two-value")
+    assert one != two
+    assert (one.name, two.name) == ("Team_A__x%5F%5Fsvc.key", "Team_A%5F%5Fx__svc.key")
+    assert (one.read_text(), two.read_text()) == ("key-one-value\n", "key-two-value\n")
+
+
+def test_file_names_are_one_to_one_over_awkward_names() -> None:
+    parts = [
+        "a",
+        "a b",
+        "a  b",
+        "a_b",
+        "a__b",
+        " a",
+        "a ",
+        "",
+        ".a",
+        "a%20b",
+        "a/b",
+        "\x00",
+        "\u00e9",
+        "x" * 300,
+        "x" * 301,
+    ]
+    names = {secret_file_name(p, q) for p in parts for q in parts}
+    assert len(names) == len(parts) ** 2
+    assert all(len(name) < 255 for name in names)
 
 
 @pytest.mark.parametrize(
     ("project", "account", "name"),
     [
-        ("../../etc", "passwd", "_.._etc__passwd.key"),
-        (".hidden", "a/b", "hidden__a_b.key"),
-        ("", "  ", "____.key"),
-        ("Prod (EU)", "bot:1", "Prod_EU___bot_1.key"),
+        ("../../etc", "passwd", "%2E.%2F..%2Fetc__passwd.key"),
+        (".hidden", "a/b", "%2Ehidden__a%2Fb.key"),
+        ("", "  ", "~__%20%20.key"),
+        ("Prod (EU)", "bot:1", "Prod_%28EU%29__bot%3A1.key"),
     ],
 )
 def test_names_are_sanitised_and_stay_in_the_directory(tmp_path: Path, project: str, account: str, name: str) -> None:
