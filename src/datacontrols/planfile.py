@@ -279,8 +279,8 @@ def read_saved_plan(path: Path) -> SavedPlan:
     # Were the two allowed to differ, an edited file could show one set of changes and apply another.
     if plan_json_digest(saved.plan) != saved.plan_digest:
         raise ConfigError(
-            f"plan file {path}: its changes do not match its plan_digest (the file was edited, or a secret was redacted from it); "
-            "plan again with reconcile --dry-run --out FILE"
+            f"plan file {path}: its changes do not match its plan_digest (the file was edited, or a secret "
+            "was redacted from it); plan again with reconcile --dry-run --out FILE"
         )
     return saved
 

@@ -22,6 +22,7 @@ import typer
 from pydantic import ValidationError
 
 from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
+from datacontrols.daemon.connection_guard import raise_file_limit
 from datacontrols.daemon.service import Daemon
 from datacontrols.daemon.settings import DaemonSettings
 from datacontrols.errors import DataControlsError
@@ -110,6 +111,7 @@ def serve_command(
     except DataControlsError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         raise typer.Exit(1) from None
+    raise_file_limit()  # before the listener exists: connections must not starve the scheduler's client
     try:
         code = asyncio.run(daemon.serve())
     except DataControlsError as exc:

@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from datacontrols.daemon.connection_guard import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, guarded_protocol
 from datacontrols.daemon.metrics import CONTENT_TYPE_LATEST
 from datacontrols.daemon.view import DaemonView
 from datacontrols.errors import ConfigError
@@ -70,8 +71,17 @@ class _Server(uvicorn.Server):
 class HttpServer:
     """uvicorn serving `create_app(daemon)` on host:port, as a task of the running loop."""
 
-    def __init__(self, daemon: DaemonView, host: str, port: int) -> None:
+    def __init__(
+        self,
+        daemon: DaemonView,
+        host: str,
+        port: int,
+        *,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        header_timeout: float = DEFAULT_HEADER_TIMEOUT,
+    ) -> None:
         self.host = host
+        self._protocol = guarded_protocol(max_connections=max_connections, header_timeout=header_timeout)
         self.requested_port = port
         self.port: int | None = None
         self._app = create_app(daemon)
@@ -88,6 +98,9 @@ class HttpServer:
             access_log=False,  # probes every few seconds would drown the run logs
             lifespan="off",
             timeout_graceful_shutdown=2,
+            http=self._protocol,  # bounded connections, none held without a request (connection_guard)
+            timeout_keep_alive=5,
+            backlog=1024,
         )
         self._server = _Server(config)
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]), name="http")
