@@ -41,10 +41,8 @@ async def _open_idle(port: int, count: int) -> list[socket.socket]:
             await asyncio.sleep(0)  # let the server accept
     await asyncio.sleep(0.2)
     for sock in held:
-        try:
+        with contextlib.suppress(OSError):  # already closed by the server: that is the point
             sock.send(b"G")
-        except OSError:
-            pass  # already closed by the server: that is the point
     return held
 
 
