@@ -137,14 +137,20 @@ async def test_slack_messages_are_escaped_and_bounded() -> None:
     await sender.aclose()
 
 
-async def test_failed_runs_are_posted_once_per_distinct_failure() -> None:
+async def test_an_outage_is_posted_once_and_its_end_once() -> None:
     hook = Hook()
     sender = notifier(hook)
-    for error in ("HTTP 503", "HTTP 503", "HTTP 401"):
+    for error in ("HTTP 503", "HTTP 503", "HTTP 401"):  # one outage, whatever each run's error says
         await sender.run_failed(error, run_id="r", mode="report", at="t")
-    sender.run_succeeded()
+    await sender.run_succeeded(run_id="r", mode="report", at="t")
+    await sender.run_succeeded(run_id="r", mode="report", at="t")  # no outage: nothing to say
     await sender.run_failed("HTTP 401", run_id="r", mode="report", at="t")
-    assert [m["error"] for m in hook.posted] == ["HTTP 503", "HTTP 401", "HTTP 401"]
+    assert [(m["event"], m["error"]) for m in hook.posted] == [
+        ("run_failed", "HTTP 503"),
+        ("run_recovered", "HTTP 503"),
+        ("run_failed", "HTTP 401"),
+    ]
+    assert hook.posted[1]["summary"] == "runs succeed again (the outage began with: HTTP 503)"
     await sender.aclose()
 
 

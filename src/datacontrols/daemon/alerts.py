@@ -25,4 +25,4 @@ async def alert_run(run: RunRecord, *, ledger: DriftLedger, notifier: Notifier, 
     if run.outcome in ("failure", "refused"):
         await notifier.run_failed(run.error or "unknown error", run_id=run.run_id, mode=run.mode, at=at)
     elif run.outcome == "success":
-        notifier.run_succeeded()
+        await notifier.run_succeeded(run_id=run.run_id, mode=run.mode, at=at)

@@ -71,6 +71,10 @@ def serve_command(
     audit_lookback: Annotated[
         str | None, typer.Option("--audit-lookback", help="How far back the first audit-log read goes. [1h]")
     ] = None,
+    max_staleness: Annotated[
+        str | None,
+        typer.Option("--max-staleness", help="Not ready once the last success is older than this. [3 intervals]"),
+    ] = None,
     log_level: Annotated[str | None, typer.Option("--log-level", help="debug, info, warning or error. [info]")] = None,
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="auto (JSON unless a terminal), json or console.")
@@ -92,6 +96,7 @@ def serve_command(
         "webhook": webhook,
         "webhook_format": webhook_format,
         "audit_lookback": audit_lookback,
+        "max_staleness": max_staleness,
         "log_level": log_level,
         "log_format": log_format,
     }

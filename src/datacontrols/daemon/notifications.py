@@ -1,11 +1,13 @@
 """Alerts: what changed since the last run (`DriftLedger`), and posting it to a webhook (`Notifier`).
 
-Four events, each posted once per run when it has something to say:
+Five events, each posted when it has something to say:
 
     drift_detected    drift items seen for the first time (each item is announced once, not every run)
     drift_corrected   items this daemon applied a correction for
     drift_resolved    items that went away without this daemon (fixed by hand, or the desired state changed)
-    run_failed        a run failed; the same error again in a row is not re-posted
+    run_failed        the first failed run of an outage (the failures after it, until a run succeeds, are
+                      the same outage and are only logged)
+    run_recovered     the first successful run after an outage
 
 `--webhook-format json` posts `{"source", "event", "run_id", "mode", "at", "summary", "items": [...]}`;
 `slack` posts an incoming-webhook message (`text` + mrkdwn `blocks`). A webhook that fails, hangs or
@@ -35,12 +37,13 @@ __all__ = ["DriftLedger", "Notifier", "OpenDrift", "Transitions", "drift_key", "
 
 log = structlog.get_logger("datacontrols.daemon")
 
-Event = Literal["drift_detected", "drift_corrected", "drift_resolved", "run_failed"]
+Event = Literal["drift_detected", "drift_corrected", "drift_resolved", "run_failed", "run_recovered"]
 _SLACK_ITEMS: Final = 20
+# (one, many): the plural is not always a trailing s ("2 drift items corrected", not "2 drift item correcteds").
 _SUMMARIES: Final = {
-    "drift_detected": "new drift item",
-    "drift_corrected": "drift item corrected",
-    "drift_resolved": "drift item resolved",
+    "drift_detected": ("new drift item", "new drift items"),
+    "drift_corrected": ("drift item corrected", "drift items corrected"),
+    "drift_resolved": ("drift item resolved", "drift items resolved"),
 }
 
 
@@ -162,7 +165,8 @@ class Notifier:
         ):
             if items:
                 count = len(items)
-                summary = f"{count} {_SUMMARIES[event]}{'s' if count != 1 else ''} ({mode} mode)"
+                one, many = _SUMMARIES[event]
+                summary = f"{count} {one if count == 1 else many} ({mode} mode)"
                 await self.send(
                     event,  # type: ignore[arg-type]
                     {"summary": summary, "items": [item.to_json() for item in items]},
@@ -172,16 +176,23 @@ class Notifier:
                 )
 
     async def run_failed(self, error: str, *, run_id: str, mode: str, at: str) -> None:
-        """Post a failed run, unless the previous post was the same failure."""
-        if error == self._last_failure:
+        """Post the first failed run of an outage; the runs that fail after it until one succeeds are the same
+        outage (an API down for an hour is one alert, not twelve), whatever their error says."""
+        if self._last_failure is not None:
+            log.info("run_failed_again", error=error, first_error=self._last_failure)
             return
         self._last_failure = error
         await self.send(
             "run_failed", {"summary": f"run failed: {error}", "error": error}, run_id=run_id, mode=mode, at=at
         )
 
-    def run_succeeded(self) -> None:
-        self._last_failure = None
+    async def run_succeeded(self, *, run_id: str, mode: str, at: str) -> None:
+        """After an outage, post once that runs succeed again."""
+        if self._last_failure is None:
+            return
+        error, self._last_failure = self._last_failure, None
+        body = {"summary": f"runs succeed again (the outage began with: {error})", "error": error}
+        await self.send("run_recovered", body, run_id=run_id, mode=mode, at=at)
 
     async def send(self, event: Event, body: Mapping[str, Any], *, run_id: str, mode: str, at: str) -> bool:
         """Post one message; True when the webhook accepted it. Never raises."""

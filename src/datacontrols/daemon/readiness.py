@@ -85,8 +85,13 @@ def answer_readiness(
     desired_problems: int,
     completed_once: bool,
     last_success_age: float | None,
+    unchecked_for: float | None = None,
+    max_staleness: float | None = None,
+    last_error: str | None = None,
 ) -> tuple[bool, dict[str, Any]]:
-    """Ready after one run that got through with a valid desired state and a working key, until shutdown."""
+    """Ready after one run that got through with a valid desired state and a working key, until shutdown,
+    and while the last successful run is at most `max_staleness` old (a daemon that has not been able to
+    check for hours is not keeping its promise, and its pod should say so)."""
     reasons = []
     if stopping:
         reasons.append("shutting down")
@@ -94,6 +99,11 @@ def answer_readiness(
         reasons.append(f"the desired state is invalid ({desired_problems} problem(s))")
     if not completed_once:
         reasons.append("no run has completed with a valid desired state yet")
+    if max_staleness is not None and unchecked_for is not None and unchecked_for > max_staleness:
+        why = f"; the last run: {last_error}" if last_error else ""
+        reasons.append(
+            f"the organization has not been checked for {unchecked_for:.0f}s (--max-staleness {max_staleness:g}s){why}"
+        )
     ready = not reasons
     body: dict[str, Any] = {"status": "ready" if ready else "not ready", "reasons": reasons}
     if last_success_age is not None:

@@ -46,6 +46,7 @@ from datacontrols.daemon.metrics import DaemonMetrics
 from datacontrols.daemon.notifications import DriftLedger, Notifier, now_iso
 from datacontrols.daemon.readiness import DesiredStateCheck, answer_liveness, answer_readiness, hung_threshold
 from datacontrols.daemon.reconcile_run import RunContext, reconcile_run
+from datacontrols.daemon.run_health import RunHealth
 from datacontrols.daemon.run_record import CANCELLABLE_PHASES, RunRecord
 from datacontrols.daemon.settings import DaemonSettings
 from datacontrols.daemon.view import DaemonView, ProbeServer, ProbeServerFactory
@@ -106,6 +107,7 @@ class Daemon:
         self.last_run: RunRecord | None = None
         self.current_run: RunRecord | None = None
         self.last_success_at: float | None = None
+        self.health = RunHealth(settings.interval, started_at=self.clock())
         self.runs_completed = 0
         self.runs_skipped = 0
         self.exit_code = 0
@@ -219,6 +221,8 @@ class Daemon:
         self.metrics.runs.labels(run.mode, run.outcome).inc()
         self.metrics.run_duration.labels(run.mode).observe(duration)
         self.metrics.last_run.set(run.finished_at)
+        checked = run.plan is not None and run.outcome != "interrupted"
+        self.health.record(checked=checked, failed=run.outcome == "failure", at=run.finished_at, now=self._monotonic())
         if run.outcome == "success":
             self.last_success_at = run.finished_at
             self.metrics.last_success.set(run.finished_at)
@@ -272,6 +276,9 @@ class Daemon:
             desired_problems=len(self.desired_check.problems),
             completed_once=self._completed_once,
             last_success_age=self.clock() - self.last_success_at if self.last_success_at is not None else None,
+            unchecked_for=self.health.unchecked_for(self.clock()),
+            max_staleness=self.settings.effective_max_staleness,
+            last_error=self.last_run.error if self.last_run is not None else None,
         )
 
     def status(self) -> dict[str, Any]:
@@ -358,6 +365,9 @@ class Daemon:
         return self._http.port if self._http is not None else None
 
     async def _scheduled_run(self) -> None:
+        if self.health.wait(self._monotonic()) > 0:
+            self._skip("backoff")  # the API was down a moment ago: do not spend the budget back to back
+            return
         await self.run_once()
 
     def _on_scheduler_event(self, event: JobEvent) -> None:

@@ -69,6 +69,11 @@ class DaemonSettings(BaseSettings):
     audit_lookback: Duration = Field(
         default=3600.0, description="How far back the first audit-log read goes, for drift that predates the start"
     )
+    max_staleness: Duration | None = Field(
+        default=None,
+        gt=0,
+        description="Not ready once the last successful run is older than this (default: three intervals)",
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error")
     log_format: Literal["auto", "json", "console"] = Field(default="auto", description="auto: JSON unless a terminal")
 
@@ -99,6 +104,10 @@ class DaemonSettings(BaseSettings):
     @property
     def host_port(self) -> tuple[str, int]:
         return parse_listen(self.listen)
+
+    @property
+    def effective_max_staleness(self) -> float:
+        return self.max_staleness if self.max_staleness is not None else 3 * self.interval
 
     @property
     def effective_jitter(self) -> float:
