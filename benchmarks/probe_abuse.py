@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from datacontrols.daemon.connection_guard import DEFAULT_MAX_CONNECTIONS, raise_file_limit
+from datacontrols.daemon.connection_guard import DEFAULT_MAX_CONNECTIONS
+from datacontrols.daemon.file_limit import raise_file_limit
 from datacontrols.daemon.http import HttpServer
 
 

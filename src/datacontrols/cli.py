@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from typer._click import exceptions as click_exceptions  # typer vendors Click
 from typer._click.core import ParameterSource  # typer vendors Click; this is its context's enum
+from typer.exceptions import Abort as TyperAbort
 
 from datacontrols import __version__
-from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
+from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.cioutput import github_annotations
 from datacontrols.commands.emulator import emulator_command
 from datacontrols.commands.plan_apply import EXIT_ERROR, EXIT_OK, plan_or_apply, registry_for
@@ -43,7 +45,7 @@ from datacontrols.secretsink import check_sink
 
 __all__ = ["app", "main"]
 
-_CLICK_USAGE_ERROR = 2  # what the CLI framework exits with on a bad flag; ours is 1, since 2 means "changes"
+_INTERRUPTED = 130  # what the CLI framework returns for Ctrl-C; ours is 1, with a line saying so
 
 
 class _Finished(Exception):
@@ -212,6 +214,7 @@ def explain_command(
     desired_state: DesiredStateOption = Path("desired_state"),
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
+    retry_budget: RetryBudgetOption = 120.0,
 ) -> None:
     """Show each project's effective data retention, residency, hosted tools and model policy."""
     from datacontrols.explain import explain_organization, render_explanation
@@ -219,7 +222,9 @@ def explain_command(
     async def run() -> int:
         desired = load_desired_state(desired_state) if desired_state.exists() else None
         key = load_admin_key(admin_key_file)
-        async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True) as api:
+        retry = RetryPolicy(budget_seconds=retry_budget)
+        url = resolve_base_url(base_url)
+        async with AdminApi.connect(admin_key=key, base_url=url, read_only=True, retry=retry) as api:
             explanation = await explain_organization(api, desired, only=project)
         emit(render_explanation(explanation))
         return EXIT_OK
@@ -365,12 +370,22 @@ def _describe(desired: DesiredState) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point. Usage errors exit 1, because 2 means "changes pending"."""
+    """Console entry point. A usage error is one line on stderr and exits 1, because 2 means "changes pending"."""
     try:
-        app(args=argv, prog_name="reconcile")
+        code = app(args=argv, prog_name="reconcile", standalone_mode=False)
     except _Finished as finished:
         sys.exit(finished.code)
-    except SystemExit as exc:
-        if exc.code == _CLICK_USAGE_ERROR:
-            sys.exit(EXIT_ERROR)
-        raise
+    except click_exceptions.UsageError as exc:
+        hint = f" (see {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+        print(f"error: {redact(exc.format_message())}{hint}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    except TyperAbort:  # end of input at a prompt
+        print("error: interrupted; nothing more was written", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    except click_exceptions.ClickException as exc:
+        print(f"error: {redact(exc.format_message())}", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    if code == _INTERRUPTED:  # Ctrl-C outside a command's own handling
+        print("error: interrupted; nothing more was written", file=sys.stderr)
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from datacontrols.daemon.connection_guard import raise_file_limit
+from datacontrols.daemon.file_limit import raise_file_limit
 from datacontrols.daemon.http import HttpServer
 
 

@@ -22,7 +22,7 @@ import typer
 from pydantic import ValidationError
 
 from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
-from datacontrols.daemon.connection_guard import raise_file_limit
+from datacontrols.daemon.file_limit import raise_file_limit
 from datacontrols.daemon.service import Daemon
 from datacontrols.daemon.settings import DaemonSettings
 from datacontrols.errors import DataControlsError

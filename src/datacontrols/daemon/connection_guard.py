@@ -15,13 +15,12 @@ The guard is the protocol class uvicorn instantiates for each connection (`uvico
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import OrderedDict
 from typing import Any, Final
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-__all__ = ["DEFAULT_HEADER_TIMEOUT", "DEFAULT_MAX_CONNECTIONS", "guarded_protocol", "raise_file_limit"]
+__all__ = ["DEFAULT_HEADER_TIMEOUT", "DEFAULT_MAX_CONNECTIONS", "guarded_protocol"]
 
 DEFAULT_MAX_CONNECTIONS: Final = 256
 DEFAULT_HEADER_TIMEOUT: Final = 5.0
@@ -66,17 +65,3 @@ def guarded_protocol(
             self.transport.close()  # every other connection is serving a request: this one waits its turn
 
     return GuardedProtocol
-
-
-def raise_file_limit() -> int | None:
-    """Raise the soft limit on open files to the hard limit (the default soft limit, often 1,024, is what
-    an abusive client exhausts first); returns the new limit, or None where the platform has none."""
-    try:
-        import resource
-    except ImportError:  # not on this platform
-        return None
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and soft < hard:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
