@@ -48,6 +48,7 @@ from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import ConfigError
 from datacontrols.files import write_text_atomically
+from datacontrols.identity import default_project_id
 from datacontrols.kinds.base import Kind
 from datacontrols.kinds.organization_retention import Unreadable
 
@@ -243,7 +244,11 @@ async def export_organization(
     organization: dict[str, Any] = {}
     for (kind, exporter), value in zip(org_kinds, organization_values, strict=True):
         organization.update(_exported(kind, exporter, value, "the organization", result.notes))
-    org_document: dict[str, Any] = {"organization": organization} if organization else {}
+    org_document: dict[str, Any] = {}
+    if (pin := default_project_id(live)) is not None:
+        org_document["identity"] = {"default_project_id": pin}  # the pin: another organization's key is refused
+    if organization:
+        org_document["organization"] = organization
     org_document["unmanaged_projects"] = "report"
 
     documents: list[tuple[Path, dict[str, Any]]] = []

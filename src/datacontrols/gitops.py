@@ -186,6 +186,8 @@ async def apply_saved_plan(
         rendered = render_outcome(outcome.plan, outcome.refusal, output_format, color=color)
         emit(rendered)
         publish_outputs(output_format, rendered, outcome.plan, gitlab_report)
+        if outcome.unpinned and outcome.plan.applicable:
+            print(f"warning: {outcome.unpinned}", file=sys.stderr)
         return True
 
     intent = Intent(apply=True, no_removals=saved.no_removals, allow_unsafe=allow_unsafe)

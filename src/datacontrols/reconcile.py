@@ -22,6 +22,7 @@ from typing import Literal
 from datacontrols.adminapi import AdminApi
 from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, OnChange, Registry, apply, diff, observe
+from datacontrols.identity import check_organization
 from datacontrols.observed import Observed
 from datacontrols.plan import Plan
 from datacontrols.prview import PullRequestPlan, split
@@ -63,6 +64,7 @@ class Outcome:
     view: PullRequestPlan | None = None
     result: ApplyResult | None = None  # set when changes were applied (or attempted)
     declined: bool = False  # the review said no
+    unpinned: str | None = None  # the warning for a desired state that names no organization (identity)
 
     @property
     def shown(self) -> Plan:
@@ -94,6 +96,7 @@ async def reconcile(
     intent = intent or Intent()
     _phase(on_phase, "observe")
     observed = await observe(api, desired, registry)
+    unpinned = check_organization(desired, observed.projects)  # another organization's key: stop here
     plan = restrict(diff(desired, observed, registry), desired, no_removals=intent.no_removals)
     if intent.hold_weakening:
         plan = hold_weakening(plan)  # the ratchet for unattended runs: a weakening change waits for a person
@@ -103,7 +106,7 @@ async def reconcile(
         base_plan = restrict(diff(intent.base, base_observed, registry), intent.base, no_removals=intent.no_removals)
         view = split(plan, base_plan)
     safety = SafetyCheck.of(desired, observed, allow_unsafe=intent.allow_unsafe)
-    outcome = Outcome(desired, observed, plan, safety, judge(plan, safety), view)
+    outcome = Outcome(desired, observed, plan, safety, judge(plan, safety), view, unpinned=unpinned)
     proceed = await review(outcome) if review is not None else True
     if not intent.apply or not plan.applicable:
         return outcome

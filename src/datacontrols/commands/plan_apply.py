@@ -75,6 +75,8 @@ async def plan_or_apply(
         saved = delivery.publish(outcome, output_format, rendered, base_url=url, dry_run=dry_run)
         if dry_run or not outcome.plan.applicable or outcome.refusal is not None:
             return False  # a refused plan is refused before anyone is asked to confirm it
+        if outcome.unpinned:
+            print(f"warning: {outcome.unpinned}", file=sys.stderr)
         return auto_approve or _confirm(outcome.plan)
 
     intent = delivery.intent(apply=not dry_run, base=base)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import structlog
 
@@ -39,6 +39,7 @@ class RunContext:
     metrics: DaemonMetrics
     audit: AuditTrail
     clock: Callable[[], float]
+    warned: set[str] = field(default_factory=set)  # warnings said once per process, not once per run
 
 
 async def reconcile_run(run: RunRecord, desired: DesiredState, ctx: RunContext) -> None:
@@ -53,6 +54,9 @@ async def reconcile_run(run: RunRecord, desired: DesiredState, ctx: RunContext) 
 
     async def review(outcome: Outcome) -> bool:
         run.plan, run.read_failures = outcome.plan, dict(outcome.read_failures)
+        if outcome.unpinned and "unpinned" not in ctx.warned:
+            ctx.warned.add("unpinned")
+            log.warning("organization_not_pinned", hint=outcome.unpinned)
         for name, why in sorted(outcome.read_failures.items()):
             log.warning("project_unreadable", project=name, error=why)
         run.phase = "attribute"

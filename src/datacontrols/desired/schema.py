@@ -142,8 +142,23 @@ class OrganizationSettings(DesiredModel, LimitChecks):
     )
 
 
+class Identity(DesiredModel):
+    """Which organization this desired state belongs to (see `datacontrols.identity`)."""
+
+    default_project_id: Name = Field(
+        description="The id of the organization's default project (its oldest); a run against another "
+        "organization stops before any write. `reconcile export` writes it."
+    )
+
+
 class OrganizationFile(DesiredModel):
     """`desired_state/organization.yaml`."""
+
+    identity: Identity | None = Field(
+        default=None,
+        description="The organization this desired state belongs to; without it a run warns and goes on",
+        json_schema_extra=not_null_in_schema,
+    )
 
     organization: OrganizationSettings = Field(
         default_factory=OrganizationSettings, description="Settings of the organization itself"
