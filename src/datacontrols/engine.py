@@ -27,7 +27,7 @@ from datacontrols.errors import ApiError, AuthError, DataControlsError, WriteRef
 from datacontrols.guards import check_guards
 from datacontrols.kinds import NOT_CREATED, ORGANIZATION_KINDS, PROJECT_KINDS, DesiredProject, World
 from datacontrols.kinds import project as project_kind
-from datacontrols.kinds.base import OrganizationKind, ProjectKind
+from datacontrols.kinds.base import ARCHIVE_ORDER, CREATE_ORDER, OrganizationKind, ProjectKind
 from datacontrols.observed import Observed
 from datacontrols.plan import Change, Plan
 from datacontrols.safety import SafetyCheck, restrict
@@ -142,7 +142,7 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
             why = "the project's creation is held back" if creation_held else f"enforcement for {kind.group} is report"
             # The kind may consult its siblings' observed values for this project (the owner guard does).
             sibling_world = dataclasses.replace(world, project=values)
-            for change in _held(kind.compare(project, found, sibling_world), level, why):
+            for change in _held(_ordered(kind, kind.compare(project, found, sibling_world)), level, why):
                 ref = {**change.ref, "project_id": live.id if live is not None else None}
                 changes.append(dataclasses.replace(change, ref=ref))
     policy = desired.organization.unmanaged_projects
@@ -156,13 +156,25 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
     return restrict(Plan.of(changes), desired)
 
 
+def _ordered(kind: ProjectKind, changes: list[Change]) -> list[Change]:
+    """A kind's changes run after its project's creation and before its archiving: anything else is a bug in
+    the kind (a setting written to a project that does not exist yet), refused here rather than sent."""
+    for change in changes:
+        if not CREATE_ORDER < change.order < ARCHIVE_ORDER:
+            raise ValueError(
+                f"{kind.key} planned a change with order {change.order}, outside its project's lifecycle "
+                f"({CREATE_ORDER} < order < {ARCHIVE_ORDER})"
+            )
+    return changes
+
+
 def _manages(desired: DesiredState, kind: ProjectKind, project: DesiredProject) -> bool:
     """A kind is read and compared for a project when the file manages it and its group is not ignored."""
     return kind.manages(project) and desired.enforcement(kind.group, project.file) != "ignore"
 
 
 def _reads(desired: DesiredState, kind: OrganizationKind) -> bool:
-    if not getattr(kind, "reads", kind.manages)(desired):
+    if not kind.reads(desired):
         return False
     if kind.manages(desired) and desired.enforcement(kind.group) != "ignore":
         return True

@@ -6,15 +6,14 @@ organization gives an empty plan (the round-trip; tested against the demo organi
 are left out (archive is one-way; they need no file) and `unmanaged_projects: report` is written, so a
 project created later is reported, never archived.
 
-**Each kind exports its own part.** A kind may define
+**Each kind exports its own part.** A kind that declares `exports = True` implements
 
     def export(self, observed: Any) -> Mapping[str, Any] | None
 
 returning the desired-state keys for the value it observed (`None`: nothing to write), or raising
 `NotExportable(reason)` when the live value cannot be written as a valid file (it is left out, with a note).
-Project kinds' keys go into the project file; organization kinds' keys into `organization:`. The kinds of
-the first release have their exporters here (`BUILTIN_EXPORTERS`) until they carry the method themselves;
-a kind with neither is not read and is named in a note, so a new control shows up as a gap rather than
+Project kinds' keys go into the project file; organization kinds' keys into `organization:`. A kind that
+does not export is not read and is named in a note, so a new control shows up as a gap rather than
 silently. Every project file also pins `id`, states `residency` as reported, and manages `external_key_id`
 (null when there is none).
 
@@ -42,22 +41,19 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ruamel.yaml import YAML
 
-from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.desired.loader import ORGANIZATION_FILE, PROJECT_SUFFIXES, PROJECTS_DIR, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import ConfigError
 from datacontrols.files import write_text_atomically
 from datacontrols.identity import default_project_id
-from datacontrols.kinds.base import Kind
-from datacontrols.kinds.organization_retention import Unreadable
+from datacontrols.kinds.base import Kind, NotExportable
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
 __all__ = [
-    "BUILTIN_EXPORTERS",
     "ExportResult",
     "NotExportable",
     "check_target",
@@ -74,50 +70,9 @@ _SCHEMA_DIR: Final = Path("docs") / "schema"
 _MAX_STEM: Final = 60
 
 
-class NotExportable(Exception):
-    """A live value that no valid desired-state file can express; the message says why."""
-
-
-# --- exporters of the first release's kinds ---------------------------------------------------------------
-
-
-def _retention(value: Any) -> Mapping[str, Any] | None:
-    if isinstance(value, Unreadable):
-        raise NotExportable(f"it could not be read: {value.reason}")
-    return {"data_retention": value} if isinstance(value, str) else None
-
-
-def _model_permissions(value: Any) -> Mapping[str, Any] | None:
-    if value is None:
-        return {"model_permissions": "unrestricted"}
-    if not isinstance(value, ModelPermissions):
-        return None
-    ids = sorted(set(value.model_ids))  # a set for the API; sorted for a stable file
-    if value.mode == "allow_list" and not ids:
-        raise NotExportable("the live policy is an empty allow list (every model blocked), which a file cannot hold")
-    return {"model_permissions": {"mode": value.mode, "model_ids": ids}}
-
-
-def _hosted_tools(value: Any) -> Mapping[str, Any] | None:
-    if not isinstance(value, Mapping):
-        return None
-    return {"hosted_tools": {tool: bool(enabled) for tool, enabled in sorted(value.items())}}
-
-
-BUILTIN_EXPORTERS: Final[dict[str, Exporter]] = {
-    "organization_data_retention": _retention,
-    "project_data_retention": _retention,
-    "project_model_permissions": _model_permissions,
-    "project_hosted_tools": _hosted_tools,
-}
-
-
 def exporter_of(kind: Kind) -> Exporter | None:
-    """The kind's own `export`, else the built-in one for its name, else None (the kind is not exported)."""
-    own = getattr(kind, "export", None)
-    if callable(own):
-        return own  # type: ignore[no-any-return]
-    return BUILTIN_EXPORTERS.get(kind.name)
+    """The kind's own `export`, when it declares one (`exports`); else None: the kind is not exported."""
+    return kind.export if kind.exports else None
 
 
 # --- documents ----------------------------------------------------------------------------------------------

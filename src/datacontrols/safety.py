@@ -25,7 +25,7 @@ same plan creates do not count (nothing exists there to lose):
 needs the same one-plan acknowledgement.
 
 Items are counted generically from `Observed` values: None -> 0, a list, tuple, set or mapping -> its length,
-anything else -> 1; a kind may count its own values with `count_items(value) -> int` (e.g. a value object
+anything else -> 1; a kind counts its own values with `Kind.count_items(value) -> int` (e.g. a value object
 holding a list). Removals are judged kind by kind, so that removing 3 of 4 members is not diluted by the many
 settings of other kinds, and one policy plus one alert do not add up to a bulk removal. A category (a kind,
 for removals) is breached when its changes exceed `max_changes`, or when there are at least `min_changes` of
@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from datacontrols.desired.safety import CreatesThreshold, SafetySettings, Threshold
 from datacontrols.errors import UnsafePlanError
-from datacontrols.kinds import OrganizationKind, kind_by_name
+from datacontrols.kinds import Kind, OrganizationKind, Scope, kind_for
 from datacontrols.plan import Change, Plan
 from datacontrols.ratchet import needing_approval
 from datacontrols.ratchet import weakening as describe_weakening
@@ -152,11 +152,10 @@ class Population:
         return self.settings
 
 
-def count_items(value: Any, kind: str | None = None) -> int:
-    """How many managed items an observed value holds (see the module docstring)."""
-    counter = _counter(kind) if kind is not None else None
-    if counter is not None:
-        return int(counter(value))
+def count_items(value: Any, kind: Kind | None = None) -> int:
+    """How many managed items an observed value holds (see the module docstring): as the kind counts them."""
+    if kind is not None:
+        return kind.count_items(value)
     if value is None:
         return 0
     if isinstance(value, Mapping | list | tuple | set | frozenset):
@@ -164,19 +163,11 @@ def count_items(value: Any, kind: str | None = None) -> int:
     return 1
 
 
-def _manages_organization(kind: str, desired: DesiredState) -> bool:
+def _kind(name: str, scope: Scope) -> Kind | None:
     try:
-        found = kind_by_name(kind)
+        return kind_for(name, scope)
     except KeyError:
-        return True
-    return not isinstance(found, OrganizationKind) or found.manages(desired)
-
-
-def _counter(kind: str) -> Any:
-    try:
-        return getattr(kind_by_name(kind), "count_items", None)
-    except KeyError:
-        return None
+        return None  # a kind a test registry added: counted generically
 
 
 def population(observed: Observed, desired: DesiredState | None = None) -> Population:
@@ -187,12 +178,13 @@ def population(observed: Observed, desired: DesiredState | None = None) -> Popul
     """
     items: dict[str, int] = {}
     for values in observed.settings.values():
-        for kind, value in values.items():
-            items[kind] = items.get(kind, 0) + count_items(value, kind)
-    for kind, value in observed.organization.items():
-        if desired is not None and not _manages_organization(kind, desired):
+        for name, value in values.items():
+            items[name] = items.get(name, 0) + count_items(value, _kind(name, "project"))
+    for name, value in observed.organization.items():
+        kind = _kind(name, "organization")
+        if desired is not None and isinstance(kind, OrganizationKind) and not kind.manages(desired):
             continue
-        items[kind] = items.get(kind, 0) + count_items(value, kind)
+        items[name] = items.get(name, 0) + count_items(value, kind)
     live = sum(1 for p in observed.projects if not p.archived)
     return Population(live_projects=live, items_by_kind=items, settings=sum(items.values()) + live)
 

@@ -15,7 +15,7 @@ from datacontrols.demo import demo_seed_path
 from datacontrols.emulator import Emulator
 from datacontrols.engine import DEFAULT_REGISTRY, Registry, diff, observe
 from datacontrols.errors import ConfigError
-from datacontrols.export import BUILTIN_EXPORTERS, export_organization, exporter_of, file_stems
+from datacontrols.export import NotExportable, export_organization, exporter_of, file_stems
 from datacontrols.kinds.base import Kind
 
 
@@ -146,8 +146,8 @@ async def test_names_that_yaml_would_misread_survive_the_round_trip(tmp_path: Pa
 
 
 def test_an_empty_allow_list_is_left_out_with_a_note() -> None:
-    exporter = BUILTIN_EXPORTERS["project_model_permissions"]
-    from datacontrols.export import NotExportable
+    exporter = exporter_of(next(k for k in DEFAULT_REGISTRY.project if k.name == "project_model_permissions"))
+    assert exporter is not None
 
     with pytest.raises(NotExportable, match="empty allow list"):
         exporter(ModelPermissions(mode="allow_list", model_ids=[]))
@@ -157,10 +157,11 @@ def test_an_empty_allow_list_is_left_out_with_a_note() -> None:
     assert exporter(None) == {"model_permissions": "unrestricted"}
 
 
-def test_a_kind_exports_its_own_part_when_it_can() -> None:
+def test_a_kind_exports_its_own_part_when_it_declares_it() -> None:
     class WithExport(Kind):
-        name = "project_data_retention"  # even a built-in name: the kind's own method wins
+        name = "project_data_retention"
         group = "data_retention"
+        exports = True
 
         def export(self, observed: Any) -> dict[str, Any]:
             return {"data_retention": f"own-{observed}"}
@@ -168,6 +169,7 @@ def test_a_kind_exports_its_own_part_when_it_can() -> None:
     class Without(Kind):
         name = "project_something_new"
         group = "limits"
+        exports = False
 
     own = exporter_of(WithExport())
     assert own is not None and own("x") == {"data_retention": "own-x"}

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from kinds_support import desired_project, live_project
 
-from datacontrols.kinds.project import ARCHIVE_ORDER, compare_project, compare_unmanaged, match_projects
+from datacontrols.kinds.base import ARCHIVE_ORDER
+from datacontrols.kinds.project import compare_project, compare_unmanaged, match_projects
 from datacontrols.plan import FieldChange
 
 

@@ -28,6 +28,7 @@ import structlog
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.audit_logs import AuditLog
+from datacontrols.kinds import audit_event_types
 from datacontrols.plan import Change
 
 __all__ = [
@@ -43,29 +44,11 @@ log = structlog.get_logger("datacontrols.daemon")
 
 NO_AUDIT_EVENT: Final = "changed out of band, no audit event available"
 
-# The audit-log event types that record a change to each plan kind (the spec's AuditLogEventType names).
-EVENT_TYPES_BY_KIND: Final[dict[str, tuple[str, ...]]] = {
-    "project": ("project.created", "project.updated", "project.archived", "project.deleted"),
-    "project_user": ("user.added", "user.updated", "user.deleted"),
-    "project_service_account": ("service_account.created", "service_account.updated", "service_account.deleted"),
-    "project_api_key": ("api_key.created", "api_key.updated", "api_key.deleted"),
-    "invite": ("invite.sent", "invite.accepted", "invite.deleted"),
-    "project_rate_limit": ("rate_limit.updated", "rate_limit.deleted"),
-    "project_group": ("role.assignment.created", "role.assignment.deleted"),
-}
-# Controls the audit log does not cover (REFERENCE.md section 21).
-KINDS_WITHOUT_EVENTS: Final = frozenset(
-    {
-        "organization_data_retention",
-        "project_data_retention",
-        "project_model_permissions",
-        "project_hosted_tools",
-        "spend_limit",
-        "spend_alert",
-        "project_spend_limit",
-        "project_spend_alert",
-    }
-)
+# The audit-log event types that record a change to each plan kind (the spec's AuditLogEventType names), as
+# each kind declares them; the kinds with none are the controls the audit log does not cover.
+_DECLARED: Final = audit_event_types()
+EVENT_TYPES_BY_KIND: Final[dict[str, tuple[str, ...]]] = {kind: types for kind, types in _DECLARED.items() if types}
+KINDS_WITHOUT_EVENTS: Final = frozenset(kind for kind, types in _DECLARED.items() if not types)
 ALL_EVENT_TYPES: Final = tuple(sorted({t for types in EVENT_TYPES_BY_KIND.values() for t in types}))
 # `ref` keys that hold ids of other things than the resource itself (a key, a role).
 _NOT_RESOURCE_KEYS: Final = frozenset({"external_key_id", "owner_role_id", "role_id"})

@@ -21,20 +21,14 @@ from typing import Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["ENFORCEMENT_GROUPS", "Enforcement", "EnforcementLevel", "resolve_enforcement"]
+__all__ = ["ENFORCEMENT_GROUPS", "Enforcement", "EnforcementGroup", "EnforcementLevel", "resolve_enforcement"]
 
 EnforcementLevel = Literal["enforce", "report", "ignore"]
-
-# The `group` a kind declares (kinds/*.py) is one of these.
-ENFORCEMENT_GROUPS: Final = (
-    "data_retention",
-    "residency",
-    "hosted_tools",
-    "model_permissions",
-    "members",
-    "keys",
-    "limits",
-)
+# The `group` a kind declares (kinds/*.py); each is a field of `Enforcement` below, and a test holds the two
+# together, so a group cannot exist in one place only.
+EnforcementGroup = Literal[
+    "data_retention", "residency", "hosted_tools", "model_permissions", "members", "keys", "limits"
+]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
 
@@ -68,6 +62,10 @@ class Enforcement(BaseModel):
         """This file's level for `group` (None: lifecycle), falling back to its own `default`."""
         own: EnforcementLevel | None = getattr(self, group, None) if group in ENFORCEMENT_GROUPS else None
         return own or self.default
+
+
+# Derived from the model, not listed: a group is what `Enforcement` has a field for.
+ENFORCEMENT_GROUPS: Final[tuple[str, ...]] = tuple(name for name in Enforcement.model_fields if name != "default")
 
 
 def resolve_enforcement(

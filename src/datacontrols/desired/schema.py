@@ -8,7 +8,8 @@ why `model_fields_set` is consulted where null and absent mean different things.
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated, Literal
+from collections.abc import Callable
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
@@ -218,22 +219,29 @@ class DesiredState(BaseModel):
         return resolve_enforcement(self.organization.enforcement, project.enforcement if project else None, group)
 
     def effective(self, project: ProjectFile) -> ProjectSettings:
-        """A project's settings with `project_defaults` filled in where the project is silent."""
+        """A project's settings with `project_defaults` filled in where the project is silent.
+
+        Walks `ProjectSettings`' own fields, so a setting added there is merged without an edit here: the
+        project's value wins unless it is absent; `_MERGED` names the fields merged entry by entry instead.
+        """
         defaults = self.organization.project_defaults
-        return ProjectSettings(
-            data_retention=project.data_retention if project.data_retention is not None else defaults.data_retention,
-            hosted_tools=_merge_tools(defaults.hosted_tools, project.hosted_tools),
-            model_permissions=(
-                project.model_permissions if project.model_permissions is not None else defaults.model_permissions
-            ),
-            rate_limits=merge_rate_limits(defaults.rate_limits, project.rate_limits),
-            spend_limit=project.spend_limit if project.spend_limit is not None else defaults.spend_limit,
-            spend_alerts=project.spend_alerts if project.spend_alerts is not None else defaults.spend_alerts,
-            keys=project.keys if project.keys is not None else defaults.keys,
-        )
+        merged: dict[str, Any] = {}
+        for name in ProjectSettings.model_fields:
+            own, default = getattr(project, name), getattr(defaults, name)
+            merge = _MERGED.get(name)
+            merged[name] = merge(default, own) if merge is not None else (own if own is not None else default)
+        return ProjectSettings(**merged)
 
 
 def _merge_tools(defaults: HostedTools | None, own: HostedTools | None) -> HostedTools | None:
     if defaults is None and own is None:
         return None
     return {**(defaults or {}), **(own or {})}
+
+
+# Settings whose project value merges with the default entry by entry (a tool, a model's rate limit) instead
+# of replacing it whole.
+_MERGED: Final[dict[str, Callable[[Any, Any], Any]]] = {
+    "hosted_tools": _merge_tools,
+    "rate_limits": merge_rate_limits,
+}

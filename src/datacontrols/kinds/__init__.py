@@ -1,6 +1,9 @@
 """The registry of managed kinds. Adding a control is one module here and one line below.
 
-Order matters only for reading the plan: apply orders changes by project and `Change.order`.
+Everything else about a kind (its scope, group, order, audit event types, export, counting, reads) is
+declared on the kind itself (`kinds.base`); the lists other modules need are derived here from those
+declarations, never kept by hand. Order in the tuples matters only for reading the plan: apply orders
+changes by project and `Change.order`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datacontrols.kinds.base import (
     Kind,
     OrganizationKind,
     ProjectKind,
+    Scope,
     World,
 )
 from datacontrols.kinds.directory import AdminKeyIdentity, OrganizationGroups, OrganizationUsers
@@ -19,6 +23,8 @@ from datacontrols.kinds.hosted_tools import ProjectHostedTools
 from datacontrols.kinds.invites import Invites
 from datacontrols.kinds.model_permissions import ProjectModelPermissions
 from datacontrols.kinds.organization_retention import OrganizationDataRetention
+from datacontrols.kinds.project import AUDIT_EVENT_TYPES as PROJECT_EVENT_TYPES
+from datacontrols.kinds.project import KIND as PROJECT
 from datacontrols.kinds.project_groups import ProjectGroups
 from datacontrols.kinds.project_retention import ProjectDataRetention
 from datacontrols.kinds.project_users import ProjectUsers
@@ -28,6 +34,7 @@ from datacontrols.kinds.spend_alerts import OrganizationSpendAlerts, ProjectSpen
 from datacontrols.kinds.spend_limit import OrganizationSpendLimit, ProjectSpendLimit
 
 __all__ = [
+    "ALL_KINDS",
     "NOT_CREATED",
     "ORGANIZATION_KINDS",
     "PROJECT_KINDS",
@@ -35,8 +42,10 @@ __all__ = [
     "Kind",
     "OrganizationKind",
     "ProjectKind",
+    "Scope",
     "World",
-    "kind_by_name",
+    "audit_event_types",
+    "kind_for",
 ]
 
 ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (
@@ -65,8 +74,21 @@ PROJECT_KINDS: tuple[ProjectKind, ...] = (
 )
 
 
-def kind_by_name(name: str) -> Kind:
-    for kind in (*ORGANIZATION_KINDS, *PROJECT_KINDS):
-        if kind.name == name:
+ALL_KINDS: tuple[Kind, ...] = (*ORGANIZATION_KINDS, *PROJECT_KINDS)
+
+
+def kind_for(name: str, scope: Scope) -> Kind:
+    """The kind of this plan name in this scope (`spend_limit` names one kind in each scope)."""
+    for kind in ALL_KINDS:
+        if kind.name == name and kind.scope == scope:
             return kind
-    raise KeyError(name)
+    raise KeyError(f"{scope}/{name}")
+
+
+def audit_event_types(kinds: tuple[Kind, ...] = ALL_KINDS) -> dict[str, tuple[str, ...]]:
+    """Plan kind name -> the audit-log event types that can record a change to it; () for a kind the audit
+    log does not cover. The project lifecycle (`project`) is not a kind object but has its events too."""
+    found: dict[str, tuple[str, ...]] = {PROJECT: PROJECT_EVENT_TYPES}
+    for kind in kinds:
+        found[kind.name] = tuple(dict.fromkeys((*found.get(kind.name, ()), *kind.audit_event_types)))
+    return found

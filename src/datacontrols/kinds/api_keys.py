@@ -107,6 +107,9 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
 class ProjectApiKeys(ProjectKind):
     name = PROJECT_API_KEY
     group = "keys"
+    order = ORDER_KEYS
+    audit_event_types = ("api_key.created", "api_key.updated", "api_key.deleted")
+    exports = True
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock

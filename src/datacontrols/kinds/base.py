@@ -9,6 +9,13 @@ Two shapes, by where a control lives:
 performs I/O. `observe` reads only what the desired state manages, so an unmanaged setting costs no request.
 A project that does not exist yet is observed as `NOT_CREATED`: its kinds plan the settings it will need
 right after its creation.
+
+Each kind declares, on itself, everything the rest of the tool needs to know about it, so adding a control
+edits no other module: its `name` (the plan JSON `kind`), `scope`, enforcement `group`, `order` in its
+project's lifecycle (between the project's creation and its archiving), the `audit_event_types` that can
+reveal its drift (empty: the audit log does not record it), and whether it `exports` (then `export` is
+implemented). `reads` and `count_items` have defaults a kind may override. The registry derives every list
+from these, and tests/kinds/test_kind_registry.py fails when a kind leaves one out.
 """
 
 from __future__ import annotations
@@ -16,8 +23,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Final
+from typing import TYPE_CHECKING, Any, ClassVar, Final, Literal
 
+from datacontrols.desired.enforcement import EnforcementGroup
 from datacontrols.desired.schema import DesiredState, ProjectFile, ProjectSettings
 from datacontrols.plan import Change
 
@@ -26,12 +34,16 @@ if TYPE_CHECKING:
     from datacontrols.adminapi.projects import Project
 
 __all__ = [
+    "ARCHIVE_ORDER",
+    "CREATE_ORDER",
     "NOT_CREATED",
     "DesiredProject",
     "Kind",
     "NotCreated",
+    "NotExportable",
     "OrganizationKind",
     "ProjectKind",
+    "Scope",
     "World",
 ]
 
@@ -51,6 +63,16 @@ class NotCreated:
 
 
 NOT_CREATED: Final = NotCreated()
+
+Scope = Literal["organization", "project"]
+# A project's lifecycle frames its kinds' changes: it is created first (everything else needs its id) and
+# archived last; each kind's `order` lies strictly between (`Plan.of` checks it for created projects).
+CREATE_ORDER: Final = 0
+ARCHIVE_ORDER: Final = 100
+
+
+class NotExportable(ValueError):
+    """A live value that no desired-state file can hold; export leaves it out with this note."""
 
 
 @dataclass(frozen=True)
@@ -83,14 +105,45 @@ class World:
 
 
 class Kind(ABC):
-    """What all kinds share."""
+    """What all kinds share: the declarations (see the module docstring) and their defaults."""
 
-    name: ClassVar[str]  # the plan JSON `kind`
-    group: ClassVar[str]  # enforcement group: data_retention, residency, hosted_tools, model_permissions, ...
+    name: ClassVar[str]  # the plan JSON `kind`; unique within a scope
+    scope: ClassVar[Scope]
+    group: ClassVar[EnforcementGroup]
+    order: ClassVar[int]  # CREATE_ORDER < order < ARCHIVE_ORDER; lower runs first within a project
+    audit_event_types: ClassVar[tuple[str, ...]]  # the spec's AuditLogEventType names; () = not audited
+    exports: ClassVar[bool]  # whether `export` is implemented
+
+    @property
+    def key(self) -> str:
+        """Unique across the registry: two scopes may share a plan name (`spend_limit`)."""
+        return f"{self.scope}/{self.name}"
+
+    def count_items(self, value: Any) -> int:
+        """How many managed items an observed value holds, for the safety thresholds' shares."""
+        if value is None:
+            return 0
+        if isinstance(value, Mapping | list | tuple | set | frozenset):
+            return len(value)
+        return 1
+
+    def export(self, observed: Any) -> Mapping[str, Any] | None:
+        """The desired-state part (keys of a project or organization file) that describes `observed`.
+
+        None: nothing to write. Raises `NotExportable` when no file can hold the value.
+        """
+        raise NotImplementedError(f"{self.key} does not export (exports = False)")
 
 
 class OrganizationKind(Kind):
     """A control with one value for the whole organization."""
+
+    scope: ClassVar[Scope] = "organization"
+
+    def reads(self, desired: DesiredState) -> bool:
+        """Whether a run reads this control: when it is managed, unless a kind also reads it for another's sake
+        (a project's `organization_default` needs the organization's retention)."""
+        return self.manages(desired)
 
     @abstractmethod
     def manages(self, desired: DesiredState) -> bool:
@@ -111,6 +164,8 @@ class OrganizationKind(Kind):
 
 class ProjectKind(Kind):
     """A control with one value per project."""
+
+    scope: ClassVar[Scope] = "project"
 
     @abstractmethod
     def manages(self, project: DesiredProject) -> bool:

@@ -97,6 +97,9 @@ class _ReadOnly(OrganizationKind):
     """An organization-wide read: never compared on its own, never applied."""
 
     group = "members"
+    order = 10
+    audit_event_types = ()
+    exports = True
 
     def export(self, observed: Any) -> dict[str, Any] | None:
         """Nothing of the organization's user or group list is desired state (`reconcile export`)."""
@@ -141,6 +144,9 @@ class OrganizationGroups(_ReadOnly):
 class AdminKeyIdentity(OrganizationKind):
     name = ADMIN_IDENTITY
     group = "members"
+    order = 10
+    audit_event_types = ()
+    exports = True
 
     def manages(self, desired: DesiredState) -> bool:
         return manages_members(desired)
@@ -178,6 +184,7 @@ class AdminKeyIdentity(OrganizationKind):
             Change(
                 action="report",
                 kind=self.name,
+                order=self.order,
                 project=None,
                 severity="medium",
                 reason=f"the owner of the admin key in use is unknown: {observed.reason}; the guard that keeps "

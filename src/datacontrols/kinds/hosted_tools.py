@@ -7,6 +7,7 @@ OpenAI-hosted containers or third parties, and code interpreter cannot be used u
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
@@ -22,12 +23,20 @@ __all__ = ["ProjectHostedTools"]
 class ProjectHostedTools(ProjectKind):
     name = "project_hosted_tools"
     group = "hosted_tools"
+    order = 12
+    audit_event_types = ()
+    exports = True
 
     def manages(self, project: DesiredProject) -> bool:
         return bool(project.settings.hosted_tools)
 
     async def observe(self, api: AdminApi, project: Project) -> dict[str, bool]:
         return (await api.hosted_tools.get(project.id)).enabled()
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        if not isinstance(observed, Mapping):
+            return None
+        return {"hosted_tools": {tool: bool(enabled) for tool, enabled in sorted(observed.items())}}
 
     def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
         want = project.settings.hosted_tools or {}

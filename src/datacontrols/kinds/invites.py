@@ -42,6 +42,9 @@ def listed_emails(desired: DesiredState) -> dict[str, list[str]]:
 class Invites(OrganizationKind):
     name = INVITE
     group = "members"
+    order = 10
+    audit_event_types = ("invite.sent", "invite.accepted", "invite.deleted")
+    exports = True
 
     def manages(self, desired: DesiredState) -> bool:
         return desired.organization.invite_missing_users and bool(listed_emails(desired))
@@ -74,6 +77,7 @@ class Invites(OrganizationKind):
                 Change(
                     action="report",
                     kind=self.name,
+                    order=self.order,
                     project=None,
                     severity="high",
                     reason="the organization's invites could not be read, so nobody is invited "
@@ -89,6 +93,7 @@ class Invites(OrganizationKind):
                 Change(
                     action="create",
                     kind=self.name,
+                    order=self.order,
                     project=None,
                     subject=email,
                     fields={"role": FieldChange(None, "reader")},

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.desired.schema import ModelPolicy
-from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, ProjectKind, World
 from datacontrols.kinds.protection import widened_models
 from datacontrols.plan import Change, FieldChange, Severity
 
@@ -24,12 +24,27 @@ __all__ = ["ProjectModelPermissions"]
 class ProjectModelPermissions(ProjectKind):
     name = "project_model_permissions"
     group = "model_permissions"
+    order = 11
+    audit_event_types = ()
+    exports = True
 
     def manages(self, project: DesiredProject) -> bool:
         return project.settings.model_permissions is not None
 
     async def observe(self, api: AdminApi, project: Project) -> ModelPermissions | None:
         return await api.model_permissions.get(project.id)
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        if observed is None:
+            return {"model_permissions": "unrestricted"}
+        if not isinstance(observed, ModelPermissions):
+            return None
+        ids = sorted(set(observed.model_ids))  # a set for the API; sorted for a stable file
+        if observed.mode == "allow_list" and not ids:
+            raise NotExportable(
+                "the live policy is an empty allow list (every model blocked), which a file cannot hold"
+            )
+        return {"model_permissions": {"mode": observed.mode, "model_ids": ids}}
 
     def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
         want = project.settings.model_permissions

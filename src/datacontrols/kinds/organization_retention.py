@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import AuthError, BadRequest, NotFound
-from datacontrols.kinds.base import OrganizationKind, World
+from datacontrols.kinds.base import NotExportable, OrganizationKind, World
 from datacontrols.kinds.protection import retention_severity, retention_weakening
 from datacontrols.plan import Change, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
 
-__all__ = ["OrganizationDataRetention", "Unreadable"]
+__all__ = ["OrganizationDataRetention", "Unreadable", "export_retention"]
 
 
 @dataclass(frozen=True)
@@ -24,9 +24,19 @@ class Unreadable:
     reason: str
 
 
+def export_retention(value: Any) -> dict[str, Any] | None:
+    """`data_retention: <type>`, for the organization and for a project alike."""
+    if isinstance(value, Unreadable):
+        raise NotExportable(f"it could not be read: {value.reason}")
+    return {"data_retention": value} if isinstance(value, str) else None
+
+
 class OrganizationDataRetention(OrganizationKind):
     name = "organization_data_retention"
     group = "data_retention"
+    order = 10
+    audit_event_types = ()
+    exports = True
 
     def manages(self, desired: DesiredState) -> bool:
         return desired.organization.organization.data_retention is not None
@@ -54,6 +64,7 @@ class OrganizationDataRetention(OrganizationKind):
                 Change(
                     action="report",
                     kind=self.name,
+                    order=self.order,
                     project=None,
                     severity="high",
                     reason=f"could not read the organization's data retention: {observed.reason}",
@@ -63,6 +74,7 @@ class OrganizationDataRetention(OrganizationKind):
             Change(
                 action="update",
                 kind=self.name,
+                order=self.order,
                 project=None,
                 fields={"type": FieldChange(observed, want)},
                 severity=retention_severity(observed, want),
@@ -73,3 +85,6 @@ class OrganizationDataRetention(OrganizationKind):
 
     async def apply(self, api: AdminApi, change: Change) -> None:
         await api.retention.update_organization(change.fields["type"].after)
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        return export_retention(observed)

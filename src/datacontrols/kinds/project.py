@@ -13,17 +13,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from datacontrols.kinds.base import DesiredProject
+from datacontrols.kinds.base import ARCHIVE_ORDER, CREATE_ORDER, DesiredProject
 from datacontrols.plan import Change, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["KIND", "Matching", "apply_project_change", "compare_project", "compare_unmanaged", "match_projects"]
+__all__ = [
+    "AUDIT_EVENT_TYPES",
+    "KIND",
+    "Matching",
+    "apply_project_change",
+    "compare_project",
+    "compare_unmanaged",
+    "match_projects",
+]
 
 KIND = "project"
-ARCHIVE_ORDER = 100
+# The project lifecycle's changes run first (create, rename: CREATE_ORDER) and last (archive: ARCHIVE_ORDER);
+# every kind's changes on the project lie between.
+AUDIT_EVENT_TYPES = ("project.created", "project.updated", "project.archived", "project.deleted")
 
 
 @dataclass
@@ -124,6 +134,7 @@ def compare_project(
             Change(
                 action="create",
                 kind=KIND,
+                order=CREATE_ORDER,
                 project=want.name,
                 fields=created,
                 severity="high" if archived_namesakes else "low",
@@ -172,6 +183,7 @@ def compare_project(
             Change(
                 action="uncorrectable",
                 kind=KIND,
+                order=CREATE_ORDER,
                 project=want.name,
                 fields={"residency": FieldChange(observed_residency, want.residency)},
                 severity="critical",
@@ -190,6 +202,7 @@ def compare_project(
             Change(
                 action="update",
                 kind=KIND,
+                order=CREATE_ORDER,
                 project=want.name,
                 fields=fields,
                 severity="medium" if "external_key_id" in fields else "low",
@@ -235,6 +248,7 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
         Change(
             action="report",
             kind=KIND,
+            order=CREATE_ORDER,
             project=name,
             severity="medium",
             reason=f"live project {live.id} is not in the desired state, so its data controls are not checked",
@@ -260,4 +274,12 @@ async def apply_project_change(api: AdminApi, change: Change) -> Project | None:
 
 
 def _uncorrectable(name: str, reason: str, ref: dict[str, Any] | None = None) -> Change:
-    return Change(action="uncorrectable", kind=KIND, project=name, severity="high", reason=reason, ref=ref or {})
+    return Change(
+        action="uncorrectable",
+        kind=KIND,
+        project=name,
+        severity="high",
+        reason=reason,
+        ref=ref or {},
+        order=CREATE_ORDER,
+    )

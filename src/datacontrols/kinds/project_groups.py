@@ -62,6 +62,9 @@ def role_ids(roles: list[ProjectRole]) -> RoleIds:
 class ProjectGroups(ProjectKind):
     name = PROJECT_GROUP
     group = "members"
+    order = ORDER_GRANT
+    audit_event_types = ("role.assignment.created", "role.assignment.deleted")
+    exports = True
 
     def manages(self, project: DesiredProject) -> bool:
         members = project.file.members

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
-from datacontrols.kinds.organization_retention import OrganizationDataRetention
+from datacontrols.kinds.organization_retention import OrganizationDataRetention, export_retention
 from datacontrols.kinds.protection import effective_retention, retention_severity, retention_weakening
 from datacontrols.plan import Change, FieldChange
 
@@ -19,12 +19,18 @@ __all__ = ["ProjectDataRetention"]
 class ProjectDataRetention(ProjectKind):
     name = "project_data_retention"
     group = "data_retention"
+    order = 10
+    audit_event_types = ()
+    exports = True
 
     def manages(self, project: DesiredProject) -> bool:
         return project.settings.data_retention is not None
 
     async def observe(self, api: AdminApi, project: Project) -> str:
         return (await api.retention.get_project(project.id)).type
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        return export_retention(observed)
 
     def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
         want = project.settings.data_retention

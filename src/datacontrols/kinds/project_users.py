@@ -43,6 +43,9 @@ INVITE = "invite"  # the organization kind whose observed value (pending invites
 class ProjectUsers(ProjectKind):
     name = PROJECT_USER
     group = "members"
+    order = ORDER_GRANT
+    audit_event_types = ("user.added", "user.updated", "user.deleted")
+    exports = True
 
     def manages(self, project: DesiredProject) -> bool:
         members = project.file.members

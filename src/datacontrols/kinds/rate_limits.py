@@ -31,6 +31,9 @@ __all__ = ["ProjectRateLimits"]
 class ProjectRateLimits(ProjectKind):
     name = "project_rate_limit"
     group = "limits"
+    order = 16
+    audit_event_types = ("rate_limit.updated", "rate_limit.deleted")
+    exports = False
 
     def manages(self, project: DesiredProject) -> bool:
         return bool(project.settings.rate_limits)
@@ -101,6 +104,7 @@ class ProjectRateLimits(ProjectKind):
         return Change(
             action="report",
             kind=self.name,
+            order=self.order,
             project=project.name,
             subject=model,
             severity="medium",
@@ -114,6 +118,7 @@ class ProjectRateLimits(ProjectKind):
         return Change(
             action="report",
             kind=self.name,
+            order=self.order,
             project=project.name,
             subject=model,
             severity="medium",

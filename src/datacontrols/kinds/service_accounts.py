@@ -52,6 +52,9 @@ log = structlog.get_logger("datacontrols.kinds")
 class ProjectServiceAccounts(ProjectKind):
     name = PROJECT_SERVICE_ACCOUNT
     group = "members"
+    order = ORDER_GRANT
+    audit_event_types = ("service_account.created", "service_account.updated", "service_account.deleted")
+    exports = True
 
     def __init__(self, secret_sink: str | os.PathLike[str] | None = None) -> None:
         self.secret_sink = Path(secret_sink) if secret_sink is not None else None

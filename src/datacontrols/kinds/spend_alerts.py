@@ -41,7 +41,9 @@ def compare_spend_alerts(project: str | None, want: list[DesiredAlert] | None, o
     if want is None:
         return []
     if isinstance(observed, Unreadable):
-        return [Change(action="report", kind=KIND, project=project, severity="high", reason=observed.reason)]
+        return [
+            Change(action="report", kind=KIND, order=ORDER, project=project, severity="high", reason=observed.reason)
+        ]
     live: list[SpendAlert] = [] if observed is NOT_CREATED else list(observed)
     by_threshold: dict[int, list[SpendAlert]] = {}
     for alert in live:
@@ -174,6 +176,9 @@ async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
 class OrganizationSpendAlerts(OrganizationKind):
     name = KIND
     group = "limits"
+    order = ORDER
+    audit_event_types = ()
+    exports = False
 
     def manages(self, desired: DesiredState) -> bool:
         return desired.organization.organization.spend_alerts is not None
@@ -191,6 +196,9 @@ class OrganizationSpendAlerts(OrganizationKind):
 class ProjectSpendAlerts(ProjectKind):
     name = KIND
     group = "limits"
+    order = ORDER
+    audit_event_types = ()
+    exports = False
 
     def manages(self, project: DesiredProject) -> bool:
         return project.settings.spend_alerts is not None

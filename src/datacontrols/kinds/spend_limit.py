@@ -53,7 +53,9 @@ def compare_spend_limit(project: str | None, want: SpendLimitSetting | None, obs
     if want is None:
         return []
     if isinstance(observed, Unreadable):
-        return [Change(action="report", kind=KIND, project=project, severity="high", reason=observed.reason)]
+        return [
+            Change(action="report", kind=KIND, order=ORDER, project=project, severity="high", reason=observed.reason)
+        ]
     live: SpendLimit | None = None if observed is NOT_CREATED else observed
     if want == "none":
         if live is None:
@@ -128,6 +130,9 @@ async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
 class OrganizationSpendLimit(OrganizationKind):
     name = KIND
     group = "limits"
+    order = ORDER
+    audit_event_types = ()
+    exports = False
 
     def manages(self, desired: DesiredState) -> bool:
         return desired.organization.organization.spend_limit is not None
@@ -151,6 +156,9 @@ class OrganizationSpendLimit(OrganizationKind):
 class ProjectSpendLimit(ProjectKind):
     name = KIND
     group = "limits"
+    order = ORDER
+    audit_event_types = ()
+    exports = False
 
     def manages(self, project: DesiredProject) -> bool:
         return project.settings.spend_limit is not None
