@@ -20,7 +20,10 @@ from datacontrols.redaction import register_secret
 __all__ = ["ADMIN_KEY_ENV", "BASE_URL_ENV", "INSECURE_BASE_URL_ENV", "check_base_url", "load_admin_key"]
 
 ADMIN_KEY_ENV = "OPENAI_ADMIN_KEY"
-BASE_URL_ENV = "OPENAI_BASE_URL"
+# Not OPENAI_BASE_URL: the OpenAI SDK reads that one, and runners point it at inference proxies and
+# gateways, which must never receive the admin key. The admin key goes only where this variable (or
+# --base-url) says, else to the real Admin API.
+BASE_URL_ENV = "DATACONTROLS_BASE_URL"
 # Set to 1 to send the key over plain http to a host that is not this machine (a lab proxy, never production).
 INSECURE_BASE_URL_ENV = "DATACONTROLS_ALLOW_INSECURE_BASE_URL"
 _MAX_KEY_FILE_BYTES = 64 * 1024  # a key is about 200 characters; a larger file is not a key file

@@ -175,4 +175,4 @@ class ApiUnreachable(TransientApiError):
     """No HTTP answer at all: DNS, refused or reset connection, timeout."""
 
     def hint(self) -> str:
-        return "Check --base-url / OPENAI_BASE_URL and the network path to the Admin API"
+        return "Check --base-url / DATACONTROLS_BASE_URL and the network path to the Admin API"

@@ -51,7 +51,8 @@ _MAX_CONNECTIONS: Final = 8  # as the transport's default
 
 
 def resolve_base_url(base_url: str | None) -> str:
-    """--base-url, else OPENAI_BASE_URL, else the real API; checked (`check_base_url`) before any key is sent."""
+    """--base-url, else DATACONTROLS_BASE_URL, else the real API (never OPENAI_BASE_URL: see credentials);
+    checked (`check_base_url`) before any key is sent."""
     return check_base_url(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL)
 
 

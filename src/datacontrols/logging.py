@@ -68,6 +68,7 @@ def configure_logging(level: str = "info", fmt: LogFormat = "auto", stream: Any 
         final.append(
             structlog.processors.ExceptionRenderer(structlog.tracebacks.ExceptionDictTransformer(show_locals=False))
         )
+        final.append(_log_pipeline_fields)
         renderer = structlog.processors.JSONRenderer()
     else:
         # structlog's default console traceback (rich) prints every frame's locals: the admin key among them.
@@ -83,6 +84,16 @@ def configure_logging(level: str = "info", fmt: LogFormat = "auto", stream: Any 
     # httpx logs every request URL at INFO; we record API calls ourselves, by route template.
     for noisy in ("httpx", "httpcore", "apscheduler.executors.default", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _log_pipeline_fields(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """`message` and `severity` beside structlog's `event` and `level`: the fields that Cloud Logging,
+    Fluent Bit, Loki and Datadog key on, so a warning is not filed as an INFO line of unparsed text."""
+    event_dict.setdefault("message", event_dict.get("event"))
+    level = event_dict.get("level")
+    if isinstance(level, str):
+        event_dict.setdefault("severity", level.upper())
+    return event_dict
 
 
 def _isatty(stream: Any) -> bool:

@@ -54,7 +54,7 @@ def test_a_dry_run_of_a_plan_a_guard_refuses_exits_1_and_says_why(
             capsys,
             monkeypatch,
             [*args, *(["--detailed-exitcode"] if detailed else [])],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         writes = served.emulator.requests.writes()
     assert dry.code == 1, dry.stderr
@@ -78,7 +78,10 @@ def test_apply_of_the_same_plan_is_refused_as_the_dry_run_said(
     desired = lockout(tmp_path)
     with served_emulator(SEED) as served:
         applied = run_cli(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(desired)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(desired)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         writes = served.emulator.requests.writes()
     assert applied.code == 1 and writes == []

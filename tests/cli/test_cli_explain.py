@@ -8,7 +8,7 @@ from cli_support import DESIRED, run_approved, run_cli, served_emulator
 def test_explain_resolves_inherited_retention_and_flags_caveats(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with served_emulator() as served:
         before = run_cli(
-            capsys, monkeypatch, ["explain", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
+            capsys, monkeypatch, ["explain", "--desired-state", str(DESIRED)], DATACONTROLS_BASE_URL=served.base_url
         )
         assert before.code == 0, before.stderr
         support = before.stdout.split('project "Support Bot"', 1)[1].split("\nproject ", 1)[0]
@@ -21,14 +21,17 @@ def test_explain_resolves_inherited_retention_and_flags_caveats(capsys, monkeypa
         assert served.emulator.requests.methods() == {"GET"}, "explain only reads"
 
         applied = run_approved(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(DESIRED)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert applied.code == 0, applied.stderr
         after = run_cli(
             capsys,
             monkeypatch,
             ["explain", "--project", "Support Bot", "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert after.code == 0, after.stderr
     assert after.stdout.count('project "') == 1
@@ -38,6 +41,6 @@ def test_explain_resolves_inherited_retention_and_flags_caveats(capsys, monkeypa
 
 def test_explain_of_an_unknown_project_is_one_line_exit_1(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with served_emulator() as served:
-        outcome = run_cli(capsys, monkeypatch, ["explain", "--project", "Nope"], OPENAI_BASE_URL=served.base_url)
+        outcome = run_cli(capsys, monkeypatch, ["explain", "--project", "Nope"], DATACONTROLS_BASE_URL=served.base_url)
     assert outcome.code == 1
     assert outcome.stderr.startswith("error: --project 'Nope'") and outcome.stderr.count("\n") == 1

@@ -54,7 +54,9 @@ def test_plain_http_is_allowed_to_this_machine_and_on_explicit_request(monkeypat
 def test_the_daemon_checks_its_base_url_too(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    done = run_cli(capsys, monkeypatch, ["serve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL="http://a.example")
+    done = run_cli(
+        capsys, monkeypatch, ["serve", "--desired-state", str(DESIRED)], DATACONTROLS_BASE_URL="http://a.example"
+    )
     assert done.code == 1
     assert "cleartext" in one_error_line(done.stderr)
 
@@ -103,7 +105,7 @@ def test_a_plan_file_that_breaks_the_json_parser_is_one_line(
 ) -> None:
     plan = tmp_path / "plan.json"
     plan.write_text(content, encoding="utf-8")
-    done = run_cli(capsys, monkeypatch, ["apply", str(plan)], OPENAI_BASE_URL=UNREACHABLE)
+    done = run_cli(capsys, monkeypatch, ["apply", str(plan)], DATACONTROLS_BASE_URL=UNREACHABLE)
     assert done.code == 1
     assert says in one_error_line(done.stderr)
 
@@ -128,7 +130,7 @@ def test_a_retry_budget_that_never_ends_or_is_negative_is_refused(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, budget: str
 ) -> None:
     for command in (["--dry-run"], ["export", "--out", "x"], ["apply", "plan.json"]):
-        done = run_cli(capsys, monkeypatch, [*command, "--retry-budget", budget], OPENAI_BASE_URL=UNREACHABLE)
+        done = run_cli(capsys, monkeypatch, [*command, "--retry-budget", budget], DATACONTROLS_BASE_URL=UNREACHABLE)
         assert done.code == 1, (command, done)
         assert "--retry-budget" in done.stderr and "Traceback" not in done.stderr
         assert ADMIN_KEY not in done.stderr

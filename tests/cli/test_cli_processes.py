@@ -80,7 +80,7 @@ def test_served_emulator_and_pipeline_commands() -> None:
                 pass
             assert time.monotonic() < deadline, "the emulator did not come up"
             time.sleep(0.05)
-        env = {"OPENAI_ADMIN_KEY": ADMIN_KEY, "OPENAI_BASE_URL": base_url}
+        env = {"OPENAI_ADMIN_KEY": ADMIN_KEY, "DATACONTROLS_BASE_URL": base_url}
         common = ["--desired-state", str(DESIRED)]
         # The demo plan weakens some controls: the dry run already says apply would refuse it (exit 1) ...
         plan = reconcile("--dry-run", "--format", "json", "--detailed-exitcode", *common, env=env)

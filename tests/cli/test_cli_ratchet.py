@@ -37,7 +37,7 @@ def test_a_weakening_plan_is_refused_unattended_and_applies_once_approved(  # ty
     desired = desired_state(tmp_path / "desired", organization, project)
     args = ["--auto-approve", "--desired-state", str(desired)]
     with served_emulator(ZDR_ORGANIZATION) as served:
-        env = {"OPENAI_BASE_URL": served.base_url}
+        env = {"DATACONTROLS_BASE_URL": served.base_url}
         dry = run_cli(capsys, monkeypatch, ["--dry-run", "--desired-state", str(desired)], **env)
         refused = run_cli(capsys, monkeypatch, args, **env)
         writes = served.emulator.requests.writes()
@@ -77,7 +77,10 @@ def test_tightening_needs_no_approval(capsys, monkeypatch, tmp_path: Path) -> No
     )
     with served_emulator(seed) as served:
         outcome = run_cli(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(desired)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(desired)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         retention = served.emulator.state.organization.data_retention
     assert outcome.code == 0, outcome.stderr
@@ -93,13 +96,13 @@ def test_the_pull_request_comment_lists_what_needs_approval_first(capsys, monkey
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "markdown", "--desired-state", str(desired)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         plan = run_cli(
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "json", "--desired-state", str(desired)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     body = comment.stdout
     assert "**Needs approval: these changes weaken data controls" in body

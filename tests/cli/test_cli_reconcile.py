@@ -16,7 +16,7 @@ from datacontrols.emulator.seed import read_document
 
 def dry_run(capsys, monkeypatch, base_url: str, *extra: str):  # type: ignore[no-untyped-def]
     args = ["--dry-run", "--format", "json", "--detailed-exitcode", "--desired-state", str(DESIRED), *extra]
-    return run_cli(capsys, monkeypatch, args, OPENAI_BASE_URL=base_url)
+    return run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=base_url)
 
 
 def test_dry_run_reports_drift_with_exit_2_and_sends_only_reads(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -37,7 +37,7 @@ def test_apply_then_dry_run_is_clean_and_drift_made_through_the_api_is_listed_ex
             capsys,
             monkeypatch,
             ["--auto-approve", "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert applied.code == 0, applied.stderr
         assert "Apply complete" in applied.stdout
@@ -74,7 +74,7 @@ def test_apply_then_dry_run_is_clean_and_drift_made_through_the_api_is_listed_ex
                 capsys,
                 monkeypatch,
                 ["--auto-approve", "--desired-state", str(DESIRED)],
-                OPENAI_BASE_URL=served.base_url,
+                DATACONTROLS_BASE_URL=served.base_url,
             ).code
             == 0
         )
@@ -90,7 +90,10 @@ def test_residency_mismatch_is_uncorrectable_and_never_fixed(capsys, monkeypatch
     seed["projects"] = projects
     with served_emulator(seed) as served:
         apply_run = run_approved(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(DESIRED)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert apply_run.code == 0, apply_run.stderr
         support_id = next(p.id for p in served.emulator.state.projects.values() if p.name == "Support Bot")
@@ -117,7 +120,10 @@ def test_one_failing_project_does_not_stop_the_others(capsys, monkeypatch) -> No
     seed["organization"] = {**seed["organization"], "approved_residencies": ["GLOBAL", "EU_STORAGE_PROCESSING"]}
     with served_emulator(seed) as served:
         outcome = run_approved(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(DESIRED)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         names = {p.name for p in served.emulator.state.projects.values()}
         legacy = next(p for p in served.emulator.state.projects.values() if p.name == "Legacy Chatbot")
@@ -131,14 +137,14 @@ def test_one_failing_project_does_not_stop_the_others(capsys, monkeypatch) -> No
 def test_apply_without_a_terminal_refuses_and_writes_nothing(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with served_emulator() as served:
         # The demo plan weakens some controls: the ratchet refuses it first, then (approved) the missing terminal.
-        refused = run_cli(capsys, monkeypatch, ["--desired-state", str(DESIRED)], OPENAI_BASE_URL=served.base_url)
+        refused = run_cli(capsys, monkeypatch, ["--desired-state", str(DESIRED)], DATACONTROLS_BASE_URL=served.base_url)
         assert refused.code == 1 and "needs a person's approval" in refused.stderr
         digest = approval_digest(refused.stderr)
         outcome = run_cli(
             capsys,
             monkeypatch,
             ["--desired-state", str(DESIRED), "--allow-unsafe", digest],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         writes = served.emulator.requests.writes()
     assert outcome.code == 1
@@ -159,7 +165,7 @@ def test_key_problems_are_one_line_and_exit_1(capsys, monkeypatch, env, extra, e
             capsys,
             monkeypatch,
             ["--dry-run", "--desired-state", str(DESIRED), *extra],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
             **env,
         )
     assert outcome.code == 1
@@ -177,7 +183,7 @@ def test_admin_key_file(capsys, monkeypatch, tmp_path: Path) -> None:  # type: i
             capsys,
             monkeypatch,
             ["--dry-run", "--admin-key-file", str(key_file), "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
             OPENAI_ADMIN_KEY=None,
         )
     assert outcome.code == 0, outcome.stderr
@@ -195,7 +201,7 @@ def test_unreachable_api_is_one_line_exit_1(capsys, monkeypatch) -> None:  # typ
         capsys,
         monkeypatch,
         ["--dry-run", "--retry-budget", "0.2", "--desired-state", str(DESIRED)],
-        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+        DATACONTROLS_BASE_URL="http://127.0.0.1:9/v1",
     )
     assert outcome.code == 1
     assert outcome.stderr.startswith("error: GET /organization/projects")
@@ -216,7 +222,7 @@ def test_broken_desired_state_lists_every_problem_and_sends_nothing(capsys, monk
     (broken / "projects" / "dup.yaml").write_text("name: Analytics\n")
     with served_emulator() as served:
         outcome = run_cli(
-            capsys, monkeypatch, ["--dry-run", "--desired-state", str(broken)], OPENAI_BASE_URL=served.base_url
+            capsys, monkeypatch, ["--dry-run", "--desired-state", str(broken)], DATACONTROLS_BASE_URL=served.base_url
         )
         requests = list(served.emulator.requests)
     assert outcome.code == 1
@@ -235,7 +241,7 @@ def test_validate_and_schema_work_offline(capsys, monkeypatch) -> None:  # type:
         monkeypatch,
         ["validate", "--desired-state", str(DESIRED)],
         OPENAI_ADMIN_KEY=None,
-        OPENAI_BASE_URL="http://127.0.0.1:9/v1",
+        DATACONTROLS_BASE_URL="http://127.0.0.1:9/v1",
     )
     assert valid.code == 0 and "valid" in valid.stdout
     schema = run_cli(capsys, monkeypatch, ["schema"], OPENAI_ADMIN_KEY=None)

@@ -57,7 +57,7 @@ def test_a_root_option_before_a_subcommand_is_refused_and_nothing_is_sent(
             capsys,
             monkeypatch,
             [*SAMPLE[option], subcommand, *SUBCOMMAND_ARGS.get(subcommand, [])],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert outcome.code == 1, outcome
         lines = outcome.stderr.strip().splitlines()
@@ -78,7 +78,7 @@ def test_dry_run_before_apply_names_the_conflict_and_writes_nothing(
             capsys,
             monkeypatch,
             ["--dry-run", "--out", str(plan), "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert saved.code == 0, saved.stderr
         assert json.loads(plan.read_text())["plan"]["changes"], "the demo organization has changes to make"
@@ -87,7 +87,7 @@ def test_dry_run_before_apply_names_the_conflict_and_writes_nothing(
             capsys,
             monkeypatch,
             ["--dry-run", "apply", str(plan), "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert outcome.code == 1
         assert "--dry-run cannot be combined with `reconcile apply`" in outcome.stderr
@@ -103,3 +103,28 @@ def test_logging_options_before_a_subcommand_are_honoured(
     if subcommand == "validate":
         args += ["--desired-state", str(DESIRED)]
     assert run_cli(capsys, monkeypatch, args).code == 0
+
+
+def test_the_sdks_base_url_never_receives_the_admin_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """OPENAI_BASE_URL belongs to the OpenAI SDK (often an inference proxy): the admin key does not follow it."""
+    from datacontrols.adminapi import DEFAULT_BASE_URL
+    from datacontrols.gitops import resolve_base_url
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://llm-gateway.example.com/v1")
+    monkeypatch.delenv("DATACONTROLS_BASE_URL", raising=False)
+    assert resolve_base_url(None) == DEFAULT_BASE_URL
+    monkeypatch.setenv("DATACONTROLS_BASE_URL", "https://admin-proxy.example.com/v1")
+    assert resolve_base_url(None) == "https://admin-proxy.example.com/v1"
+    assert resolve_base_url("https://flag.example.com/v1") == "https://flag.example.com/v1", "the flag wins"
+
+
+def test_the_daemon_ignores_the_sdks_base_url_too(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from datacontrols.daemon.cli import build_daemon
+    from datacontrols.daemon.settings import DaemonSettings
+
+    key = tmp_path / "key"
+    key.write_text("sk-admin-" + "k" * 40)
+    monkeypatch.setenv("OPENAI_BASE_URL", "https://llm-gateway.example.com/v1")
+    monkeypatch.delenv("DATACONTROLS_BASE_URL", raising=False)
+    daemon = build_daemon(DaemonSettings(admin_key_file=key, desired_state=DESIRED))
+    assert daemon.api.transport.base_url == "https://api.openai.com/v1"

@@ -55,7 +55,7 @@ def test_a_created_key_is_written_to_the_sink_and_appears_nowhere_else(
                 capsys,
                 monkeypatch,
                 ["--desired-state", str(desired), "--log-level", "debug", "--log-format", "json", *args],
-                OPENAI_BASE_URL=served.base_url,
+                DATACONTROLS_BASE_URL=served.base_url,
             )
             seen.extend([outcome.stdout, outcome.stderr])
             return outcome.code

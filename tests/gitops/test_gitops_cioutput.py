@@ -82,14 +82,14 @@ def test_dry_run_writes_the_gitlab_report_and_the_step_summary(capsys, monkeypat
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "markdown", "--desired-state", str(DESIRED), "--gitlab-report", str(report)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
             GITHUB_STEP_SUMMARY=str(summary),
         )
         as_json = run_cli(
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "json", "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert outcome.code == 0, outcome.stderr
     assert summary.read_text() == outcome.stdout
@@ -109,7 +109,7 @@ def test_text_output_is_not_put_in_the_step_summary(capsys, monkeypatch, tmp_pat
             capsys,
             monkeypatch,
             ["--dry-run", "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
             GITHUB_STEP_SUMMARY=str(summary),
         )
     assert outcome.code == 0

@@ -21,7 +21,7 @@ def seed_without_us_residency() -> dict[str, object]:
 def test_a_failed_apply_exits_1(capsys, monkeypatch, tmp_path: Path, command: str) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
     with served_emulator(seed_without_us_residency()) as served:
-        env = {"OPENAI_BASE_URL": served.base_url}
+        env = {"DATACONTROLS_BASE_URL": served.base_url}
         if command == "root":
             outcome = run_cli(capsys, monkeypatch, ["--auto-approve", "--desired-state", str(DESIRED)], **env)
         else:
@@ -44,7 +44,7 @@ def test_a_refused_plan_exits_1_for_the_saved_plan_path_too(capsys, monkeypatch,
         (desired / "projects" / f"{name}.yaml").write_text(f"name: {name}\nstatus: {status}\n")
     plan = tmp_path / "plan.json"
     with served_emulator(seed) as served:
-        env = {"OPENAI_BASE_URL": served.base_url}
+        env = {"DATACONTROLS_BASE_URL": served.base_url}
         saved = run_cli(capsys, monkeypatch, ["--dry-run", "--desired-state", str(desired), "--out", str(plan)], **env)
         refused = run_cli(capsys, monkeypatch, ["apply", str(plan), "--desired-state", str(desired)], **env)
         writes = served.emulator.requests.writes()
@@ -66,7 +66,7 @@ def test_a_refused_plan_exits_1_for_the_saved_plan_path_too(capsys, monkeypatch,
 def test_a_stale_saved_plan_exits_1(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     plan = tmp_path / "plan.json"
     with served_emulator(approved_demo_seed()) as served:
-        env = {"OPENAI_BASE_URL": served.base_url}
+        env = {"DATACONTROLS_BASE_URL": served.base_url}
         assert (
             run_cli(capsys, monkeypatch, ["--dry-run", "--desired-state", str(DESIRED), "--out", str(plan)], **env).code
             == 0
@@ -90,7 +90,7 @@ def test_a_plan_with_unreadable_projects_is_not_saved(capsys, monkeypatch, tmp_p
             capsys,
             monkeypatch,
             ["--dry-run", "--retry-budget", "0.05", "--desired-state", str(DESIRED), "--out", str(plan)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert outcome.code == 1
     assert "the plan was not saved" in outcome.stderr

@@ -22,13 +22,13 @@ from datacontrols.kinds.base import Kind
 def test_export_then_plan_against_the_demo_organization_is_empty(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     out = tmp_path / "exported"
     with served_emulator() as served:
-        exported = run_cli(capsys, monkeypatch, ["export", "--out", str(out)], OPENAI_BASE_URL=served.base_url)
+        exported = run_cli(capsys, monkeypatch, ["export", "--out", str(out)], DATACONTROLS_BASE_URL=served.base_url)
         methods = served.emulator.requests.methods()
         plan = run_cli(
             capsys,
             monkeypatch,
             ["--dry-run", "--detailed-exitcode", "--format", "json", "--desired-state", str(out)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert exported.code == 0, exported.stderr
     assert methods == {"GET"}, "export only reads"
@@ -94,9 +94,11 @@ def test_existing_files_are_not_overwritten_without_force(capsys, monkeypatch, t
     (out / "projects").mkdir(parents=True)
     (out / "projects" / "mine.yaml").write_text("name: Mine\n")
     with served_emulator() as served:
-        refused = run_cli(capsys, monkeypatch, ["export", "--out", str(out)], OPENAI_BASE_URL=served.base_url)
+        refused = run_cli(capsys, monkeypatch, ["export", "--out", str(out)], DATACONTROLS_BASE_URL=served.base_url)
         requests = list(served.emulator.requests)
-        forced = run_cli(capsys, monkeypatch, ["export", "--out", str(out), "--force"], OPENAI_BASE_URL=served.base_url)
+        forced = run_cli(
+            capsys, monkeypatch, ["export", "--out", str(out), "--force"], DATACONTROLS_BASE_URL=served.base_url
+        )
     assert refused.code == 1
     assert "already holds a desired state (projects/mine.yaml)" in refused.stderr and "--force" in refused.stderr
     assert requests == [], "refused before any request"

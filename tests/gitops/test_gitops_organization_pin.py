@@ -25,7 +25,7 @@ def organization(letter: str) -> dict[str, Any]:
 def export_of(capsys, monkeypatch, tmp_path: Path, letter: str) -> Path:  # type: ignore[no-untyped-def]
     out = tmp_path / f"exported-{letter}"
     with served_emulator(organization(letter)) as served:
-        exported = run_cli(capsys, monkeypatch, ["export", "--out", str(out)], OPENAI_BASE_URL=served.base_url)
+        exported = run_cli(capsys, monkeypatch, ["export", "--out", str(out)], DATACONTROLS_BASE_URL=served.base_url)
     assert exported.code == 0, exported.stderr
     return out
 
@@ -39,7 +39,7 @@ def test_export_writes_the_pin_and_the_same_organization_plans_nothing(capsys, m
             capsys,
             monkeypatch,
             ["--dry-run", "--detailed-exitcode", "--desired-state", str(out)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert plan.code == 0, plan.stderr
     assert "warning:" not in plan.stderr
@@ -50,7 +50,9 @@ def test_another_organizations_key_is_refused_before_any_write(capsys, monkeypat
     (out / "projects" / "new-project.yaml").write_text("name: New Project\n")  # a plan with a create to make
     for args in (["--auto-approve"], ["--dry-run"]):
         with served_emulator(organization("B")) as served:
-            result = run_cli(capsys, monkeypatch, [*args, "--desired-state", str(out)], OPENAI_BASE_URL=served.base_url)
+            result = run_cli(
+                capsys, monkeypatch, [*args, "--desired-state", str(out)], DATACONTROLS_BASE_URL=served.base_url
+            )
             writes = served.emulator.requests.writes()
         assert result.code == 1, args
         assert writes == [], "nothing is written to the other organization"
@@ -68,10 +70,13 @@ def test_an_unpinned_desired_state_still_applies_with_a_warning(capsys, monkeypa
     (desired / "projects" / "new.yaml").write_text("name: New Project\n")
     with served_emulator(organization("B")) as served:
         dry = run_cli(
-            capsys, monkeypatch, ["--dry-run", "--desired-state", str(desired)], OPENAI_BASE_URL=served.base_url
+            capsys, monkeypatch, ["--dry-run", "--desired-state", str(desired)], DATACONTROLS_BASE_URL=served.base_url
         )
         applied = run_cli(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(desired)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(desired)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         names = {p.name for p in served.emulator.state.projects.values()}
     assert dry.code == 0 and "warning:" not in dry.stderr, "a dry run writes nothing: no warning to give"

@@ -109,14 +109,14 @@ def test_a_pull_request_plan_shows_only_its_own_changes(capsys, monkeypatch, tmp
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "json", "--desired-state", str(head)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         served.emulator.requests.clear()
         pr = run_cli(
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "json", "--detailed-exitcode", "--desired-state", str(head), *against_base],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         gets = Counter(f"{e.method} {e.path}?{sorted(e.query.items())}" for e in served.emulator.requests)
     assert pr.code == 2, pr.stderr
@@ -147,7 +147,7 @@ def test_a_pull_request_without_changes_exits_0_despite_drift(capsys, monkeypatc
                 str(DESIRED),
                 *against_base,
             ],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert outcome.code == 0, outcome.stderr
     assert outcome.stdout.startswith("### Data controls plan: no changes")
@@ -162,7 +162,7 @@ def test_a_broken_base_shows_every_change_as_the_pull_requests(capsys, monkeypat
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "json", "--desired-state", str(DESIRED), "--base-desired-state", str(base)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert outcome.code == 0, outcome.stderr
     assert "warning: --base-desired-state" in outcome.stderr and "problem(s)" in outcome.stderr

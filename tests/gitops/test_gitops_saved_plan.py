@@ -11,12 +11,12 @@ from gitops_support import ADMIN_KEY, DESIRED, approved_demo_seed, copy_desired,
 
 def save_plan(capsys, monkeypatch, served, plan: Path, desired: Path = DESIRED, *extra: str):  # type: ignore[no-untyped-def]
     args = ["--dry-run", "--desired-state", str(desired), "--out", str(plan), *extra]
-    return run_cli(capsys, monkeypatch, args, OPENAI_BASE_URL=served.base_url)
+    return run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=served.base_url)
 
 
 def apply_plan(capsys, monkeypatch, served, plan: Path, desired: Path = DESIRED, *extra: str):  # type: ignore[no-untyped-def]
     args = ["apply", str(plan), "--desired-state", str(desired), *extra]
-    return run_cli(capsys, monkeypatch, args, OPENAI_BASE_URL=served.base_url)
+    return run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=served.base_url)
 
 
 def test_a_saved_plan_applies_when_nothing_moved(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +33,7 @@ def test_a_saved_plan_applies_when_nothing_moved(capsys, monkeypatch, tmp_path: 
             capsys,
             monkeypatch,
             ["--dry-run", "--detailed-exitcode", "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert legacy.archived
     assert clean.code == 0, clean.stdout
@@ -143,7 +143,7 @@ def test_out_needs_dry_run_and_a_bad_plan_file_is_one_line(capsys, monkeypatch, 
             capsys,
             monkeypatch,
             ["--auto-approve", "--desired-state", str(DESIRED), "--out", str(tmp_path / "p.json")],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         garbage = tmp_path / "garbage.json"
         garbage.write_text('{"kind": "something else"}')

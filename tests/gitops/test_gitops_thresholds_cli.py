@@ -42,7 +42,7 @@ def test_archiving_3_of_4_projects_is_refused_then_applies_with_its_digest(capsy
     desired = archiving(tmp_path, ("Alpha", "Beta", "Gamma"))
     args = ["--auto-approve", "--desired-state", str(desired)]
     with served_emulator(four_projects()) as served:
-        refused = run_cli(capsys, monkeypatch, args, OPENAI_BASE_URL=served.base_url)
+        refused = run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=served.base_url)
         writes = served.emulator.requests.writes()
         assert refused.code == 1
         assert writes == [], "the threshold is checked before any write"
@@ -53,17 +53,17 @@ def test_archiving_3_of_4_projects_is_refused_then_applies_with_its_digest(capsy
         match = DIGEST.search(message)
         assert match is not None, message
 
-        unconfirmed = run_cli(capsys, monkeypatch, args[1:], OPENAI_BASE_URL=served.base_url)
+        unconfirmed = run_cli(capsys, monkeypatch, args[1:], DATACONTROLS_BASE_URL=served.base_url)
         assert unconfirmed.code == 1
         assert "the plan exceeds a safety threshold" in unconfirmed.stderr, "refused before asking to confirm"
 
         other = "0" * 64
-        wrong = run_cli(capsys, monkeypatch, [*args, "--allow-unsafe", other], OPENAI_BASE_URL=served.base_url)
+        wrong = run_cli(capsys, monkeypatch, [*args, "--allow-unsafe", other], DATACONTROLS_BASE_URL=served.base_url)
         assert wrong.code == 1 and "which is not this plan" in wrong.stderr
         assert served.emulator.requests.writes() == []
 
         allowed = run_cli(
-            capsys, monkeypatch, [*args, "--allow-unsafe", match.group(1)], OPENAI_BASE_URL=served.base_url
+            capsys, monkeypatch, [*args, "--allow-unsafe", match.group(1)], DATACONTROLS_BASE_URL=served.base_url
         )
         assert allowed.code == 0, allowed.stderr
         assert archived_names(served) == {"Alpha", "Beta", "Gamma"}
@@ -76,7 +76,7 @@ def test_the_dry_run_warns_that_apply_will_be_refused(capsys, monkeypatch, tmp_p
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "markdown", "--desired-state", str(desired)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     assert dry.code == 1, "a dry run fails when apply would refuse the plan"
     assert "error: applying this plan will be refused: exceeds a threshold: archives: 3 projects archived" in dry.stderr
@@ -89,7 +89,10 @@ def test_thresholds_come_from_organization_yaml(capsys, monkeypatch, tmp_path) -
     (desired / "organization.yaml").write_text("safety:\n  archives: {max_percent: 80}\n")
     with served_emulator(four_projects()) as served:
         outcome = run_cli(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(desired)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(desired)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert outcome.code == 0, outcome.stderr
         assert archived_names(served) == {"Alpha", "Beta", "Gamma"}
@@ -99,7 +102,10 @@ def test_one_archive_of_four_is_not_refused(capsys, monkeypatch, tmp_path) -> No
     desired = archiving(tmp_path, ("Alpha",))
     with served_emulator(four_projects()) as served:
         outcome = run_cli(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(desired)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(desired)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert outcome.code == 0, outcome.stderr
         assert archived_names(served) == {"Alpha"}
@@ -108,12 +114,12 @@ def test_one_archive_of_four_is_not_refused(capsys, monkeypatch, tmp_path) -> No
 def test_the_demo_organization_needs_approval_for_its_weakening_changes_only(capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with served_emulator() as served:
         args = ["--auto-approve", "--desired-state", str(DESIRED)]
-        refused = run_cli(capsys, monkeypatch, args, OPENAI_BASE_URL=served.base_url)
+        refused = run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=served.base_url)
         writes = served.emulator.requests.writes()
         match = DIGEST.search(refused.stderr)
         assert match is not None, refused.stderr
         approved = run_cli(
-            capsys, monkeypatch, [*args, "--allow-unsafe", match.group(1)], OPENAI_BASE_URL=served.base_url
+            capsys, monkeypatch, [*args, "--allow-unsafe", match.group(1)], DATACONTROLS_BASE_URL=served.base_url
         )
     assert refused.code == 1 and writes == []
     assert "the plan weakens data controls" in refused.stderr and "threshold" not in refused.stderr
@@ -124,7 +130,10 @@ def test_protected_projects_are_never_archived(capsys, monkeypatch, tmp_path) ->
     desired = archiving(tmp_path, ("Alpha", "Beta"), protected=("Beta",))
     with served_emulator(four_projects()) as served:
         outcome = run_cli(
-            capsys, monkeypatch, ["--auto-approve", "--desired-state", str(desired)], OPENAI_BASE_URL=served.base_url
+            capsys,
+            monkeypatch,
+            ["--auto-approve", "--desired-state", str(desired)],
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         assert outcome.code == 0, outcome.stderr
         assert archived_names(served) == {"Alpha"}
@@ -137,7 +146,7 @@ def test_no_removals_reports_deletes_and_archives(capsys, monkeypatch, tmp_path)
             capsys,
             monkeypatch,
             ["--auto-approve", "--no-removals", "--desired-state", str(DESIRED)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
         deletes = [e for e in served.emulator.requests.writes() if e.method == "DELETE" or e.path.endswith("/archive")]
         legacy_archived = "Legacy Chatbot" in archived_names(served)
@@ -156,7 +165,7 @@ def test_a_protected_demo_project_keeps_its_owner(capsys, monkeypatch, tmp_path)
             capsys,
             monkeypatch,
             ["--dry-run", "--format", "json", "--desired-state", str(desired)],
-            OPENAI_BASE_URL=served.base_url,
+            DATACONTROLS_BASE_URL=served.base_url,
         )
     demotions = [
         c

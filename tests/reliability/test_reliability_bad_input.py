@@ -228,11 +228,11 @@ cases = st.tuples(
 @contextlib.contextmanager
 def cli_environment(base_url: str) -> Iterator[None]:
     """The key and URL a real run would have; logging and environment restored afterwards."""
-    saved_env = {name: os.environ.get(name) for name in ("OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "GITHUB_ACTIONS")}
+    saved_env = {name: os.environ.get(name) for name in ("OPENAI_ADMIN_KEY", "DATACONTROLS_BASE_URL", "GITHUB_ACTIONS")}
     root = logging.getLogger()
     saved_logging = (list(root.handlers), root.level)
     saved_structlog = structlog.get_config()
-    os.environ.update({"OPENAI_ADMIN_KEY": CLI_ADMIN_KEY, "OPENAI_BASE_URL": base_url, "NO_COLOR": "1"})
+    os.environ.update({"OPENAI_ADMIN_KEY": CLI_ADMIN_KEY, "DATACONTROLS_BASE_URL": base_url, "NO_COLOR": "1"})
     os.environ.pop("GITHUB_ACTIONS", None)  # its annotations would go to stdout
     try:
         yield

@@ -80,7 +80,7 @@ keys = st.sampled_from(["sk-admin-valid-looking-key-0123456789", "", "sk-admin-c
 
 @contextlib.contextmanager
 def isolated(env: dict[str, str]) -> Iterator[None]:
-    names = ("OPENAI_ADMIN_KEY", "OPENAI_BASE_URL", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR")
+    names = ("OPENAI_ADMIN_KEY", "DATACONTROLS_BASE_URL", "GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "NO_COLOR")
     saved = {name: os.environ.get(name) for name in names}
     root = logging.getLogger()
     saved_logging = (list(root.handlers), root.level)
@@ -115,7 +115,7 @@ def test_any_options_exit_0_1_or_2_in_one_line_without_a_traceback(
         if "--retry-budget" not in argv:
             argv += ["--retry-budget", "0"] if not subcommand or subcommand[0] in ("apply", "export", "explain") else []
         stdout, stderr = io.StringIO(), io.StringIO()
-        environment = {"OPENAI_ADMIN_KEY": key, "OPENAI_BASE_URL": CLOSED}
+        environment = {"OPENAI_ADMIN_KEY": key, "DATACONTROLS_BASE_URL": CLOSED}
         with isolated(environment), contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
             try:
                 main(argv)

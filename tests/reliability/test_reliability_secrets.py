@@ -115,7 +115,7 @@ def test_no_command_lets_the_admin_key_or_a_created_key_out(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if k not in ("OPENAI_ADMIN_KEY", "GITHUB_ACTIONS")}
     logs = tmp_path / "logs"
     logs.mkdir()
-    procs = Processes({**env, "NO_COLOR": "1", "OPENAI_BASE_URL": base_url}, logs, work)
+    procs = Processes({**env, "NO_COLOR": "1", "DATACONTROLS_BASE_URL": base_url}, logs, work)
     with_key = {"OPENAI_ADMIN_KEY": ADMIN_KEY}
     debug = ["--log-level", "debug", "--log-format", "json"]
     common = ["--desired-state", str(desired)]

@@ -65,6 +65,10 @@ class RetryPolicy:
     # A 429 without Retry-After may be a quota or billing stop that waiting will not fix: after this many
     # retries met by such 429s in a row, give up rather than spend the whole budget.
     unhinted_429_retries: int = 2
+    # An API that gives no answer at all (connection refused, DNS failure, connect timeout) is retried this
+    # long, then the call fails with one line: waiting out the whole budget helps against 429s and 5xx, not
+    # against a wrong host or a closed network path, where it would only be minutes of silence.
+    unreachable_seconds: float = 15.0
 
 
 def decide(

@@ -34,8 +34,9 @@ from datacontrols import __version__
 from datacontrols.adminapi.key_match import redacted_matches
 from datacontrols.adminapi.limiter import AdaptiveLimiter
 from datacontrols.adminapi.log_redaction import guard_library_logs
+from datacontrols.adminapi.proxy import proxy_for
 from datacontrols.adminapi.read_only import ReadOnlyHTTPTransport
-from datacontrols.adminapi.responses import decode, error_from, transport_failure
+from datacontrols.adminapi.responses import NotSent, decode, error_from, transport_failure
 from datacontrols.adminapi.retry import (
     MIN_PACE,
     PACED_PER_RETRY,
@@ -107,7 +108,8 @@ class Transport:
         self._admin_key = key
         guard_library_logs()
         inner = http_transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            proxy=proxy_for(base_url),
         )
         self.read_only = read_only
         self.base_url = base_url.rstrip("/")
@@ -215,6 +217,7 @@ class Transport:
         retries = 0
         paced_retries = 0
         unhinted_429s = 0
+        unreachable_since: float | None = None  # when the run of answerless attempts began
         while True:
             attempt += 1
             cooldown_from = self._clock()
@@ -246,6 +249,12 @@ class Transport:
             else:
                 retries += 1
             spent = self._clock() - started - queued
+            if isinstance(failure, NotSent):
+                unreachable_since = unreachable_since if unreachable_since is not None else cooldown_from
+                if self._clock() - unreachable_since + delay > self.retry.unreachable_seconds:
+                    raise error
+            else:
+                unreachable_since = None
             out_of_tries = retries > self.retry.max_retries or paced_retries > self.retry.max_retries * PACED_PER_RETRY
             if out_of_tries or spent + delay > self.retry.budget_seconds:
                 raise error

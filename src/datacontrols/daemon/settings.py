@@ -56,7 +56,9 @@ class DaemonSettings(BaseSettings):
 
     desired_state: Path = Field(default=Path("desired_state"), description="The desired-state directory")
     admin_key_file: Path | None = Field(default=None, description="File holding the admin key (else OPENAI_ADMIN_KEY)")
-    base_url: str | None = Field(default=None, description="Admin API base URL (else OPENAI_BASE_URL, else OpenAI's)")
+    base_url: str | None = Field(
+        default=None, description="Admin API base URL (else DATACONTROLS_BASE_URL, else OpenAI's)"
+    )
     interval: Duration = Field(default=300.0, gt=0, description="Time between the starts of two runs")
     jitter: Duration | None = Field(
         default=None, description="Random delay added to each run (default: a tenth of the interval, at most 30 s)"
