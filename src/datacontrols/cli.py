@@ -29,6 +29,7 @@ from datacontrols import __version__
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.cioutput import github_annotations
 from datacontrols.commands.emulator import emulator_command
+from datacontrols.commands.interrupts import STOPPED_AT_ONCE, GracefulStop
 from datacontrols.commands.plan_apply import EXIT_ERROR, EXIT_OK, plan_or_apply, registry_for
 from datacontrols.commands.terminal import color, emit, print_progress, print_result
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
@@ -36,6 +37,7 @@ from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.durations import parse_duration
+from datacontrols.engine import ApplyResult
 from datacontrols.errors import DataControlsError, DesiredStateError
 from datacontrols.gitops import Delivery, apply_saved_plan, export_to, resolve_base_url
 from datacontrols.logging import configure_logging
@@ -271,22 +273,39 @@ def apply_command(
         if secret_sink is not None:
             check_sink(secret_sink)
         registry = registry_for(secret_sink)
-        return await apply_saved_plan(
-            plan_file=plan_file,
-            desired_dir=desired_state,
-            admin_key_file=admin_key_file,
-            base_url=base_url,
-            retry_budget=retry_budget,
-            registry=registry,
-            max_age=max_age,
-            allow_unsafe=allow_unsafe,
-            output_format=output_format.value,
-            color=output_format is OutputFormat.text and color(sys.stdout),
-            gitlab_report=gitlab_report,
-            emit=emit,
-            on_change=print_progress,
-            on_result=print_result,
-        )
+        stop = GracefulStop()
+        results: list[ApplyResult] = []
+
+        def on_result(result: ApplyResult) -> None:
+            results.append(result)
+            print_result(result)
+
+        try:
+            code = await apply_saved_plan(
+                plan_file=plan_file,
+                desired_dir=desired_state,
+                admin_key_file=admin_key_file,
+                base_url=base_url,
+                retry_budget=retry_budget,
+                registry=registry,
+                max_age=max_age,
+                allow_unsafe=allow_unsafe,
+                output_format=output_format.value,
+                color=output_format is OutputFormat.text and color(sys.stdout),
+                gitlab_report=gitlab_report,
+                emit=emit,
+                on_change=print_progress,
+                on_result=on_result,
+                stopping=stop.stopping,
+                on_phase=stop.on_phase,
+            )
+        finally:
+            stop.uninstall()
+        for result in results:
+            if (line := stop.report(len(result.applied), len(result.failed), len(result.skipped))) is not None:
+                print(f"error: {line}", file=sys.stderr)
+                return EXIT_ERROR
+        return code
 
     raise _Finished(_run(run()))
 
@@ -324,7 +343,10 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
         print(f"error: {exc.message}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print("error: interrupted before any write; nothing was written", file=sys.stderr)
+        return EXIT_ERROR
+    except asyncio.CancelledError:  # a second Ctrl-C during an apply (commands/interrupts.py)
+        print(f"error: {STOPPED_AT_ONCE}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -16,7 +16,7 @@ import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 import structlog
 
@@ -156,6 +156,9 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
     return restrict(Plan.of(changes), desired)
 
 
+WRITES_UNDER_WAY: Final = 4  # the client's default concurrency
+
+
 def _ordered(kind: ProjectKind, changes: list[Change]) -> list[Change]:
     """A kind's changes run after its project's creation and before its archiving: anything else is a bug in
     the kind (a setting written to a project that does not exist yet), refused here rather than sent."""
@@ -248,8 +251,16 @@ async def apply(
     enforce_thresholds(plan, safety if safety is not None else SafetyCheck())  # before any write, too
     result = ApplyResult()
     groups = plan.by_project()
+    # Projects apply side by side, but only this many writes are under way at once: the client would queue
+    # the rest anyway, and a write that has not started can still be skipped when `stopping` is set (an
+    # interrupt then finishes a few writes, not every project's first one).
+    gate = asyncio.Semaphore(WRITES_UNDER_WAY)
 
     async def run(change: Change, write: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await attempt(change, write)
+
+    async def attempt(change: Change, write: Callable[[], Awaitable[Any]]) -> Any:
         if stopping is not None and stopping.is_set():
             result.skipped.append(change)
             return _SKIPPED

@@ -15,6 +15,7 @@ be saved, or a read that failed are exit 1, never 0 (`EXIT_*` below match `cli.p
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 from collections.abc import Callable
@@ -41,7 +42,7 @@ from datacontrols.planfile import (
     write_saved_plan,
 )
 from datacontrols.present import render_outcome
-from datacontrols.reconcile import Intent, Outcome, reconcile
+from datacontrols.reconcile import Intent, Outcome, PhaseHook, reconcile
 from datacontrols.render import Format
 
 __all__ = ["Delivery", "apply_saved_plan", "export_to", "publish_outputs", "resolve_base_url"]
@@ -163,8 +164,12 @@ async def apply_saved_plan(
     emit: Callable[[str], None] = print,
     on_change: OnChange | None = None,
     on_result: Callable[[ApplyResult], None] | None = None,
+    stopping: asyncio.Event | None = None,
+    on_phase: PhaseHook | None = None,
 ) -> int:
-    """`reconcile apply PLAN`: re-read, re-plan, and apply only if nothing moved since the plan was saved."""
+    """`reconcile apply PLAN`: re-read, re-plan, and apply only if nothing moved since the plan was saved.
+
+    `stopping` and `on_phase` go to `reconcile` (an interrupt during the apply finishes the writes in flight)."""
     saved = read_saved_plan(plan_file)
     desired = load_desired_state(desired_dir)
     key = load_admin_key(admin_key_file)
@@ -193,7 +198,16 @@ async def apply_saved_plan(
 
     intent = Intent(apply=True, no_removals=saved.no_removals, allow_unsafe=allow_unsafe)
     async with AdminApi.connect(admin_key=key, base_url=url, retry=RetryPolicy(budget_seconds=retry_budget)) as api:
-        outcome = await reconcile(api, desired, intent, registry=registry, review=review, on_change=on_change)
+        outcome = await reconcile(
+            api,
+            desired,
+            intent,
+            registry=registry,
+            review=review,
+            on_change=on_change,
+            stopping=stopping,
+            on_phase=on_phase,
+        )
     if stale:
         for line in stale:
             _error(f"saved plan is stale: {line}")

@@ -30,7 +30,7 @@ from datacontrols.ratchet import hold_weakening
 from datacontrols.safety import SafetyCheck, restrict
 from datacontrols.verdict import Refusal, judge
 
-__all__ = ["Intent", "Outcome", "Phase", "Review", "reconcile"]
+__all__ = ["Intent", "Outcome", "Phase", "PhaseHook", "Review", "reconcile"]
 
 
 @dataclass(frozen=True)

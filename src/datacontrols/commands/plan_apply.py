@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
+from datacontrols.commands.interrupts import GracefulStop
 from datacontrols.commands.terminal import color as _color
 from datacontrols.commands.terminal import confirm as _confirm
 from datacontrols.commands.terminal import emit as _emit
@@ -80,8 +81,21 @@ async def plan_or_apply(
         return auto_approve or _confirm(outcome.plan)
 
     intent = delivery.intent(apply=not dry_run, base=base)
-    async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry, **options) as api:
-        outcome = await run_reconcile(api, desired, intent, registry=registry, review=review, on_change=_print_progress)
+    stop = GracefulStop()
+    try:
+        async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry, **options) as api:
+            outcome = await run_reconcile(
+                api,
+                desired,
+                intent,
+                registry=registry,
+                review=review,
+                on_change=_print_progress,
+                stopping=stop.stopping,
+                on_phase=stop.on_phase,
+            )
+    finally:
+        stop.uninstall()
     failures = bool(outcome.read_failures)
     if dry_run:
         if failures or saved != EXIT_OK or outcome.refusal is not None:
@@ -95,4 +109,8 @@ async def plan_or_apply(
     if outcome.result is None:  # declined at the prompt: it said why
         return EXIT_ERROR
     _print_result(outcome.result)
-    return EXIT_OK if outcome.result.ok and not failures else EXIT_ERROR
+    result = outcome.result
+    if (interrupted := stop.report(len(result.applied), len(result.failed), len(result.skipped))) is not None:
+        print(f"error: {interrupted}", file=sys.stderr)
+        return EXIT_ERROR
+    return EXIT_OK if result.ok and not failures else EXIT_ERROR
