@@ -5,6 +5,11 @@ emulator by the real engine, and its projects are repeated (new ids and names, t
 members) to 10,000, in the desired state and in the observed state alike. So the values are the real
 observed types, and the plan has the template's drift pattern a hundred times over.
 
+A second measure grows everything with the organization: whole generated organizations (users 5 + N/2,
+groups 2 + N/20, one service account per project) of 1,000, 2,000 and 4,000 projects are observed and diffed,
+and the growth exponent of the diff's CPU time between sizes is reported (1.0 is linear). The repeated
+template above has only 55 users, so a lookup that scans the users per project would not show there.
+
 CPU time is `time.process_time` around the call; peak memory is `tracemalloc`'s peak during a second call
 (tracing slows Python down, so the two are measured apart). The memory is what the diff allocates, the plan
 included, not the inputs. For scale, the diff is set against the least time the reads it compares could take
@@ -63,9 +68,40 @@ async def build_inputs(projects: int, template: int = TEMPLATE) -> tuple[Desired
     return desired, observed, organization_wide + per_project * projects // template
 
 
+SCALING = (1_000, 2_000, 4_000)
+QUICK_SCALING = (200, 400)
+
+
+async def scaling(sizes: tuple[int, ...]) -> list[dict[str, float]]:
+    """The diff's CPU time for whole generated organizations, and the growth exponent from the size before."""
+    import math
+
+    from datacontrols.adminapi import AdminApi
+
+    rows: list[dict[str, float]] = []
+    for size in sizes:
+        org = generate(size)
+        emulator = emulator_for(org)
+        async with AdminApi.connect(
+            admin_key=ADMIN_KEY, http_transport=emulator.http_transport(), read_only=True
+        ) as api:
+            seen = await observe(api, org.desired, REGISTRY)
+        gc.collect()
+        started = time.process_time()
+        diff(org.desired, seen, REGISTRY)
+        cpu = time.process_time() - started
+        row = {"projects": float(size), "cpu_seconds": cpu}
+        if rows:
+            before = rows[-1]
+            row["exponent"] = math.log(cpu / before["cpu_seconds"]) / math.log(size / before["projects"])
+        rows.append(row)
+    return rows
+
+
 async def run(quick: bool) -> tuple[dict[str, Any], Table]:
     projects = QUICK_PROJECTS if quick else PROJECTS
     desired, observed, reads = await build_inputs(projects)
+    grown = await scaling(QUICK_SCALING if quick else SCALING)
 
     gc.collect()
     started = time.process_time()
@@ -89,6 +125,8 @@ async def run(quick: bool) -> tuple[dict[str, Any], Table]:
         "reads_for_the_same_organization": reads,
         "read_time_lower_bound_seconds": io_bound,
         "cpu_share_of_read_bound": ratio(cpu, io_bound),
+        "scaling": grown,
+        "growth_exponent_max": max((r.get("exponent", 0.0) for r in grown), default=0.0),
     }
     table = Table(
         f"4. Pure diff, {projects:,} projects (inputs in memory)",
@@ -107,4 +145,10 @@ async def run(quick: bool) -> tuple[dict[str, Any], Table]:
     table.notes.append(
         f"reads' lower bound: the {reads:,} reads this organization needs x {LATENCY} s / concurrency {CONCURRENCY}"
     )
+    steps = ", ".join(
+        f"{int(r['projects']):,}: {r['cpu_seconds']:.3f} s"
+        + (f" (exponent {r['exponent']:.2f})" if "exponent" in r else "")
+        for r in grown
+    )
+    table.notes.append(f"whole organizations, users and groups growing with projects: {steps}; bound: about 1.0")
     return data, table

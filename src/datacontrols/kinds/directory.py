@@ -15,7 +15,7 @@ answers yes or no and never hands out the key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.groups import OrganizationGroup
@@ -59,29 +59,51 @@ def manages_members(desired: DesiredState, which: str | None = None) -> bool:
 
 @dataclass(frozen=True)
 class Directory:
-    """The organization's users, looked up by email (ignoring case) or id."""
+    """The organization's users, looked up by email (ignoring case) or id.
+
+    Indexed once when built: every project's member list looks its people up here, so a scan per lookup
+    made the diff quadratic in the organization's size (users x projects)."""
 
     users: tuple[OrganizationUser, ...] = ()
+    _by_email: dict[str, OrganizationUser] = field(init=False, repr=False, compare=False)
+    _by_id: dict[str, OrganizationUser] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_email: dict[str, OrganizationUser] = {}
+        for user in self.users:
+            if user.email is not None:
+                by_email.setdefault(user.email.casefold(), user)  # the first, as the scan it replaces did
+        object.__setattr__(self, "_by_email", by_email)
+        object.__setattr__(self, "_by_id", {u.id: u for u in reversed(self.users)})
 
     def by_email(self, email: str) -> OrganizationUser | None:
-        folded = email.casefold()
-        return next((u for u in self.users if u.email is not None and u.email.casefold() == folded), None)
+        return self._by_email.get(email.casefold())
 
     def by_id(self, user_id: str) -> OrganizationUser | None:
-        return next((u for u in self.users if u.id == user_id), None)
+        return self._by_id.get(user_id)
 
 
 @dataclass(frozen=True)
 class GroupDirectory:
-    """The organization's groups, looked up by name (a list: names are not unique in the API)."""
+    """The organization's groups, looked up by name (a list: names are not unique in the API) or id;
+    indexed once, like `Directory`."""
 
     groups: tuple[OrganizationGroup, ...] = ()
+    _by_name: dict[str, list[OrganizationGroup]] = field(init=False, repr=False, compare=False)
+    _by_id: dict[str, OrganizationGroup] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, list[OrganizationGroup]] = {}
+        for group in self.groups:
+            by_name.setdefault(group.name, []).append(group)
+        object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_by_id", {g.id: g for g in reversed(self.groups)})
 
     def named(self, name: str) -> list[OrganizationGroup]:
-        return [g for g in self.groups if g.name == name]
+        return list(self._by_name.get(name, ()))
 
     def by_id(self, group_id: str) -> OrganizationGroup | None:
-        return next((g for g in self.groups if g.id == group_id), None)
+        return self._by_id.get(group_id)
 
 
 @dataclass(frozen=True)

@@ -77,12 +77,13 @@ class ProjectUsers(ProjectKind):
         facts = guard_facts(world, live, groups if isinstance(groups, ObservedGroups) else None)
         new = observed is NOT_CREATED
         by_id = {u.id: u for u in live}
+        by_email = _index_by_email(live)  # once per project, not a scan per listed person
         matched: set[str] = set()
         changes: list[Change] = []
 
         for email, role in sorted(members.users.items(), key=lambda item: item[0].casefold()):
             user = directory.by_email(email)
-            found = by_id.get(user.id) if user is not None else _by_email(live, email)
+            found = by_id.get(user.id) if user is not None else by_email.get(email.casefold())
             if found is not None:
                 matched.add(found.id)
                 if found.role != role:
@@ -175,9 +176,12 @@ class ProjectUsers(ProjectKind):
         raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
 
 
-def _by_email(live: tuple[ProjectUser, ...], email: str) -> ProjectUser | None:
-    folded = email.casefold()
-    return next((u for u in live if u.email is not None and u.email.casefold() == folded), None)
+def _index_by_email(live: tuple[ProjectUser, ...]) -> dict[str, ProjectUser]:
+    index: dict[str, ProjectUser] = {}
+    for user in live:
+        if user.email is not None:
+            index.setdefault(user.email.casefold(), user)  # the first, as a scan would find
+    return index
 
 
 def _why_role(before: str, after: str) -> str:
