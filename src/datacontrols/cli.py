@@ -65,7 +65,8 @@ class OutputFormat(StrEnum):
 
 
 app = typer.Typer(
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
+    context_settings={"help_option_names": ["-h", "--help"]},
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     help="Keep an OpenAI organization's data controls equal to the desired state in git.",
@@ -350,8 +351,9 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
         return EXIT_ERROR
 
 
-# Options of the root command that every subcommand honours (they configure logging before it runs).
-_HONOURED_BY_SUBCOMMANDS = frozenset({"log_level", "log_format", "version"})
+# Options of the root command that every subcommand honours: they configure logging before it runs, or are
+# eager and finish before any subcommand starts (version, shell completion).
+_HONOURED_BY_SUBCOMMANDS = frozenset({"log_level", "log_format", "version", "install_completion", "show_completion"})
 
 
 def _given(ctx: typer.Context, *names: str) -> bool:

@@ -17,7 +17,7 @@ from datacontrols.cli import app
 
 ROOT = typer.main.get_command(app)
 SUBCOMMANDS = sorted(ROOT.commands)  # type: ignore[attr-defined]
-HONOURED = {"log_level", "log_format", "version"}
+HONOURED = {"log_level", "log_format", "version", "install_completion", "show_completion"}  # eager or logging
 
 # A value each root option accepts (what matters is that it is given, not what it says).
 SAMPLE: dict[str, list[str]] = {
@@ -128,3 +128,15 @@ def test_the_daemon_ignores_the_sdks_base_url_too(monkeypatch: pytest.MonkeyPatc
     monkeypatch.delenv("DATACONTROLS_BASE_URL", raising=False)
     daemon = build_daemon(DaemonSettings(admin_key_file=key, desired_state=DESIRED))
     assert daemon.api.transport.base_url == "https://api.openai.com/v1"
+
+
+def test_dash_h_is_help_and_completion_is_offered(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for args in (["-h"], ["serve", "-h"], ["apply", "-h"]):
+        shown = run_cli(capsys, monkeypatch, args)
+        assert shown.code == 0 and shown.stdout.startswith("Usage: reconcile"), (args, shown)
+    root = run_cli(capsys, monkeypatch, ["--help"])
+    assert "--install-completion" in root.stdout and "--show-completion" in root.stdout
+    script = run_cli(capsys, monkeypatch, ["--show-completion", "bash"], SHELL="/bin/bash")
+    assert script.code == 0 and "_reconcile_completion" in script.stdout, script

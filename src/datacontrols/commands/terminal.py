@@ -19,8 +19,12 @@ def emit(text: str) -> None:
 
 
 def color(stream: Any) -> bool:
+    """Colour on a terminal; NO_COLOR (no-color.org) turns it off, FORCE_COLOR on (a CI log that renders ANSI).
+    NO_COLOR wins when both are set: asking for no colour is the safer reading."""
     if os.environ.get("NO_COLOR"):
         return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
     try:
         return bool(stream.isatty())
     except (AttributeError, ValueError):
