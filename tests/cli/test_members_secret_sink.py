@@ -92,3 +92,29 @@ def test_a_created_key_is_written_to_the_sink_and_appears_nowhere_else(
     assert key[11:35] not in everything, "not even a long piece of it"
     accounts = [a for p in emulator.state.projects.values() for a in p.service_accounts.values()]
     assert [(a.name, a.role) for a in accounts] == [("support-bot-prod", "owner")]
+
+
+def test_a_managed_account_without_a_key_in_the_sink_is_reported_every_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The account exists (its creation answer was lost, or it predates the sink): no plan would change, so the
+    run says it, naming the file it looked for, and stops saying it once a key file is there."""
+    desired = desired_state(tmp_path / "desired")
+    sink = tmp_path / "sink"
+    sink.mkdir(mode=0o700)
+    seed = {
+        **SEED,
+        "projects": [{**SEED["projects"][0], "service_accounts": [{"name": "support-bot-prod", "role": "owner"}]}],
+    }
+    with served_emulator(seed) as served:
+        args = ["--dry-run", "--desired-state", str(desired), "--secret-sink", str(sink)]
+        missing = run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=served.base_url)
+        (sink / "Support_Bot__support-bot-prod.key").write_text("sk-proj-held-elsewhere\n")
+        held = run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=served.base_url)
+        writes = served.emulator.requests.writes()
+    warnings = [line for line in missing.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, missing.stderr
+    assert "'support-bot-prod' of project 'Support Bot' exists" in warnings[0]
+    assert "Support_Bot__support-bot-prod.key" in warnings[0]
+    assert "warning:" not in held.stderr
+    assert writes == []

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.commands.interrupts import GracefulStop
+from datacontrols.commands.sink_report import missing_sink_keys
 from datacontrols.commands.terminal import color as _color
 from datacontrols.commands.terminal import confirm as _confirm
 from datacontrols.commands.terminal import emit as _emit
@@ -73,6 +74,9 @@ async def plan_or_apply(
         rendered = render_outcome(outcome.shown, outcome.refusal, output_format, view=outcome.view, color=color)
         _emit(rendered)
         _report_read_failures(outcome.read_failures)
+        if secret_sink is not None:
+            for warning in missing_sink_keys(outcome.desired, outcome.observed, secret_sink):
+                print(f"warning: {warning}", file=sys.stderr)
         saved = delivery.publish(outcome, output_format, rendered, base_url=url, dry_run=dry_run)
         if dry_run or not outcome.plan.applicable or outcome.refusal is not None:
             return False  # a refused plan is refused before anyone is asked to confirm it
