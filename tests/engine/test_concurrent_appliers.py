@@ -12,6 +12,7 @@ from collections import Counter
 import pytest
 
 from datacontrols.adminapi import AdminApi
+from datacontrols.desired.members import Members
 from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
 from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.engine import diff, observe
@@ -22,8 +23,9 @@ NAMES = ("Alpha", "Beta", "Gamma")
 LATENCY = 0.25
 
 
-def desired_state() -> DesiredState:
-    projects = tuple(ProjectFile(name=name, data_retention="zero_data_retention") for name in NAMES)
+def desired_state(*, accounts: bool = True) -> DesiredState:
+    members = Members(service_accounts={"etl": "member"}) if accounts else None
+    projects = tuple(ProjectFile(name=name, data_retention="zero_data_retention", members=members) for name in NAMES)
     return DesiredState(organization=OrganizationFile(unmanaged_projects="ignore"), projects=projects)
 
 
@@ -59,11 +61,11 @@ async def test_two_appliers_racing_to_create_the_same_projects_leave_no_duplicat
     duplicates = sum(count - 1 for name, count in names.items() if name in NAMES)
     assert duplicates == 0, f"duplicate active projects: {dict(names)}"
     # Both runs planned the creates (the race is real), and neither lost a write: every project has its setting.
-    assert all(sum(c.action == "create" for c in o.plan) == len(NAMES) for o in (first, second))
+    assert all(sum(c.action == "create" and c.kind == "project" for c in o.plan) == len(NAMES) for o in (first, second))
     results = [o.result for o in (first, second)]
     assert all(r is not None and not r.failed and not r.skipped for r in results), results
     # Each project was raced once, and the applier that lost said so.
-    notes = [note for r in results if r is not None for _, note in r.notes]
+    notes = [note for r in results if r is not None for c, note in r.notes if c.kind == "project"]
     assert len(notes) == len(NAMES), notes
     archived = sum(p.status == "archived" for p in emu.state.projects.values())
     assert archived == sum("was archived" in n for n in notes)
@@ -74,6 +76,9 @@ async def test_two_appliers_racing_to_create_the_same_projects_leave_no_duplicat
     for record in emu.state.projects.values():
         if record.status == "active" and record.name in NAMES:
             assert record.data_retention == "zero_data_retention", record.name
+            # Its service account was raced as well (both appliers create it on the project kept): one is left.
+            accounts = [(a.name, a.role) for a in record.service_accounts.values()]
+            assert accounts == [("etl", "member")], (record.name, accounts)
     # The next plan is empty: the organization converged.
     async with connect(emu) as api:
         again = diff(desired_state(), await observe(api, desired_state()))
@@ -84,7 +89,7 @@ async def test_a_run_without_creates_spends_no_extra_request_and_a_create_spends
     seed = {"projects": [{"name": name, "data_retention": "organization_default"} for name in NAMES[:2]]}
     emu = Emulator(admin_key=ADMIN_KEY, seed=seed, rng_seed=3)
     state = DesiredState(
-        organization=OrganizationFile(unmanaged_projects="ignore"), projects=desired_state().projects[:2]
+        organization=OrganizationFile(unmanaged_projects="ignore"), projects=desired_state(accounts=False).projects[:2]
     )
     async with connect(emu) as api:
         updated = await reconcile(api, state, Intent(apply=True))
@@ -95,7 +100,7 @@ async def test_a_run_without_creates_spends_no_extra_request_and_a_create_spends
 
     emu.requests.clear()
     async with connect(emu) as api:
-        created = await reconcile(api, desired_state(), Intent(apply=True))
+        created = await reconcile(api, desired_state(accounts=False), Intent(apply=True))
     assert [c.project for c in created.plan if c.action == "create"] == ["Gamma"]
     lists = emu.requests.for_template("/organization/projects", "GET")
     assert len(lists) == 1 + 2, "a create lists once before it is sent and once after"
