@@ -21,6 +21,7 @@ from typing import Any, Final
 import structlog
 
 from datacontrols.adminapi import AdminApi
+from datacontrols.adminapi.one_writer import Claim
 from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, AuthError, DataControlsError, WriteRefused
@@ -221,11 +222,15 @@ def _unread(kind: ProjectKind, project: DesiredProject, live: Project) -> Change
 
 @dataclass
 class ApplyResult:
-    """What an apply did: each applicable change lands in exactly one list."""
+    """What an apply did: each applicable change lands in exactly one of applied, failed, skipped.
+
+    `notes`: applied changes whose outcome differs from the plan's, and why (a create another writer made
+    meanwhile, or a racing duplicate this run removed again)."""
 
     applied: list[Change] = field(default_factory=list)
     failed: list[tuple[Change, str]] = field(default_factory=list)
     skipped: list[Change] = field(default_factory=list)
+    notes: list[tuple[Change, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -281,6 +286,9 @@ async def apply(
         log.info(
             "change_applied", kind=change.kind, project=change.project, action=change.action, subject=change.subject
         )
+        if isinstance(outcome, Claim) and (note := outcome.note) is not None:
+            result.notes.append((change, note))
+            log.warning("change_raced", kind=change.kind, project=change.project, subject=change.subject, note=note)
         await _notify(on_change, change, "applied")
         return outcome
 
@@ -295,7 +303,9 @@ async def apply(
         for index, change in enumerate(pending):
             if change.kind == project_kind.KIND:
                 outcome = await run(change, lambda c=change: project_kind.apply_project_change(api, c))  # type: ignore[misc]
-                if isinstance(outcome, Project):
+                if isinstance(outcome, Claim):
+                    project_id = outcome.kept.id  # the settings follow the project kept, whoever created it
+                elif isinstance(outcome, Project):
                     project_id = outcome.id
             else:
                 target = change.ref.get("project_id") or project_id

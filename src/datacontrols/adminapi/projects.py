@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
+from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once
 from datacontrols.adminapi.transport import route
 
 __all__ = ["RESIDENCIES", "Project", "Projects"]
@@ -78,6 +79,26 @@ class Projects(Family):
 
         where = route(LIST_PATH)
         return parse(Project, await self._t.write("POST", where, body=body, recheck=recheck), where)
+
+    async def create_once(
+        self, name: str, *, residency: str | None = None, external_key_id: str | None = None
+    ) -> Claim[Project]:
+        """Create the project unless an active one of this name exists; of racing duplicates the oldest is kept
+        and this run's own is archived (projects cannot be deleted). See `one_writer`."""
+
+        async def find() -> list[Project]:
+            return [p for p in await self.list() if p.name == name and not p.archived]
+
+        async def discard(project: Project) -> None:
+            await self.archive(project.id)
+
+        return await create_once(
+            find=find,
+            create=lambda: self.create(name, residency=residency, external_key_id=external_key_id),
+            discard=discard,
+            settle=lambda: self._t.pause(SETTLE_SECONDS),
+            discarded_as="archived",
+        )
 
     async def modify(self, project_id: str, **changes: str | None) -> Project:
         """Change `name` and/or `external_key_id` (None clears the external key)."""

@@ -8,7 +8,8 @@ asterisks, and the only way out is an explicit `get_secret_value()` (the secret 
 A create that may have gone through without an answer (timeout, dropped connection) is never resent when
 it carries a key: the account would exist twice and one key would exist that nobody saw. The error says
 so; the next run finds the account by name and plans from there. Account-only creates are re-checked by
-name, as other writes are.
+name, as other writes are. `create_once` also checks by name before and after the create, so two appliers
+racing end with one account (see `one_writer`).
 
 Role vocabularies differ by endpoint (see the spec): the account's role is `owner|member|none`, the create
 answer's `member|none`, the update body's `member|owner`.
@@ -21,6 +22,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
+from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once
 from datacontrols.adminapi.transport import route
 from datacontrols.errors import ApiError
 from datacontrols.redaction import register_secret
@@ -81,6 +83,25 @@ class ServiceAccounts(Family):
         if not with_key and created.api_key is not None:
             raise ApiError("the API returned a key for an account created without one", path=where.template)
         return created
+
+    async def create_once(self, project_id: str, name: str, *, with_key: bool) -> Claim[ServiceAccount]:
+        """Create the account unless one of this name exists in the project; of racing duplicates the oldest
+        is kept and this run deletes its own (revoking its key before anyone stored it). See `one_writer`.
+
+        `created` is the `CreatedServiceAccount` (with its key, if any) only when it is also `kept`."""
+
+        async def find() -> list[ServiceAccount]:
+            return [s for s in await self.list(project_id) if s.name == name]
+
+        async def create() -> ServiceAccount:
+            return await self.create(project_id, name, with_key=with_key)
+
+        async def discard(account: ServiceAccount) -> None:
+            await self.delete(project_id, account.id)
+
+        return await create_once(
+            find=find, create=create, discard=discard, settle=lambda: self._t.pause(SETTLE_SECONDS)
+        )
 
     async def update(self, project_id: str, service_account_id: str, *, role: str) -> ServiceAccount:
         async def recheck() -> ServiceAccount | None:

@@ -145,6 +145,10 @@ class Transport:
     async def aclose(self) -> None:
         await self._http.aclose()
 
+    async def pause(self, seconds: float) -> None:
+        """Wait with the run's own sleep (virtual in tests), e.g. for the server's clock to move on."""
+        await self._sleep(seconds)
+
     # --- the calls families make -------------------------------------------------------------------
 
     async def get(self, where: Route, *, params: Mapping[str, Any] | None = None) -> Any:

@@ -67,5 +67,7 @@ def print_result(result: ApplyResult) -> None:
         f"Apply {'complete' if result.ok else 'incomplete'}: {len(result.applied)} applied, "
         f"{len(result.failed)} failed, {len(result.skipped)} skipped."
     )
+    for change, note in result.notes:  # a create another writer raced: the reader should know who made it
+        print(f"note: {change.kind} {change.action} for {change.where}: {note}")
     for change, why in result.failed:
         print(f"error: {change.kind} {change.action} for {change.where} failed: {why}", file=sys.stderr)

@@ -31,6 +31,7 @@ from datacontrols.plan import Change
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.one_writer import Claim
     from datacontrols.adminapi.projects import Project
 
 __all__ = [
@@ -180,5 +181,8 @@ class ProjectKind(Kind):
         """Pure. `observed` is NOT_CREATED when the project does not exist yet."""
 
     @abstractmethod
-    async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
-        """Carry out one change this kind planned, on the project with this id."""
+    async def apply(self, api: AdminApi, change: Change, project_id: str) -> Claim[Any] | None:
+        """Carry out one change this kind planned, on the project with this id.
+
+        A create made by POST without a natural id returns its `Claim` (see `adminapi.one_writer`), so the
+        run can report one another writer made meanwhile."""

@@ -18,6 +18,7 @@ from datacontrols.plan import Change, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.one_writer import Claim
     from datacontrols.adminapi.projects import Project
 
 __all__ = [
@@ -257,10 +258,11 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
     ]
 
 
-async def apply_project_change(api: AdminApi, change: Change) -> Project | None:
-    """Carry out a project lifecycle change; returns the project when one was created or modified."""
+async def apply_project_change(api: AdminApi, change: Change) -> Project | Claim[Project] | None:
+    """Carry out a project lifecycle change; returns the project when one was modified, and for a create the
+    claim: the project its settings go to, which another writer may have created (see `one_writer`)."""
     if change.action == "create":
-        return await api.projects.create(
+        return await api.projects.create_once(
             change.fields["name"].after,
             residency=change.ref.get("residency"),
             external_key_id=change.ref.get("external_key_id"),

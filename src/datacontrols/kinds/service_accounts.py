@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from datacontrols.adminapi.service_accounts import ServiceAccount
+from datacontrols.adminapi.service_accounts import CreatedServiceAccount, ServiceAccount
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.membership import (
     AUTHORITATIVE_REMOVAL,
@@ -42,6 +42,7 @@ from datacontrols.secretsink import SecretSinkError, secret_path, write_secret
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.one_writer import Claim
     from datacontrols.adminapi.projects import Project
 
 __all__ = ["ProjectServiceAccounts", "with_secret_sink"]
@@ -177,11 +178,11 @@ class ProjectServiceAccounts(ProjectKind):
             role=after,
         )
 
-    async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
+    async def apply(self, api: AdminApi, change: Change, project_id: str) -> Claim[ServiceAccount] | None:
         ref = change.ref
         if change.action == "create":
-            await self._apply_create(api, change, project_id)
-        elif change.action == "update":
+            return await self._apply_create(api, change, project_id)
+        if change.action == "update":
             await update_member(
                 change, api.service_accounts.update(project_id, ref["service_account_id"], role=ref["role"])
             )
@@ -189,13 +190,16 @@ class ProjectServiceAccounts(ProjectKind):
             await remove_member(change, api.service_accounts.delete(project_id, ref["service_account_id"]))
         else:
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
+        return None
 
-    async def _apply_create(self, api: AdminApi, change: Change, project_id: str) -> None:
+    async def _apply_create(self, api: AdminApi, change: Change, project_id: str) -> Claim[ServiceAccount]:
         name: str = change.ref["name"]
         role: str = change.ref["role"]
         sink: str | None = change.ref.get("secret_sink")
-        created = await api.service_accounts.create(project_id, name, with_key=sink is not None)
-        if sink is not None:
+        # Another writer may have created the account (or a racing twin of it): the role goes to the one kept.
+        claim = await api.service_accounts.create_once(project_id, name, with_key=sink is not None)
+        created = claim.kept
+        if sink is not None and claim.created is created and isinstance(created, CreatedServiceAccount):
             if created.api_key is None:
                 log.warning("service_account_created_without_key", project=change.project, account=name)
             else:
@@ -210,6 +214,7 @@ class ProjectServiceAccounts(ProjectKind):
                 log.info("service_account_key_stored", project=change.project, account=name, path=str(path))
         if created.role != role:
             await api.service_accounts.update(project_id, created.id, role=role)
+        return claim
 
 
 def with_secret_sink(

@@ -1,0 +1,106 @@
+"""Two appliers started together: projects cannot be deleted, so a duplicate created by a race is permanent.
+
+Each race runs two `reconcile(..., Intent(apply=True))` side by side (two clients, one emulator) with 0.25 s
+of latency on every request, so both observe before either creates: each plans the same three creates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from datacontrols.adminapi import AdminApi
+from datacontrols.desired.members import Members
+from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
+from datacontrols.emulator import Emulator, FaultConfig
+from datacontrols.engine import diff, observe
+from datacontrols.reconcile import Intent, Outcome, reconcile
+
+ADMIN_KEY = "sk-admin-race-tests-0123456789abcdef"
+NAMES = ("Alpha", "Beta", "Gamma")
+LATENCY = 0.25
+
+
+def desired_state(*, accounts: bool = True) -> DesiredState:
+    members = Members(service_accounts={"etl": "member"}) if accounts else None
+    projects = tuple(ProjectFile(name=name, data_retention="zero_data_retention", members=members) for name in NAMES)
+    return DesiredState(organization=OrganizationFile(unmanaged_projects="ignore"), projects=projects)
+
+
+def connect(emu: Emulator) -> AdminApi:
+    return AdminApi.connect(admin_key=ADMIN_KEY, http_transport=emu.http_transport())
+
+
+def active_names(emu: Emulator) -> Counter[str]:
+    return Counter(p.name for p in emu.state.projects.values() if p.status == "active")
+
+
+async def race(emu: Emulator, head_start: float) -> tuple[Outcome, Outcome]:
+    state = desired_state()
+
+    async def one(delay: float) -> Outcome:
+        await asyncio.sleep(delay)
+        async with connect(emu) as api:
+            return await reconcile(api, state, Intent(apply=True))
+
+    first, second = await asyncio.gather(one(0.0), one(head_start))
+    return first, second
+
+
+# Started together (both create; the newer of each pair is archived by its own creator), a little apart (the
+# same, the second's creates landing later), and two requests apart (the second's check before sending sees
+# the first's projects, and it creates nothing).
+@pytest.mark.parametrize("head_start", [0.0, 0.1, 0.6])
+async def test_two_appliers_racing_to_create_the_same_projects_leave_no_duplicate(head_start: float) -> None:
+    emu = Emulator(admin_key=ADMIN_KEY, rng_seed=7, faults=FaultConfig(latency=LATENCY))
+    first, second = await race(emu, head_start)
+
+    names = active_names(emu)
+    duplicates = sum(count - 1 for name, count in names.items() if name in NAMES)
+    assert duplicates == 0, f"duplicate active projects: {dict(names)}"
+    # Both runs planned the creates (the race is real), and neither lost a write: every project has its setting.
+    assert all(sum(c.action == "create" and c.kind == "project" for c in o.plan) == len(NAMES) for o in (first, second))
+    results = [o.result for o in (first, second)]
+    assert all(r is not None and not r.failed and not r.skipped for r in results), results
+    # Each project was raced once, and the applier that lost said so.
+    notes = [note for r in results if r is not None for c, note in r.notes if c.kind == "project"]
+    assert len(notes) == len(NAMES), notes
+    archived = sum(p.status == "archived" for p in emu.state.projects.values())
+    assert archived == sum("was archived" in n for n in notes)
+    if head_start == 0.0:
+        assert all("at the same time" in n for n in notes), notes
+    if head_start == 0.6:
+        assert all(n.startswith("created meanwhile by another writer") for n in notes), notes
+    for record in emu.state.projects.values():
+        if record.status == "active" and record.name in NAMES:
+            assert record.data_retention == "zero_data_retention", record.name
+            # Its service account was raced as well (both appliers create it on the project kept): one is left.
+            accounts = [(a.name, a.role) for a in record.service_accounts.values()]
+            assert accounts == [("etl", "member")], (record.name, accounts)
+    # The next plan is empty: the organization converged.
+    async with connect(emu) as api:
+        again = diff(desired_state(), await observe(api, desired_state()))
+    assert again.applicable == (), list(again)
+
+
+async def test_a_run_without_creates_spends_no_extra_request_and_a_create_spends_two_lists() -> None:
+    seed = {"projects": [{"name": name, "data_retention": "organization_default"} for name in NAMES[:2]]}
+    emu = Emulator(admin_key=ADMIN_KEY, seed=seed, rng_seed=3)
+    state = DesiredState(
+        organization=OrganizationFile(unmanaged_projects="ignore"), projects=desired_state(accounts=False).projects[:2]
+    )
+    async with connect(emu) as api:
+        updated = await reconcile(api, state, Intent(apply=True))
+    assert updated.result is not None and updated.result.applied and not updated.result.notes
+    assert not any(c.action == "create" for c in updated.plan)
+    lists = emu.requests.for_template("/organization/projects", "GET")
+    assert len(lists) == 1, "only the observe lists projects when nothing is created"
+
+    emu.requests.clear()
+    async with connect(emu) as api:
+        created = await reconcile(api, desired_state(accounts=False), Intent(apply=True))
+    assert [c.project for c in created.plan if c.action == "create"] == ["Gamma"]
+    lists = emu.requests.for_template("/organization/projects", "GET")
+    assert len(lists) == 1 + 2, "a create lists once before it is sent and once after"
