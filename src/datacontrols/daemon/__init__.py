@@ -1,7 +1,8 @@
 """`reconcile serve`: the reconciler as a long-running controller.
 
 settings.py        flags and DATACONTROLS_* environment variables, durations, --listen
-service.py         Daemon: the run loop, the schedule, /status, graceful stop
+service.py         Daemon: the run loop, the schedule, graceful stop
+status.py          the /status document, its summary without the token, and who sees which
 reconcile_run.py   the body of one run: observe -> diff -> ratchet -> attribute -> safety -> apply
 run_record.py      RunRecord: one run as /status and the closing log line show it
 readiness.py       the desired state re-read per run, and the liveness and readiness answers

@@ -49,10 +49,10 @@ from datacontrols.daemon.reconcile_run import RunContext, reconcile_run
 from datacontrols.daemon.run_health import RunHealth
 from datacontrols.daemon.run_record import CANCELLABLE_PHASES, RunRecord
 from datacontrols.daemon.settings import DaemonSettings
+from datacontrols.daemon.status import StatusAccess, full_status
 from datacontrols.daemon.view import DaemonView, ProbeServer, ProbeServerFactory
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import AuthError, DataControlsError, UnsafePlanError
-from datacontrols.redaction import redact_value
 
 __all__ = ["Daemon", "RunRecord"]
 
@@ -93,6 +93,7 @@ class Daemon:
         self.audit = AuditTrail(lookback=settings.audit_lookback, clock=clock)
         self.ledger = DriftLedger()
         self.desired_check = DesiredStateCheck(settings.desired_state, self.metrics)
+        self.status_access = StatusAccess(settings.status_token)
         self.started_at = clock()
         self.stopping = asyncio.Event()
         self._run_context = RunContext(
@@ -282,38 +283,8 @@ class Daemon:
         )
 
     def status(self) -> dict[str, Any]:
-        """The /status document: the last run, its plan (JSON v1), drift with authors; no secrets."""
-        ready, readiness = self.readiness()
-        current = self.current_run
-        document = {
-            "service": "openai-datacontrols",
-            "started_at": now_iso(self.started_at),
-            "mode": self.mode,
-            "interval_seconds": self.settings.interval,
-            "ready": ready,
-            "readiness": readiness,
-            "stopping": self.stopping.is_set(),
-            "desired_state": {
-                "path": str(self.settings.desired_state),
-                "valid": self.desired_valid,
-                "problems": list(self.desired_problems),
-            },
-            "last_success_at": now_iso(self.last_success_at) if self.last_success_at is not None else None,
-            "runs": {"finished": self.runs_completed, "skipped": self.runs_skipped},
-            "current_run": (
-                {"run_id": current.run_id, "started_at": now_iso(current.started_at), "phase": current.phase}
-                if current is not None
-                else None
-            ),
-            "last_run": self.last_run.to_json() if self.last_run is not None else None,
-            "open_drift": [item.to_json() for item in self.ledger.open.values()],
-            "audit_log": {
-                "available": self.audit.available,
-                "error": self.audit.error,
-                "events_kept": len(self.audit.events),
-            },
-        }
-        return redact_value(document)  # type: ignore[no-any-return]
+        """The full /status document (`status.full_status`); the HTTP side shows a summary without the token."""
+        return full_status(self)
 
     def render_metrics(self) -> bytes:
         """The Prometheus text exposition of this daemon's metrics."""
@@ -354,6 +325,7 @@ class Daemon:
             listen=f"{host}:{self.http_port}",
             desired_state=str(self.settings.desired_state),
             webhook=self.notifier.enabled,
+            status_token=self.status_access.enabled,
         )
 
     @property
