@@ -9,6 +9,7 @@ readiness.py       the desired state re-read per run, and the liveness and readi
 alerts.py          after a run: the drift ledger updated, the alerts sent
 view.py            DaemonView, the read-only face the HTTP side serves (so http never imports service)
 http.py            /healthz, /readyz, /metrics, /status on uvicorn, in the daemon's own loop
+admin_key.py       the Admin API client, connected again when the mounted key file changes
 metrics.py         the Prometheus metrics (bounded labels, a registry per daemon)
 attribution.py     who changed a drifted resource, from the audit log; the daemon's own writes known
 notifications.py   which drift is new, corrected or resolved; webhook alerts (JSON or Slack)

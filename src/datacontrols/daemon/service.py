@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import signal
 import time
@@ -40,6 +41,7 @@ from pydantic import SecretStr
 
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
 from datacontrols.adminapi.transport import RequestRecord
+from datacontrols.daemon.admin_key import RotatingClient
 from datacontrols.daemon.alerts import alert_run
 from datacontrols.daemon.attribution import AuditTrail
 from datacontrols.daemon.metrics import DaemonMetrics
@@ -83,13 +85,18 @@ class Daemon:
         self.notifier = notifier or Notifier(settings.webhook, settings.webhook_format, metrics=self.metrics)
         self.clock = clock
         self._monotonic = monotonic
-        self.api = AdminApi.connect(
-            admin_key=admin_key,
-            base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
-            read_only=settings.mode == "report",  # report mode cannot write: a different object, not a flag
-            on_request=self._on_request,
-            **dict(api_options or {}),
-        )
+
+        def connect(key: SecretStr) -> AdminApi:  # again for each new key in --admin-key-file (`admin_key`)
+            return AdminApi.connect(
+                admin_key=key,
+                base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
+                read_only=settings.mode == "report",  # report mode cannot write: a different object, not a flag
+                on_request=self._on_request,
+                **dict(api_options or {}),
+            )
+
+        self.client = RotatingClient(connect, admin_key, settings.admin_key_file)
+        self.api = self.client.api
         self.audit = AuditTrail(lookback=settings.audit_lookback, clock=clock)
         self.ledger = DriftLedger()
         self.desired_check = DesiredStateCheck(settings.desired_state, self.metrics)
@@ -187,6 +194,7 @@ class Daemon:
                 log.error("run_refused_unsafe_plan", error=exc.message)
             except AuthError as exc:
                 run.outcome, run.error = "failure", exc.message
+                self.health.key_rejected = exc.status  # not ready until a run gets through again
                 log.error("run_failed", error=exc.message, status=exc.status)
             except DataControlsError as exc:
                 run.outcome, run.error = "failure", exc.message
@@ -200,6 +208,9 @@ class Daemon:
 
     async def _reconcile(self, run: RunRecord) -> None:
         """Load the desired state, then the run itself; an invalid desired state ends the run before any read."""
+        if await self.client.refresh():  # the key file changed: this run and the next use the new key
+            self.api = self.client.api
+            self._run_context = dataclasses.replace(self._run_context, api=self.api)
         desired = self.desired_check.load()
         if desired is None:
             problems = len(self.desired_check.problems)
@@ -280,6 +291,7 @@ class Daemon:
             unchecked_for=self.health.unchecked_for(self.clock()),
             max_staleness=self.settings.effective_max_staleness,
             last_error=self.last_run.error if self.last_run is not None else None,
+            key_rejected=self.health.key_rejected,
         )
 
     def status(self) -> dict[str, Any]:
@@ -411,7 +423,7 @@ class Daemon:
     async def _close(self) -> None:
         if self._http is not None:
             await self._http.stop()
-        await self.api.aclose()
+        await self.client.aclose()
         await self.notifier.aclose()
 
 
