@@ -7,6 +7,7 @@ reconcile_run.py   the body of one run: observe -> diff -> ratchet -> attribute 
 run_record.py      RunRecord: one run as /status and the closing log line show it
 readiness.py       the desired state re-read per run, and the liveness and readiness answers
 alerts.py          after a run: the drift ledger updated, the alerts sent
+alert_ledger.py    the drift ledger on disk (--state-dir), so a restart does not alert the same drift again
 view.py            DaemonView, the read-only face the HTTP side serves (so http never imports service)
 http.py            /healthz, /readyz, /metrics, /status on uvicorn, in the daemon's own loop
 admin_key.py       the Admin API client, connected again when the mounted key file changes

@@ -42,6 +42,7 @@ from pydantic import SecretStr
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
 from datacontrols.adminapi.transport import RequestRecord
 from datacontrols.daemon.admin_key import RotatingClient
+from datacontrols.daemon.alert_ledger import LedgerFile
 from datacontrols.daemon.alerts import alert_run
 from datacontrols.daemon.attribution import AuditTrail
 from datacontrols.daemon.metrics import DaemonMetrics
@@ -98,7 +99,8 @@ class Daemon:
         self.client = RotatingClient(connect, admin_key, settings.admin_key_file)
         self.api = self.client.api
         self.audit = AuditTrail(lookback=settings.audit_lookback, clock=clock)
-        self.ledger = DriftLedger()
+        self.ledger_file = LedgerFile(settings.state_dir) if settings.state_dir is not None else None
+        self.ledger = self.ledger_file.restore(self.notifier) if self.ledger_file is not None else DriftLedger()
         self.desired_check = DesiredStateCheck(settings.desired_state, self.metrics)
         self.status_access = StatusAccess(settings.status_token)
         self.started_at = clock()
@@ -255,7 +257,7 @@ class Daemon:
 
     async def _alert(self, run: RunRecord) -> None:
         at = now_iso(run.finished_at or self.clock())
-        await alert_run(run, ledger=self.ledger, notifier=self.notifier, at=at)
+        await alert_run(run, ledger=self.ledger, notifier=self.notifier, at=at, ledger_file=self.ledger_file)
 
     def _skip(self, reason: str) -> None:
         self.runs_skipped += 1
