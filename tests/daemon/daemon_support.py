@@ -6,16 +6,20 @@ A module of its own (not conftest): pytest imports test directories' conftests b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
+import io
 import itertools
 import json
+import logging
 import os
 import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import structlog
 from pydantic import SecretStr
 
 _CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
@@ -30,11 +34,14 @@ from cli_support import one_project_seed as one_project_seed  # noqa: E402
 from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier  # noqa: E402
 from datacontrols.daemon.view import ProbeServerFactory  # noqa: E402
 from datacontrols.emulator import Emulator  # noqa: E402
+from datacontrols.logging import configure_logging  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DESIRED_STATE = REPO / "desired_state"
 DEMO_SEED = REPO / "src" / "datacontrols" / "demo_seed.yaml"
 ADMIN_KEY = "sk-admin-daemon-tests-5f1c0a9e77d24b1"
+STATUS_TOKEN = "status-token-daemon-tests-0c4e9b1d"  # DATACONTROLS_STATUS_TOKEN: the full /status
+BEARER = {"Authorization": f"Bearer {STATUS_TOKEN}"}
 
 BASE_URL = "https://api.openai.com/v1"
 START = 1_780_000_000.0
@@ -92,6 +99,7 @@ def daemon_for(
     notifier: Notifier | None = None,
     api_options: Mapping[str, Any] | None = None,
     probe_server: ProbeServerFactory | None = None,
+    admin_key: str = ADMIN_KEY,
     **overrides: Any,
 ) -> Daemon:
     """A daemon whose client talks to `emulator` in-process (no sockets), on `clock` when given."""
@@ -103,7 +111,7 @@ def daemon_for(
     time_options: dict[str, Any] = {"clock": clock, "monotonic": clock} if clock is not None else {}
     return Daemon(
         settings(**overrides),
-        admin_key=SecretStr(ADMIN_KEY),
+        admin_key=SecretStr(admin_key),
         base_url=BASE_URL,
         metrics=metrics,
         notifier=notifier,
@@ -111,6 +119,25 @@ def daemon_for(
         probe_server=probe_server,
         **time_options,
     )
+
+
+@contextlib.contextmanager
+def capture_logs() -> Iterator[io.StringIO]:
+    """Every log line (debug and up, JSON) written while inside, in a buffer; the logging set-up restored after."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = list(root.handlers), root.level
+    saved_structlog = structlog.get_config()
+    buffer = io.StringIO()
+    configure_logging("debug", "json", stream=buffer)
+    try:
+        yield buffer
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in saved_handlers:
+            root.addHandler(handler)
+        root.setLevel(saved_level)
+        structlog.configure(**saved_structlog)
 
 
 def free_port() -> int:

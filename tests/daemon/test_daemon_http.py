@@ -10,10 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import ADMIN_KEY, DEMO_SEED, daemon_for, metric_value
+from daemon_support import ADMIN_KEY, BEARER, DEMO_SEED, STATUS_TOKEN, daemon_for, metric_value
 
 from datacontrols.daemon import Daemon
 from datacontrols.daemon.http import create_app
+from datacontrols.daemon.status import StatusAccess
 from datacontrols.daemon.view import DaemonView, ProbeServer
 from datacontrols.emulator import Emulator, FaultConfig
 
@@ -25,7 +26,7 @@ def emulator() -> Emulator:
 
 @pytest.fixture
 async def daemon(emulator: Emulator) -> AsyncIterator[Daemon]:
-    built = daemon_for(emulator, mode="report")
+    built = daemon_for(emulator, mode="report", status_token=STATUS_TOKEN)
     yield built
     await built.aclose()
 
@@ -71,10 +72,11 @@ async def test_metrics_are_prometheus_text(daemon: Daemon, http: httpx.AsyncClie
 
 
 async def test_status_shows_the_last_run_and_its_plan(daemon: Daemon, http: httpx.AsyncClient) -> None:
-    empty = (await http.get("/status")).json()
+    empty = (await http.get("/status", headers=BEARER)).json()
     assert empty["last_run"] is None and empty["mode"] == "report"
     await daemon.run_once()
-    status = (await http.get("/status")).json()
+    status = (await http.get("/status", headers=BEARER)).json()
+    assert status["detail"] == "full"
     run = status["last_run"]
     assert run["outcome"] == "success" and run["mode"] == "report"
     assert run["started_at"].endswith("Z") and run["finished_at"] >= run["started_at"]
@@ -160,6 +162,8 @@ class FixedView:
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         return True, {"status": "ready", "reasons": []}
 
+    status_access = StatusAccess(None)
+
     def status(self) -> dict[str, Any]:
         return {"service": "openai-datacontrols", "mode": "report"}
 
@@ -173,7 +177,8 @@ async def test_the_http_side_serves_any_daemon_view() -> None:
         health = await http.get("/healthz")
         assert health.status_code == 503 and health.json()["checks"] == {"scheduler": "stopped"}
         assert (await http.get("/readyz")).status_code == 200
-        assert (await http.get("/status")).json() == {"service": "openai-datacontrols", "mode": "report"}
+        summary = (await http.get("/status")).json()  # no token: the summary of the view's document
+        assert summary["service"] == "openai-datacontrols" and summary["detail"] == "summary"
         assert (await http.get("/metrics")).text == "datacontrols_up 1\n"
 
 

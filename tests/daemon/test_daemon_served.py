@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from daemon_support import ADMIN_KEY, DESIRED_STATE, approved_demo_seed, free_port, metric_value
+from daemon_support import ADMIN_KEY, BEARER, DESIRED_STATE, STATUS_TOKEN, approved_demo_seed, free_port, metric_value
 
 from datacontrols.daemon.attribution import NO_AUDIT_EVENT
 
@@ -68,7 +68,8 @@ class Process:
             raise
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(self.url + path, timeout=2, **kwargs)
+        # The token the daemons are started with: /status in full (the probes ignore it).
+        return httpx.get(self.url + path, timeout=2, headers=BEARER, **kwargs)
 
 
 def start(args: list[str], log: Path, url: str, env: dict[str, str] | None = None) -> Process:
@@ -117,6 +118,7 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., tuple[Process, Process]]]:
             ],
             tmp_path / f"{name}-serve.log",
             f"http://127.0.0.1:{http_port}",
+            env={"DATACONTROLS_STATUS_TOKEN": STATUS_TOKEN},
         )
         started.append(daemon)
         return emulator, daemon
@@ -251,7 +253,7 @@ def test_served_daemons_probe_report_attribute_and_enforce(launch: Callable[...,
         assert time.monotonic() - started < 5
         lines = [json.loads(line) for line in daemon.log.read_text().splitlines() if line.startswith("{")]
         assert lines and any(line["event"] == "shutdown_complete" and line["exit_code"] == 0 for line in lines)
-        assert ADMIN_KEY not in daemon.log.read_text()
+        assert ADMIN_KEY not in daemon.log.read_text() and STATUS_TOKEN not in daemon.log.read_text()
 
 
 def test_sigterm_during_a_run_exits_0_within_the_grace_period(launch: Callable[..., tuple[Process, Process]]) -> None:

@@ -1,13 +1,16 @@
 """`reconcile serve`: the reconciler as a long-running controller.
 
 settings.py        flags and DATACONTROLS_* environment variables, durations, --listen
-service.py         Daemon: the run loop, the schedule, /status, graceful stop
+service.py         Daemon: the run loop, the schedule, graceful stop
+status.py          the /status document, its summary without the token, and who sees which
 reconcile_run.py   the body of one run: observe -> diff -> ratchet -> attribute -> safety -> apply
 run_record.py      RunRecord: one run as /status and the closing log line show it
 readiness.py       the desired state re-read per run, and the liveness and readiness answers
 alerts.py          after a run: the drift ledger updated, the alerts sent
+alert_ledger.py    the drift ledger on disk (--state-dir), so a restart does not alert the same drift again
 view.py            DaemonView, the read-only face the HTTP side serves (so http never imports service)
 http.py            /healthz, /readyz, /metrics, /status on uvicorn, in the daemon's own loop
+admin_key.py       the Admin API client, connected again when the mounted key file changes
 metrics.py         the Prometheus metrics (bounded labels, a registry per daemon)
 attribution.py     who changed a drifted resource, from the audit log; the daemon's own writes known
 notifications.py   which drift is new, corrected or resolved; webhook alerts (JSON or Slack)

@@ -3,7 +3,9 @@
 `serve_command` is a plain function with typer annotations; the main CLI registers it with
 `app.command("serve", help=...)(serve_command)`. A flag left out falls back to its `DATACONTROLS_*`
 environment variable (`DATACONTROLS_INTERVAL=5m`, `DATACONTROLS_MODE=enforce`, ...), then to the default.
-The admin key comes from `--admin-key-file` (or `DATACONTROLS_ADMIN_KEY_FILE`), else `OPENAI_ADMIN_KEY`.
+The admin key comes from `--admin-key-file` (or `DATACONTROLS_ADMIN_KEY_FILE`), else `OPENAI_ADMIN_KEY`; the
+file is read again before every run. The /status token is `DATACONTROLS_STATUS_TOKEN` only (a flag would
+show in the process list).
 
 Exit codes: 0 after a clean stop (SIGTERM/SIGINT, drained within the grace period); 1 for a bad flag, a
 missing key, a port that cannot be bound, or a stop that had to cut a write short.
@@ -31,7 +33,10 @@ from datacontrols.redaction import redact
 
 __all__ = ["build_daemon", "serve_command"]
 
-SERVE_HELP = "Run the reconciler on a schedule, with /healthz, /readyz, /metrics and /status."
+SERVE_HELP = (
+    "Run the reconciler on a schedule, with /healthz, /readyz, /metrics and /status. /status shows states and "
+    "counts only, unless the request carries 'Authorization: Bearer <DATACONTROLS_STATUS_TOKEN>'."
+)
 
 
 def serve_command(
@@ -42,7 +47,9 @@ def serve_command(
     admin_key_file: Annotated[
         Path | None,
         typer.Option(
-            "--admin-key-file", help="File holding the Admin API key (else OPENAI_ADMIN_KEY).", dir_okay=False
+            "--admin-key-file",
+            help="File holding the Admin API key, read again before every run (else OPENAI_ADMIN_KEY).",
+            dir_okay=False,
         ),
     ] = None,
     base_url: Annotated[
@@ -75,6 +82,14 @@ def serve_command(
         str | None,
         typer.Option("--max-staleness", help="Not ready once the last success is older than this. [3 intervals]"),
     ] = None,
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--state-dir",
+            help="Directory for the alert ledger, so a restart does not alert the same drift again. [none]",
+            file_okay=False,
+        ),
+    ] = None,
     log_level: Annotated[str | None, typer.Option("--log-level", help="debug, info, warning or error. [info]")] = None,
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="auto (JSON unless a terminal), json or console.")
@@ -97,6 +112,7 @@ def serve_command(
         "webhook_format": webhook_format,
         "audit_lookback": audit_lookback,
         "max_staleness": max_staleness,
+        "state_dir": state_dir,
         "log_level": log_level,
         "log_format": log_format,
     }

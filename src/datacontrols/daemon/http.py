@@ -7,7 +7,8 @@ the probes time out, which is what a liveness probe is for.
     /readyz    200 after the first run that completed with a valid desired state; 503 while the desired
                state is invalid, before that first run, and once shutdown has begun
     /metrics   Prometheus text exposition
-    /status    JSON: the last run (when, outcome, plan JSON v1, drift with authors, requests), no secrets
+    /status    JSON: states and counts; with `Authorization: Bearer <DATACONTROLS_STATUS_TOKEN>` the last run
+               in full (plan JSON v1, drift with authors, requests); a wrong token gets 401 (`status`)
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from starlette.routing import Route
 
 from datacontrols.daemon.connection_guard import DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, guarded_protocol
 from datacontrols.daemon.metrics import CONTENT_TYPE_LATEST
+from datacontrols.daemon.status import SUMMARY_NOTE, summary_status
 from datacontrols.daemon.view import DaemonView
 from datacontrols.errors import ConfigError
 
@@ -48,7 +50,12 @@ def create_app(daemon: DaemonView) -> Starlette:
         return Response(daemon.render_metrics(), headers={"Content-Type": CONTENT_TYPE_LATEST, **_NO_STORE})
 
     async def status(request: Request) -> Response:
-        return JSONResponse(daemon.status(), headers=_NO_STORE)
+        access = daemon.status_access.check(request.headers.get("authorization"))
+        if access == "denied":
+            body = {"error": "the status token is not accepted", "hint": SUMMARY_NOTE}
+            return JSONResponse(body, 401, headers={"WWW-Authenticate": 'Bearer realm="status"', **_NO_STORE})
+        document = daemon.status()
+        return JSONResponse(document if access == "full" else summary_status(document), headers=_NO_STORE)
 
     return Starlette(
         routes=[

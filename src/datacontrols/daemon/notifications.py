@@ -175,6 +175,15 @@ class Notifier:
                     at=at,
                 )
 
+    @property
+    def outage(self) -> str | None:
+        """The error the outage going on began with (None: runs succeed), as the alert ledger saves it."""
+        return self._last_failure
+
+    def resume_outage(self, error: str) -> None:
+        """After a restart during an outage (the alert ledger): its failures are not a new outage."""
+        self._last_failure = error
+
     async def run_failed(self, error: str, *, run_id: str, mode: str, at: str) -> None:
         """Post the first failed run of an outage; the runs that fail after it until one succeeds are the same
         outage (an API down for an hour is one alert, not twelve), whatever their error says."""

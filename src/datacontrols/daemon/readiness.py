@@ -88,15 +88,20 @@ def answer_readiness(
     unchecked_for: float | None = None,
     max_staleness: float | None = None,
     last_error: str | None = None,
+    key_rejected: int | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Ready after one run that got through with a valid desired state and a working key, until shutdown,
     and while the last successful run is at most `max_staleness` old (a daemon that has not been able to
-    check for hours is not keeping its promise, and its pod should say so)."""
+    check for hours is not keeping its promise, and its pod should say so). `key_rejected` is the HTTP status of
+    the API's refusal of the admin key (401, 403) since the last run that got through: at once not ready, for a
+    key that does not work will not start working by waiting out the staleness."""
     reasons = []
     if stopping:
         reasons.append("shutting down")
     if desired_valid is False:
         reasons.append(f"the desired state is invalid ({desired_problems} problem(s))")
+    if key_rejected is not None:
+        reasons.append(f"admin key rejected (HTTP {key_rejected})")
     if not completed_once:
         reasons.append("no run has completed with a valid desired state yet")
     if max_staleness is not None and unchecked_for is not None and unchecked_for > max_staleness:

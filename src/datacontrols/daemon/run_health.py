@@ -27,6 +27,7 @@ class RunHealth:
         self.first_delay = first_delay
         self.failures = 0
         self.last_checked_at: float | None = None  # wall clock, like the run records
+        self.key_rejected: int | None = None  # the HTTP status of the API's refusal of the key, until a run checks
         self._started_at = started_at
         self._not_before = 0.0
 
@@ -34,7 +35,7 @@ class RunHealth:
         """After a run ends: `checked` when it read the organization and planned; `at` on the wall clock,
         `now` on a monotonic clock."""
         if checked:
-            self.last_checked_at = at
+            self.last_checked_at, self.key_rejected = at, None
         if not failed:
             self.failures, self._not_before = 0, 0.0
             return

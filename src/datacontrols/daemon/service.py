@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import signal
 import time
@@ -40,6 +41,8 @@ from pydantic import SecretStr
 
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
 from datacontrols.adminapi.transport import RequestRecord
+from datacontrols.daemon.admin_key import RotatingClient
+from datacontrols.daemon.alert_ledger import LedgerFile
 from datacontrols.daemon.alerts import alert_run
 from datacontrols.daemon.attribution import AuditTrail
 from datacontrols.daemon.metrics import DaemonMetrics
@@ -49,10 +52,10 @@ from datacontrols.daemon.reconcile_run import RunContext, reconcile_run
 from datacontrols.daemon.run_health import RunHealth
 from datacontrols.daemon.run_record import CANCELLABLE_PHASES, RunRecord
 from datacontrols.daemon.settings import DaemonSettings
+from datacontrols.daemon.status import StatusAccess, full_status
 from datacontrols.daemon.view import DaemonView, ProbeServer, ProbeServerFactory
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import AuthError, DataControlsError, UnsafePlanError
-from datacontrols.redaction import redact_value
 
 __all__ = ["Daemon", "RunRecord"]
 
@@ -83,16 +86,23 @@ class Daemon:
         self.notifier = notifier or Notifier(settings.webhook, settings.webhook_format, metrics=self.metrics)
         self.clock = clock
         self._monotonic = monotonic
-        self.api = AdminApi.connect(
-            admin_key=admin_key,
-            base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
-            read_only=settings.mode == "report",  # report mode cannot write: a different object, not a flag
-            on_request=self._on_request,
-            **dict(api_options or {}),
-        )
+
+        def connect(key: SecretStr) -> AdminApi:  # again for each new key in --admin-key-file (`admin_key`)
+            return AdminApi.connect(
+                admin_key=key,
+                base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
+                read_only=settings.mode == "report",  # report mode cannot write: a different object, not a flag
+                on_request=self._on_request,
+                **dict(api_options or {}),
+            )
+
+        self.client = RotatingClient(connect, admin_key, settings.admin_key_file)
+        self.api = self.client.api
         self.audit = AuditTrail(lookback=settings.audit_lookback, clock=clock)
-        self.ledger = DriftLedger()
+        self.ledger_file = LedgerFile(settings.state_dir) if settings.state_dir is not None else None
+        self.ledger = self.ledger_file.restore(self.notifier) if self.ledger_file is not None else DriftLedger()
         self.desired_check = DesiredStateCheck(settings.desired_state, self.metrics)
+        self.status_access = StatusAccess(settings.status_token)
         self.started_at = clock()
         self.stopping = asyncio.Event()
         self._run_context = RunContext(
@@ -186,6 +196,7 @@ class Daemon:
                 log.error("run_refused_unsafe_plan", error=exc.message)
             except AuthError as exc:
                 run.outcome, run.error = "failure", exc.message
+                self.health.key_rejected = exc.status  # not ready until a run gets through again
                 log.error("run_failed", error=exc.message, status=exc.status)
             except DataControlsError as exc:
                 run.outcome, run.error = "failure", exc.message
@@ -199,6 +210,9 @@ class Daemon:
 
     async def _reconcile(self, run: RunRecord) -> None:
         """Load the desired state, then the run itself; an invalid desired state ends the run before any read."""
+        if await self.client.refresh():  # the key file changed: this run and the next use the new key
+            self.api = self.client.api
+            self._run_context = dataclasses.replace(self._run_context, api=self.api)
         desired = self.desired_check.load()
         if desired is None:
             problems = len(self.desired_check.problems)
@@ -243,7 +257,7 @@ class Daemon:
 
     async def _alert(self, run: RunRecord) -> None:
         at = now_iso(run.finished_at or self.clock())
-        await alert_run(run, ledger=self.ledger, notifier=self.notifier, at=at)
+        await alert_run(run, ledger=self.ledger, notifier=self.notifier, at=at, ledger_file=self.ledger_file)
 
     def _skip(self, reason: str) -> None:
         self.runs_skipped += 1
@@ -279,41 +293,12 @@ class Daemon:
             unchecked_for=self.health.unchecked_for(self.clock()),
             max_staleness=self.settings.effective_max_staleness,
             last_error=self.last_run.error if self.last_run is not None else None,
+            key_rejected=self.health.key_rejected,
         )
 
     def status(self) -> dict[str, Any]:
-        """The /status document: the last run, its plan (JSON v1), drift with authors; no secrets."""
-        ready, readiness = self.readiness()
-        current = self.current_run
-        document = {
-            "service": "openai-datacontrols",
-            "started_at": now_iso(self.started_at),
-            "mode": self.mode,
-            "interval_seconds": self.settings.interval,
-            "ready": ready,
-            "readiness": readiness,
-            "stopping": self.stopping.is_set(),
-            "desired_state": {
-                "path": str(self.settings.desired_state),
-                "valid": self.desired_valid,
-                "problems": list(self.desired_problems),
-            },
-            "last_success_at": now_iso(self.last_success_at) if self.last_success_at is not None else None,
-            "runs": {"finished": self.runs_completed, "skipped": self.runs_skipped},
-            "current_run": (
-                {"run_id": current.run_id, "started_at": now_iso(current.started_at), "phase": current.phase}
-                if current is not None
-                else None
-            ),
-            "last_run": self.last_run.to_json() if self.last_run is not None else None,
-            "open_drift": [item.to_json() for item in self.ledger.open.values()],
-            "audit_log": {
-                "available": self.audit.available,
-                "error": self.audit.error,
-                "events_kept": len(self.audit.events),
-            },
-        }
-        return redact_value(document)  # type: ignore[no-any-return]
+        """The full /status document (`status.full_status`); the HTTP side shows a summary without the token."""
+        return full_status(self)
 
     def render_metrics(self) -> bytes:
         """The Prometheus text exposition of this daemon's metrics."""
@@ -354,6 +339,7 @@ class Daemon:
             listen=f"{host}:{self.http_port}",
             desired_state=str(self.settings.desired_state),
             webhook=self.notifier.enabled,
+            status_token=self.status_access.enabled,
         )
 
     @property
@@ -439,7 +425,7 @@ class Daemon:
     async def _close(self) -> None:
         if self._http is not None:
             await self._http.stop()
-        await self.api.aclose()
+        await self.client.aclose()
         await self.notifier.aclose()
 
 

@@ -76,6 +76,12 @@ class DaemonSettings(BaseSettings):
         gt=0,
         description="Not ready once the last successful run is older than this (default: three intervals)",
     )
+    status_token: SecretStr | None = Field(
+        default=None, description="Bearer token for the full /status (environment only: a flag shows in ps)"
+    )
+    state_dir: Path | None = Field(
+        default=None, description="Directory for what must outlive a restart: the alert ledger (none: memory only)"
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error")
     log_format: Literal["auto", "json", "console"] = Field(default="auto", description="auto: JSON unless a terminal")
 
@@ -95,6 +101,20 @@ class DaemonSettings(BaseSettings):
             raise ValueError("the webhook must be an http:// or https:// URL")
         register_secret(url)
         return SecretStr(url)
+
+    @field_validator("status_token")
+    @classmethod
+    def _check_status_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        token = value.get_secret_value().strip()
+        # It travels in an HTTP header, and a short one could be guessed by asking often enough.
+        if not token.isascii() or not token.isprintable() or any(ch.isspace() for ch in token):
+            raise ValueError("the status token must be printable ASCII without spaces")
+        if len(token) < 16:
+            raise ValueError("the status token must be at least 16 characters (e.g. openssl rand -hex 32)")
+        register_secret(token)
+        return SecretStr(token)
 
     @field_validator("log_level")
     @classmethod

@@ -6,13 +6,19 @@ so the two never import each other, and importing the daemon loads no web server
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from datacontrols.daemon.status import StatusAccess
 
 __all__ = ["DaemonView", "ProbeServer", "ProbeServerFactory"]
 
 
 class DaemonView(Protocol):
-    """What /healthz, /readyz, /status and /metrics read; each call answers from the daemon's state of now."""
+    """What /healthz, /readyz, /status and /metrics read; each call answers from the daemon's state of now.
+    `status()` is the full document; `status_access` decides who sees it (the others see its summary)."""
+
+    status_access: StatusAccess
 
     def liveness(self) -> tuple[bool, dict[str, Any]]: ...
 
