@@ -1,4 +1,4 @@
-"""Helpers for the Admin API client tests: a realistic admin key, fake time, request-body decoding, and a
+"""Helpers for the Admin API client tests: a realistic admin key, request-body decoding, and a
 tiny loopback HTTP server for what respx cannot show (real sockets, httpcore's own logging, real timeouts
 and dropped connections). Fixtures that use them live in conftest.py beside this file."""
 
@@ -12,25 +12,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from datacontrols.adminapi import AdminApi
+
 BASE_URL = "https://admin-api.test/v1"
+MakeApi = Callable[..., AdminApi]  # the `make_api` fixture: AdminApi.connect with test defaults
 # Random per run, in the real shape, so a leak cannot hide behind a constant someone special-cased.
 ADMIN_KEY = "sk-admin-" + "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
-
-
-class FakeTime:
-    """An injectable clock and sleep: sleeping advances the clock at once and is recorded."""
-
-    def __init__(self) -> None:
-        self.now = 1_000.0
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += max(seconds, 0.0)
-        await asyncio.sleep(0)  # still yield, as a real sleep would
 
 
 def body_of(call: Any) -> Any:

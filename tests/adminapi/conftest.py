@@ -8,15 +8,16 @@ from typing import Any
 
 import pytest
 import respx
-from adminapi_support import ADMIN_KEY, BASE_URL, FakeTime, Handler, LoopbackServer
+from adminapi_support import ADMIN_KEY, BASE_URL, Handler, LoopbackServer, MakeApi
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.transport import Transport
+from testsupport.clock import FakeClock
 
 
 @pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
+def fake_time() -> FakeClock:
+    return FakeClock()
 
 
 @pytest.fixture
@@ -26,11 +27,8 @@ def api_mock() -> Iterator[respx.MockRouter]:
         yield router
 
 
-MakeApi = Callable[..., AdminApi]
-
-
 @pytest.fixture
-async def make_api(fake_time: FakeTime) -> AsyncIterator[MakeApi]:
+async def make_api(fake_time: FakeClock) -> AsyncIterator[MakeApi]:
     """Build AdminApi clients on fake time (any `AdminApi.connect` option may be overridden)."""
     made: list[AdminApi] = []
 
@@ -39,7 +37,7 @@ async def make_api(fake_time: FakeTime) -> AsyncIterator[MakeApi]:
             "admin_key": ADMIN_KEY,
             "base_url": BASE_URL,
             "sleep": fake_time.sleep,
-            "clock": fake_time.clock,
+            "clock": fake_time,
             **options,
         }
         api = AdminApi.connect(**settings)

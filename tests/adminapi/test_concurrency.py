@@ -10,8 +10,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 import respx
-from adminapi_support import Hang, LoopbackServer, Reply
-from conftest import MakeApi
+from adminapi_support import Hang, LoopbackServer, MakeApi, Reply
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.adminapi.transport import AdaptiveLimiter

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 import respx
-from conftest import MakeApi
+from adminapi_support import MakeApi
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.errors import (

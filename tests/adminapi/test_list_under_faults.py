@@ -9,9 +9,9 @@ from collections import Counter
 import httpx
 import pytest
 import respx
-from adminapi_support import FakeTime
 
 from datacontrols.adminapi import AdminApi
+from testsupport.clock import FakeClock
 
 TOTAL = 250
 FAULT_RATE = 0.30
@@ -68,7 +68,7 @@ class FlakyProjectList:
 
 @pytest.mark.parametrize("seed", range(SEEDS))
 async def test_250_projects_come_back_exactly_once_through_30_percent_faults(
-    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeTime, seed: int
+    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeClock, seed: int
 ) -> None:
     server = FlakyProjectList(seed)
     route = api_mock.get("/organization/projects").mock(side_effect=server)

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 import respx
-from conftest import MakeApi
+from adminapi_support import MakeApi
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.errors import WriteRefused

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 import respx
-from adminapi_support import FakeTime
-from conftest import MakeApi
+from adminapi_support import MakeApi
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.errors import ApiUnreachable, RateLimited, TransientApiError
+from testsupport.clock import FakeClock
 
 PATH = "/organization/data_retention"
 OK = httpx.Response(200, json={"object": "organization.data_retention", "type": "zero_data_retention"})
@@ -58,7 +58,7 @@ async def test_other_client_errors_are_not_retried(api: AdminApi, api_mock: resp
 
 
 async def test_backoff_is_exponential_with_jitter_and_capped(
-    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeClock
 ) -> None:
     api = make_api(retry=RetryPolicy(max_retries=6, initial_delay=0.5, max_delay=4.0))
     api_mock.get(PATH).mock(side_effect=[busy()] * 6 + [OK])
@@ -66,10 +66,10 @@ async def test_backoff_is_exponential_with_jitter_and_capped(
     await api.retention.get_organization()
 
     ceilings = [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
-    assert len(fake_time.sleeps) == len(ceilings)
-    for slept, ceiling in zip(fake_time.sleeps, ceilings, strict=True):
+    assert len(fake_time.slept) == len(ceilings)
+    for slept, ceiling in zip(fake_time.slept, ceilings, strict=True):
         assert 0.75 * ceiling <= slept <= ceiling
-    assert len(set(fake_time.sleeps)) > 1  # jittered, not a fixed schedule
+    assert len(set(fake_time.slept)) > 1  # jittered, not a fixed schedule
 
 
 @pytest.mark.parametrize(
@@ -82,24 +82,24 @@ async def test_backoff_is_exponential_with_jitter_and_capped(
     ],
 )
 async def test_the_servers_retry_hint_is_the_delay(
-    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeTime, headers: dict[str, str], expected: float
+    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeClock, headers: dict[str, str], expected: float
 ) -> None:
     api_mock.get(PATH).mock(side_effect=[busy(429, **headers), OK])
 
     await api.retention.get_organization()
 
-    assert fake_time.sleeps == [expected]
+    assert fake_time.slept == [expected]
 
 
 async def test_retry_after_as_an_http_date_is_honoured(
-    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeTime
+    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeClock
 ) -> None:
     when = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     api_mock.get(PATH).mock(side_effect=[busy(503, **{"retry-after": when}), OK])
 
     await api.retention.get_organization()
 
-    (slept,) = fake_time.sleeps
+    (slept,) = fake_time.slept
     assert 27 <= slept <= 30  # whole seconds in the date, and a little wall time passes
 
 
@@ -109,13 +109,13 @@ async def test_retry_after_as_an_http_date_is_honoured(
     ids=["not-a-date", "bad-date", "negative", "over-the-ceiling"],
 )
 async def test_an_unusable_retry_after_falls_back_to_backoff(
-    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeTime, value: str
+    api: AdminApi, api_mock: respx.MockRouter, fake_time: FakeClock, value: str
 ) -> None:
     api_mock.get(PATH).mock(side_effect=[busy(503, **{"retry-after": value}), OK])
 
     await api.retention.get_organization()
 
-    (slept,) = fake_time.sleeps
+    (slept,) = fake_time.slept
     assert 0.375 <= slept <= 0.5  # the first backoff step
 
 
@@ -160,7 +160,7 @@ async def test_connection_failures_that_persist_end_as_api_unreachable(
 
 
 async def test_the_total_retry_time_of_a_call_is_bounded_by_the_budget(
-    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeClock
 ) -> None:
     api = make_api(retry=RetryPolicy(max_retries=100, budget_seconds=100.0, max_retry_after=120.0))
     route = api_mock.get(PATH).mock(return_value=busy(503, **{"retry-after": "30"}))
@@ -169,13 +169,13 @@ async def test_the_total_retry_time_of_a_call_is_bounded_by_the_budget(
     with pytest.raises(TransientApiError):
         await api.retention.get_organization()
 
-    assert fake_time.sleeps == [30.0, 30.0, 30.0]  # a fourth wait would end past 100 s
+    assert fake_time.slept == [30.0, 30.0, 30.0]  # a fourth wait would end past 100 s
     assert fake_time.now - started <= 100.0
     assert route.call_count == 4
 
 
 async def test_a_retry_hint_longer_than_the_budget_is_not_waited_for(
-    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeClock
 ) -> None:
     api = make_api(retry=RetryPolicy(budget_seconds=60.0))
     route = api_mock.get(PATH).mock(side_effect=[busy(429, **{"retry-after": "90"}), OK])
@@ -184,7 +184,7 @@ async def test_a_retry_hint_longer_than_the_budget_is_not_waited_for(
         await api.retention.get_organization()
 
     assert route.call_count == 1
-    assert fake_time.sleeps == []
+    assert fake_time.slept == []
 
 
 async def test_429_without_retry_after_gives_up_after_a_few_tries(api: AdminApi, api_mock: respx.MockRouter) -> None:
@@ -218,7 +218,7 @@ async def test_429_with_retry_after_keeps_trying_within_the_budget(api: AdminApi
 
 
 async def test_a_429_hint_pauses_other_requests_to_the_same_endpoint_only(
-    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeClock
 ) -> None:
     api = make_api(retry=RetryPolicy(max_retries=0))
     api_mock.get(PATH).mock(side_effect=[busy(429, **{"retry-after": "10"}), OK])
@@ -227,10 +227,10 @@ async def test_a_429_hint_pauses_other_requests_to_the_same_endpoint_only(
     with pytest.raises(RateLimited):
         await api.retention.get_organization()
     await api.retention.get_project("p1")  # another endpoint: no pause
-    assert fake_time.sleeps == []
+    assert fake_time.slept == []
 
     await api.retention.get_organization()  # the throttled endpoint waits out the hint first
-    assert fake_time.sleeps == [10.0]
+    assert fake_time.slept == [10.0]
 
 
 async def test_an_unsendable_request_is_not_retried(make_api: MakeApi) -> None:
@@ -243,7 +243,7 @@ async def test_an_unsendable_request_is_not_retried(make_api: MakeApi) -> None:
 
 
 async def test_time_queued_behind_an_endpoint_cooldown_does_not_count_against_the_budget(
-    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeClock
 ) -> None:
     """Under a rate limit a call may wait its turn for long; only its own retries spend its budget."""
     api = make_api(retry=RetryPolicy(budget_seconds=60.0, max_retry_after=120.0))
@@ -252,11 +252,11 @@ async def test_time_queued_behind_an_endpoint_cooldown_does_not_count_against_th
     api.transport._cooldown_until[PATH] = fake_time.now + 100
 
     assert (await api.retention.get_organization()).type == "zero_data_retention"
-    assert fake_time.sleeps == [100.0, 30.0] and route.call_count == 2
+    assert fake_time.slept == [100.0, 30.0] and route.call_count == 2
 
 
 async def test_a_hinted_429_draws_on_its_own_allowance_not_on_the_retries(
-    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeTime
+    make_api: MakeApi, api_mock: respx.MockRouter, fake_time: FakeClock
 ) -> None:
     api = make_api(retry=RetryPolicy(max_retries=2, budget_seconds=3600.0))
     pace = busy(429, **{"retry-after": "6"})

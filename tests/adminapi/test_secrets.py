@@ -14,8 +14,7 @@ from typing import Any
 
 import pytest
 import structlog
-from adminapi_support import ADMIN_KEY, LoopbackServer, Reply
-from conftest import MakeApi
+from adminapi_support import ADMIN_KEY, LoopbackServer, MakeApi, Reply
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.adminapi.projects import Project

@@ -7,34 +7,24 @@ import pytest
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.errors import ApiError, ApiUnreachable
+from testsupport.clock import FakeClock
 
 KEY = "sk-admin-unreachable-" + "u" * 30
 
 
-class VirtualTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
-def connect(handler: httpx.MockTransport, time: VirtualTime) -> AdminApi:
+def connect(handler: httpx.MockTransport, time: FakeClock) -> AdminApi:
     return AdminApi.connect(
         admin_key=KEY,
         base_url="https://api.openai.com/v1",
         retry=RetryPolicy(budget_seconds=300),
         http_transport=handler,
         sleep=time.sleep,
-        clock=time.clock,
+        clock=time,
     )
 
 
 async def test_a_refused_connection_gives_up_within_fifteen_seconds() -> None:
-    time, attempts = VirtualTime(), []
+    time, attempts = FakeClock(start=0.0), []
 
     def refuse(request: httpx.Request) -> httpx.Response:
         attempts.append(time.now)
@@ -49,7 +39,7 @@ async def test_a_refused_connection_gives_up_within_fifteen_seconds() -> None:
 
 
 async def test_server_errors_keep_the_whole_budget() -> None:
-    time = VirtualTime()
+    time = FakeClock(start=0.0)
 
     def busy(request: httpx.Request) -> httpx.Response:
         return httpx.Response(503, json={"error": {"message": "busy"}})
@@ -61,7 +51,7 @@ async def test_server_errors_keep_the_whole_budget() -> None:
 
 
 async def test_an_answer_in_between_resets_the_unreachable_clock() -> None:
-    time, calls = VirtualTime(), []
+    time, calls = FakeClock(start=0.0), []
 
     def flaky(request: httpx.Request) -> httpx.Response:
         calls.append(time.now)

@@ -9,8 +9,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 import respx
-from adminapi_support import Drop, LoopbackServer, Reply
-from conftest import MakeApi
+from adminapi_support import Drop, LoopbackServer, MakeApi, Reply
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.adminapi.transport import OutcomeUnknown, route

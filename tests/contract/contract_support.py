@@ -16,15 +16,13 @@ What is checked, for every exchange:
   field the real API does not promise; an undocumented status must be an error (>= 400) in the spec's
   `ErrorResponse` envelope, checked with jsonschema (Draft 2020-12) against `components.schemas.ErrorResponse`.
 
-The spec is found through `OPENAI_ADMIN_SPEC`, else at `<repo>/../shared/openai-admin-api/openapi-admin-subset.json`.
-It is never copied into the repository.
+Finding the spec and the openapi-core adapters are shared with the other test folders: `testsupport.spec`.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -32,16 +30,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]  # no stubs installed
 from openapi_core import Config, OpenAPI
-from openapi_core.datatypes import RequestParameters
 from openapi_core.exceptions import OpenAPIError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from datacontrols.redaction import redact
+from testsupport.spec import (
+    ENV_VAR,
+    HttpxOpenAPIRequest,
+    HttpxOpenAPIResponse,
+    find_spec,
+    require_spec_path,
+    spec_candidates,
+)
 
 __all__ = [
     "ADMIN_KEY",
@@ -62,9 +65,6 @@ __all__ = [
     "spec_candidates",
 ]
 
-ENV_VAR = "OPENAI_ADMIN_SPEC"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_SPEC = Path("shared") / "openai-admin-api" / "openapi-admin-subset.json"  # beside the repository
 ADMIN_KEY = "sk-admin-contract-tests-0123456789"
 BASE_URL = "https://api.openai.com/v1"  # never contacted: the transports below end in the in-process emulator
 _METHODS = ("get", "post", "put", "patch", "delete")
@@ -91,90 +91,18 @@ ISSUE2_OPERATIONS = frozenset(
 )
 
 
-# --- finding the spec ----------------------------------------------------------------------------------
-
-
-def spec_candidates() -> list[Path]:
-    """Where the spec may be, in order: the environment variable, then the path beside the repository."""
-    candidates = []
-    configured = os.environ.get(ENV_VAR)
-    if configured:
-        candidates.append(Path(configured))
-    candidates.append(REPO_ROOT.parent / SHARED_SPEC)
-    return candidates
-
-
-def find_spec() -> Path | None:
-    return next((path for path in spec_candidates() if path.is_file()), None)
+# --- the spec ----------------------------------------------------------------------------------------------
 
 
 def require_spec() -> Spec:
     """The loaded spec; when there is none, skip the calling test module and say where it was looked for."""
-    path = find_spec()
-    if path is None:
-        configured = os.environ.get(ENV_VAR)
-        looked = f"{ENV_VAR}={configured!r} (not a file), " if configured else f"{ENV_VAR} unset, "
-        pytest.skip(
-            f"the official Admin API spec was not found: {looked}"
-            f"and no file at <repo>/../{SHARED_SPEC.as_posix()}; set {ENV_VAR} to run the contract tests",
-            allow_module_level=True,
-        )
-    return load_spec(path)
+    return load_spec(require_spec_path(module_level=True))
 
 
 @functools.cache
 def load_spec(path: Path) -> Spec:
     """One parsed spec per file per test session: building the validators costs about a second."""
     return Spec(json.loads(path.read_text(encoding="utf-8")), source=path)
-
-
-# --- openapi-core adapters -------------------------------------------------------------------------------
-
-
-class HttpxOpenAPIRequest:
-    """An httpx request in the shape of openapi-core's `Request` protocol."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        self._request = request
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(list(request.url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(),
-        )
-
-    @property
-    def host_url(self) -> str:
-        return f"{self._request.url.scheme}://{self._request.url.netloc.decode('ascii')}"
-
-    @property
-    def path(self) -> str:
-        return self._request.url.path
-
-    @property
-    def method(self) -> str:
-        return self._request.method.lower()
-
-    @property
-    def body(self) -> bytes | None:
-        return self._request.content or None
-
-    @property
-    def content_type(self) -> str:
-        content_type: str = self._request.headers.get("content-type", "application/json")
-        return content_type.lower()
-
-
-class HttpxOpenAPIResponse:
-    """An (already read) httpx response in the shape of openapi-core's `Response` protocol."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        self.data: bytes | None = response.content
-        self.status_code = response.status_code
-        self.content_type = response.headers.get("content-type", "")
-        self.headers = Headers(list(response.headers.items()))
-
-
-# --- the spec ----------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -8,11 +8,12 @@ import hashlib
 import os
 from pathlib import Path
 
-import contract_support
 import pytest
 from contract_support import ENV_VAR, ISSUE2_OPERATIONS, find_spec, require_spec, spec_candidates
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
+
+import testsupport.spec
 
 SPEC = require_spec()
 _SKIPPED_DIRS = {".git", ".venv", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}
@@ -85,13 +86,13 @@ def test_a_missing_file_in_the_variable_falls_back_to_the_shared_path(
     shared = tmp_path / "shared" / "openai-admin-api" / "openapi-admin-subset.json"
     shared.parent.mkdir(parents=True)
     shared.write_text("{}")
-    monkeypatch.setattr(contract_support, "REPO_ROOT", repo)
+    monkeypatch.setattr(testsupport.spec, "REPO_ROOT", repo)
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent.json"))
     assert find_spec() == shared
 
 
 def test_without_any_spec_the_suite_skips_and_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(contract_support, "REPO_ROOT", tmp_path / "repo")
+    monkeypatch.setattr(testsupport.spec, "REPO_ROOT", tmp_path / "repo")
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "absent.json"))
     with pytest.raises(pytest.skip.Exception) as skipped:
         require_spec()
@@ -107,7 +108,7 @@ def test_the_spec_is_not_copied_into_the_repository() -> None:
     assert SPEC.source is not None
     digest = hashlib.sha256(SPEC.source.read_bytes()).hexdigest()
     size = SPEC.source.stat().st_size
-    root = contract_support.REPO_ROOT
+    root = testsupport.spec.REPO_ROOT
     copies = []
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = [d for d in subdirs if d not in _SKIPPED_DIRS]

@@ -1,18 +1,13 @@
-"""Helpers the daemon tests share: virtual time, a daemon wired to an in-process emulator, free ports.
+"""Helpers the daemon tests share: a daemon wired to an in-process emulator, free ports.
 
 A module of its own (not conftest): pytest imports test directories' conftests by a shared name.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import heapq
 import io
-import itertools
-import json
 import logging
-import os
 import socket
 import sys
 from collections.abc import Iterator, Mapping
@@ -21,6 +16,9 @@ from typing import Any
 
 import structlog
 from pydantic import SecretStr
+
+from testsupport.clock import SharedClock
+from testsupport.spec import HttpxOpenAPIRequest, HttpxOpenAPIResponse
 
 _CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
 if _CLI_TESTS not in sys.path:
@@ -44,46 +42,6 @@ STATUS_TOKEN = "status-token-daemon-tests-0c4e9b1d"  # DATACONTROLS_STATUS_TOKEN
 BEARER = {"Authorization": f"Bearer {STATUS_TOKEN}"}
 
 BASE_URL = "https://api.openai.com/v1"
-START = 1_780_000_000.0
-
-
-class VirtualClock:
-    """Time that passes only in sleeps, and passes for everyone at once.
-
-    A sleeper wakes when every other task has had its turn and no sleeper is due sooner; the clock then
-    jumps to its wake-up time. So N requests waiting out one Retry-After of 6 s cost 6 virtual seconds, not
-    6 x N, as they would if each sleep advanced the clock on its own.
-    """
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.slept: list[float] = []
-        self._waiters: list[tuple[float, int]] = []
-        self._order = itertools.count()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        entry = (self.now + max(0.0, seconds), next(self._order))
-        heapq.heappush(self._waiters, entry)
-        try:
-            while True:
-                for _ in range(20):  # let every ready task run up to its own sleep first
-                    await asyncio.sleep(0)
-                if self._waiters and self._waiters[0] == entry:
-                    heapq.heappop(self._waiters)
-                    self.now = max(self.now, entry[0])
-                    return
-        except BaseException:
-            if entry in self._waiters:
-                self._waiters.remove(entry)
-                heapq.heapify(self._waiters)
-            raise
 
 
 def settings(**overrides: Any) -> DaemonSettings:
@@ -95,7 +53,7 @@ def settings(**overrides: Any) -> DaemonSettings:
 def daemon_for(
     emulator: Emulator,
     *,
-    clock: VirtualClock | None = None,
+    clock: SharedClock | None = None,
     notifier: Notifier | None = None,
     api_options: Mapping[str, Any] | None = None,
     probe_server: ProbeServerFactory | None = None,
@@ -162,62 +120,6 @@ def metric_value(text: str, name: str, **labels: str) -> float | None:
     return None
 
 
-def spec_path() -> Path:
-    configured = os.environ.get("OPENAI_ADMIN_SPEC")
-    if configured:
-        return Path(configured)
-    return REPO.parent / "shared" / "openai-admin-api" / "openapi-admin-subset.json"
-
-
-def load_spec() -> dict[str, Any]:
-    return json.loads(spec_path().read_text(encoding="utf-8"))  # type: ignore[no-any-return]
-
-
-class _SpecRequest:
-    """An httpx request in the shape openapi-core reads."""
-
-    def __init__(self, request: Any) -> None:
-        from openapi_core.datatypes import RequestParameters
-        from werkzeug.datastructures import Headers, ImmutableMultiDict
-
-        self._request = request
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(list(request.url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(),
-        )
-
-    @property
-    def host_url(self) -> str:
-        return "https://api.openai.com"
-
-    @property
-    def path(self) -> str:
-        return str(self._request.url.path)
-
-    @property
-    def method(self) -> str:
-        return str(self._request.method).lower()
-
-    @property
-    def body(self) -> bytes | None:
-        return self._request.content or None
-
-    @property
-    def content_type(self) -> str:
-        return str(self._request.headers.get("content-type", "application/json")).lower()
-
-
-class _SpecResponse:
-    def __init__(self, response: Any) -> None:
-        from werkzeug.datastructures import Headers
-
-        self.data = response.content
-        self.status_code = response.status_code
-        self.content_type = response.headers.get("content-type", "")
-        self.headers = Headers(list(response.headers.items()))
-
-
 def validate_response(openapi: Any, response: Any) -> None:
     """Check a 200 answer against the official spec (openapi-core raises on any mismatch)."""
-    openapi.validate_response(_SpecRequest(response.request), _SpecResponse(response))
+    openapi.validate_response(HttpxOpenAPIRequest(response.request), HttpxOpenAPIResponse(response))

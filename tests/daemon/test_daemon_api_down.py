@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from daemon_support import ADMIN_KEY, VirtualClock, approved_demo_seed, daemon_for
+from daemon_support import ADMIN_KEY, approved_demo_seed, daemon_for
 
 from datacontrols.adminapi import RetryPolicy
 from datacontrols.daemon.notifications import Notifier, Transitions
 from datacontrols.daemon.readiness import answer_readiness
 from datacontrols.daemon.run_health import RunHealth
 from datacontrols.emulator import Emulator
+from testsupport.clock import SharedClock
 
 
 def refuse(request: httpx.Request) -> httpx.Response:
@@ -43,7 +44,7 @@ def test_readiness_turns_false_when_the_organization_has_not_been_checked_for_to
 
 
 async def test_a_daemon_whose_api_is_down_skips_runs_while_it_backs_off_and_then_is_not_ready() -> None:
-    clock = VirtualClock()
+    clock = SharedClock()
     emulator = Emulator(admin_key=ADMIN_KEY, seed=approved_demo_seed(), rng_seed=7)
     options = {"http_transport": httpx.MockTransport(refuse), "retry": RetryPolicy(max_retries=0)}
     daemon = daemon_for(emulator, clock=clock, api_options=options, mode="report", interval=300)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import ADMIN_KEY, BASE_URL, VirtualClock, daemon_for, metric_value
+from daemon_support import ADMIN_KEY, BASE_URL, daemon_for, metric_value
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.daemon.attribution import NO_AUDIT_EVENT, AuditTrail, change_resource_ids
@@ -16,6 +16,7 @@ from datacontrols.daemon.notifications import drift_key
 from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.emulator.routes.audit_logs import ADMIN_KEY_TRACKING_ID
 from datacontrols.plan import Change, FieldChange
+from testsupport.clock import SharedClock
 
 SEED: dict[str, Any] = {
     "projects": [
@@ -26,17 +27,17 @@ SEED: dict[str, Any] = {
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
+def clock() -> SharedClock:
+    return SharedClock()
 
 
 @pytest.fixture
-def emulator(clock: VirtualClock) -> Emulator:
+def emulator(clock: SharedClock) -> Emulator:
     return Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=11, clock=clock, sleep=clock.sleep)
 
 
 @pytest.fixture
-async def api(emulator: Emulator, clock: VirtualClock) -> AsyncIterator[AdminApi]:
+async def api(emulator: Emulator, clock: SharedClock) -> AsyncIterator[AdminApi]:
     client = AdminApi.connect(
         admin_key=ADMIN_KEY, http_transport=emulator.http_transport(), sleep=clock.sleep, clock=clock
     )
@@ -96,7 +97,7 @@ def test_residency_drift_has_no_audit_event() -> None:
     assert AuditTrail().attribute(change).note == NO_AUDIT_EVENT
 
 
-async def test_a_persons_change_is_attributed_to_them(emulator: Emulator, api: AdminApi, clock: VirtualClock) -> None:
+async def test_a_persons_change_is_attributed_to_them(emulator: Emulator, api: AdminApi, clock: SharedClock) -> None:
     trail = AuditTrail(clock=clock)
     clock.advance(30)
     await as_person(emulator, "POST", "/organization/projects/proj_alpha/archive", "alice@example.com")
@@ -112,7 +113,7 @@ async def test_a_persons_change_is_attributed_to_them(emulator: Emulator, api: A
     assert trail.attribute(archived("proj_beta")).status == "not_found"
 
 
-async def test_an_admin_key_change_names_the_key(emulator: Emulator, api: AdminApi, clock: VirtualClock) -> None:
+async def test_an_admin_key_change_names_the_key(emulator: Emulator, api: AdminApi, clock: SharedClock) -> None:
     trail = AuditTrail(clock=clock)
     await as_person(emulator, "POST", "/organization/projects/proj_alpha", None, json={"name": "Renamed"})
     await trail.refresh(api)
@@ -122,7 +123,7 @@ async def test_an_admin_key_change_names_the_key(emulator: Emulator, api: AdminA
 
 
 async def test_the_daemons_own_writes_are_not_someone_elses(
-    emulator: Emulator, api: AdminApi, clock: VirtualClock
+    emulator: Emulator, api: AdminApi, clock: SharedClock
 ) -> None:
     trail = AuditTrail(clock=clock)
     # The daemon renames the project back (its own write, with the admin key) ...
@@ -147,7 +148,7 @@ async def test_the_daemons_own_writes_are_not_someone_elses(
 
 
 async def test_the_cursor_reads_each_event_once_and_starts_a_lookback_ago(
-    emulator: Emulator, api: AdminApi, clock: VirtualClock
+    emulator: Emulator, api: AdminApi, clock: SharedClock
 ) -> None:
     await as_person(emulator, "POST", "/organization/projects/proj_beta/archive", "old@example.com")
     clock.advance(7200)  # two hours later the daemon starts, looking back one
@@ -162,7 +163,7 @@ async def test_the_cursor_reads_each_event_once_and_starts_a_lookback_ago(
 
 
 async def test_an_unreadable_audit_log_is_reported_and_never_fails_the_run(
-    emulator: Emulator, clock: VirtualClock
+    emulator: Emulator, clock: SharedClock
 ) -> None:
     emulator.faults = FaultConfig(server_error=1.0, paths=("/organization/audit_logs",))
     daemon = daemon_for(emulator, clock=clock, mode="report")

@@ -13,20 +13,20 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from daemon_support import ADMIN_KEY, BASE_URL, VirtualClock, load_spec, spec_path, validate_response
+from daemon_support import ADMIN_KEY, BASE_URL, validate_response
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.audit_logs import AuditLog, audit_log_query
 from datacontrols.daemon.attribution import ALL_EVENT_TYPES, EVENT_TYPES_BY_KIND
 from datacontrols.emulator import Emulator
 from datacontrols.emulator.routes.audit_logs import ADMIN_KEY_TRACKING_ID
+from testsupport.clock import SharedClock
+from testsupport.spec import require_spec_document
 
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    if not spec_path().exists():
-        pytest.skip(f"the Admin API spec is not at {spec_path()}; set OPENAI_ADMIN_SPEC")
-    return load_spec()
+    return require_spec_document()
 
 
 @pytest.fixture(scope="module")
@@ -37,12 +37,12 @@ def openapi(spec: dict[str, Any]) -> Any:
 
 
 @pytest.fixture
-def clock() -> VirtualClock:
-    return VirtualClock()
+def clock() -> SharedClock:
+    return SharedClock()
 
 
 @pytest.fixture
-def emulator(clock: VirtualClock) -> Emulator:
+def emulator(clock: SharedClock) -> Emulator:
     return Emulator(admin_key=ADMIN_KEY, rng_seed=3, clock=clock, sleep=clock.sleep)
 
 
@@ -55,7 +55,7 @@ async def raw(emulator: Emulator) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-async def api(emulator: Emulator, clock: VirtualClock) -> AsyncIterator[AdminApi]:
+async def api(emulator: Emulator, clock: SharedClock) -> AsyncIterator[AdminApi]:
     client = AdminApi.connect(
         admin_key=ADMIN_KEY, http_transport=emulator.http_transport(), sleep=clock.sleep, clock=clock
     )
@@ -214,7 +214,7 @@ async def test_the_actor_header_records_a_person_in_a_session(raw: httpx.AsyncCl
     assert event["project.updated"]["changes_requested"] == {"title": "Beta"}
 
 
-async def test_filters(raw: httpx.AsyncClient, openapi: Any, clock: VirtualClock) -> None:
+async def test_filters(raw: httpx.AsyncClient, openapi: Any, clock: SharedClock) -> None:
     one = (await raw.post("/organization/projects", json={"name": "One"})).json()["id"]
     clock.advance(100)
     two = (await raw.post("/organization/projects", json={"name": "Two"})).json()["id"]

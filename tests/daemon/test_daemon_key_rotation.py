@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
-from daemon_support import ADMIN_KEY, DEMO_SEED, VirtualClock, capture_logs, daemon_for
+from daemon_support import ADMIN_KEY, DEMO_SEED, capture_logs, daemon_for
 
 from datacontrols.credentials import load_admin_key
 from datacontrols.emulator import Emulator
+from testsupport.clock import SharedClock
 
 WRONG_KEY = "sk-admin-revoked-long-ago-0000000000001"
 INTERVAL = 60.0
@@ -42,7 +43,7 @@ def rotate(path: Path, key: str) -> None:
 async def test_a_wrong_key_file_fixed_makes_the_daemon_ready_within_one_interval(
     emulator: Emulator, key_file: Path
 ) -> None:
-    clock = VirtualClock()
+    clock = SharedClock()
     key = load_admin_key(key_file).get_secret_value()
     daemon = daemon_for(emulator, clock=clock, admin_key=key, admin_key_file=key_file, interval=INTERVAL)
     try:

@@ -17,16 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-from daemon_support import (
-    ADMIN_KEY,
-    BASE_URL,
-    DEMO_SEED,
-    DESIRED_STATE,
-    VirtualClock,
-    approved_demo_seed,
-    daemon_for,
-    metric_value,
-)
+from daemon_support import ADMIN_KEY, BASE_URL, DEMO_SEED, DESIRED_STATE, approved_demo_seed, daemon_for, metric_value
 from daemon_support import settings as daemon_settings
 from pydantic import SecretStr
 
@@ -36,6 +27,7 @@ from datacontrols.desired import load_desired_state
 from datacontrols.emulator import Emulator, FaultConfig, RateLimitConfig
 from datacontrols.engine import diff, observe
 from datacontrols.logging import configure_logging
+from testsupport.clock import SharedClock
 
 
 @pytest.fixture
@@ -295,7 +287,7 @@ async def test_a_write_outlasting_the_grace_period_is_cut_and_the_exit_code_says
 async def test_a_full_run_under_ten_requests_a_minute_per_endpoint_has_no_failed_request(
     capacity: float | None,
 ) -> None:
-    clock = VirtualClock()
+    clock = SharedClock()
     limit = RateLimitConfig(per_minute=10, capacity=capacity)
     emulator = Emulator(
         admin_key=ADMIN_KEY, seed=approved_demo_seed(), rng_seed=7, rate_limit=limit, clock=clock, sleep=clock.sleep
@@ -322,7 +314,7 @@ async def test_a_full_run_under_ten_requests_a_minute_per_endpoint_has_no_failed
 
 
 async def test_a_larger_organization_is_worked_through_the_limit_too(tmp_path: Path) -> None:
-    clock = VirtualClock()
+    clock = SharedClock()
     seed = {"projects": [{"name": f"P{i:02d}", "hosted_tools": {"web_search": True}} for i in range(15)]}
     (tmp_path / "projects").mkdir()
     (tmp_path / "organization.yaml").write_text("project_defaults:\n  hosted_tools: {web_search: false}\n")

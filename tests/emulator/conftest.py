@@ -6,18 +6,20 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from emulator_support import ADMIN_KEY, BASE_URL, FakeClock, Spec, ValidatingTransport, connect, spec_path
+from emulator_support import ADMIN_KEY, BASE_URL, Spec, ValidatingTransport, connect
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
+from testsupport.clock import FakeClock
+from testsupport.spec import find_spec
 
 
 @pytest.fixture(scope="session")
 def spec() -> Spec | None:
     """The official spec, when it can be found. Without it the emulator's behaviour is still tested; only the
     response-shape check is left out (tests/contract/ skips, saying why)."""
-    path = spec_path()
-    return Spec(path) if path.exists() else None
+    path = find_spec()
+    return Spec(path) if path is not None else None
 
 
 @pytest.fixture

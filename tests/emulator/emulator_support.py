@@ -1,4 +1,4 @@
-"""Helpers for the emulator tests: fake time, the spec check, and the real client wired to the emulator.
+"""Helpers for the emulator tests: the spec check and the real client wired to the emulator.
 
 Every response the client receives through `api` is checked against the official spec: documented statuses
 with openapi-core, undocumented error statuses against the error envelope, and every response for its
@@ -8,89 +8,20 @@ with openapi-core, undocumented error statuses against the error envelope, and e
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import httpx
-from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
+from testsupport.clock import FakeClock
+from testsupport.spec import HttpxOpenAPIRequest, HttpxOpenAPIResponse
 
 ADMIN_KEY = "sk-admin-emulator-tests-0123456789"
 BASE_URL = "https://api.openai.com/v1"
 REQUEST_ID = re.compile(r"^req_[0-9a-f]{32}$")
-START = 1_780_000_000.0
-
-
-class FakeClock:
-    """Time that moves only when told to (or when the fake sleep is awaited)."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += max(0.0, seconds)
-
-
-def spec_path() -> Path:
-    configured = os.environ.get("OPENAI_ADMIN_SPEC")
-    if configured:
-        return Path(configured)
-    repo = Path(__file__).resolve().parents[2]
-    return repo.parent / "shared" / "openai-admin-api" / "openapi-admin-subset.json"
-
-
-class _Request:
-    """An httpx request in the shape openapi-core reads."""
-
-    def __init__(self, request: httpx.Request) -> None:
-        from openapi_core.datatypes import RequestParameters
-
-        self._request = request
-        self.parameters = RequestParameters(
-            query=ImmutableMultiDict(list(request.url.params.multi_items())),
-            header=Headers(list(request.headers.items())),
-            cookie=ImmutableMultiDict(),
-        )
-
-    @property
-    def host_url(self) -> str:
-        return f"{self._request.url.scheme}://{self._request.url.netloc.decode()}"
-
-    @property
-    def path(self) -> str:
-        return self._request.url.path
-
-    @property
-    def method(self) -> str:
-        return self._request.method.lower()
-
-    @property
-    def body(self) -> bytes | None:
-        return self._request.content or None
-
-    @property
-    def content_type(self) -> str:
-        return self._request.headers.get("content-type", "application/json").lower()
-
-
-class _Response:
-    def __init__(self, response: httpx.Response) -> None:
-        self.data = response.content
-        self.status_code = response.status_code
-        self.content_type = response.headers.get("content-type", "")
-        self.headers = Headers(list(response.headers.items()))
 
 
 class Spec:
@@ -114,7 +45,7 @@ class Spec:
         assert REQUEST_ID.match(response.headers.get("x-request-id", "")), "every answer carries x-request-id"
         documented = self.documented_statuses(request.method, request.url.path)
         if response.status_code in documented:
-            self.openapi.validate_response(_Request(request), _Response(response))
+            self.openapi.validate_response(HttpxOpenAPIRequest(request), HttpxOpenAPIResponse(response))
         else:
             assert response.status_code >= 400, f"undocumented success {response.status_code}"
             check_envelope(response.json())

@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import structlog
-from emulator_support import ADMIN_KEY, BASE_URL, REQUEST_ID, FakeClock, Spec, ValidatingTransport, check_envelope
+from emulator_support import ADMIN_KEY, BASE_URL, REQUEST_ID, Spec, ValidatingTransport, check_envelope
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
 from datacontrols.errors import AuthError
+from testsupport.clock import FakeClock
 
 WRONG_KEY = "sk-admin-not-the-right-one-987654321"
 

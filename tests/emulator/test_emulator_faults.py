@@ -7,11 +7,12 @@ from collections import Counter
 
 import httpx
 import pytest
-from emulator_support import ADMIN_KEY, FakeClock, Spec, check_envelope, connect
+from emulator_support import ADMIN_KEY, Spec, check_envelope, connect
 
 from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.emulator.faults import FaultInjector
 from datacontrols.errors import TransientApiError
+from testsupport.clock import FakeClock
 
 LIST = "/organization/projects"
 

@@ -6,11 +6,12 @@ import re
 
 import httpx
 import pytest
-from emulator_support import ADMIN_KEY, START, FakeClock, Spec, check_envelope, connect
+from emulator_support import ADMIN_KEY, Spec, check_envelope, connect
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
 from datacontrols.errors import BadRequest, NotFound
+from testsupport.clock import START, FakeClock
 
 PROJECT_ID = re.compile(r"^proj_[A-Za-z0-9]{24}$")
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator_support import ADMIN_KEY, FakeClock, Spec, check_envelope, connect
+from emulator_support import ADMIN_KEY, Spec, check_envelope, connect
 
 from datacontrols.emulator import Emulator, RateLimitConfig
 from datacontrols.emulator.ratelimit import RateLimiter
 from datacontrols.errors import RateLimited
+from testsupport.clock import FakeClock
 
 LIST = "/organization/projects"
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from emulator_support import START, FakeClock, connect
+from emulator_support import connect
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
 from datacontrols.errors import WriteRefused
+from testsupport.clock import START, FakeClock
 
 
 async def test_a_read_only_client_leaves_only_gets(emulator: Emulator, clock: FakeClock) -> None:

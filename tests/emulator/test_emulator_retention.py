@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from emulator_support import ADMIN_KEY, FakeClock, Spec, check_envelope, connect
+from emulator_support import ADMIN_KEY, Spec, check_envelope, connect
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
 from datacontrols.errors import AuthError
+from testsupport.clock import FakeClock
 
 PROJECT_VALUES = [
     "organization_default",

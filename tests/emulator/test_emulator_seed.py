@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_support import ADMIN_KEY, START, FakeClock
+from emulator_support import ADMIN_KEY
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator, SeedError, load_seed, write_document
+from testsupport.clock import START, FakeClock
 
 SEED_YAML = """\
 organization:

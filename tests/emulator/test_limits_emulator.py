@@ -11,13 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import ADMIN_KEY, BASE_URL, FakeClock, Spec, _Request, check_envelope
+from emulator_support import ADMIN_KEY, BASE_URL, Spec, check_envelope
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
 from datacontrols.emulator.routes.rate_limits import rate_limit_id
 from datacontrols.emulator.state import default_model_rate_limits
 from datacontrols.errors import BadRequest, NotFound
+from testsupport.clock import FakeClock
+from testsupport.spec import HttpxOpenAPIRequest
 
 CATALOG = default_model_rate_limits()
 
@@ -31,7 +33,7 @@ class RequestChecking(httpx.AsyncBaseTransport):
         self.requests = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self._spec.openapi.validate_request(_Request(request))
+        self._spec.openapi.validate_request(HttpxOpenAPIRequest(request))
         self.requests += 1
         response = await self._inner.handle_async_request(request)
         await response.aread()

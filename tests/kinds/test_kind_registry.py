@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import get_args
 
 import pytest
@@ -14,9 +12,9 @@ from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectD
 from datacontrols.export import exporter_of
 from datacontrols.kinds import ALL_KINDS, ORGANIZATION_KINDS, PROJECT_KINDS, Kind, OrganizationKind, kind_for
 from datacontrols.kinds.base import ARCHIVE_ORDER, CREATE_ORDER
+from testsupport.spec import require_spec_document
 
 DECLARATIONS = ("name", "scope", "group", "order", "audit_event_types", "exports")
-SPEC = Path(__file__).resolve().parents[2].parent / "shared" / "openai-admin-api" / "openapi-admin-subset.json"
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS, ids=lambda k: k.key)
@@ -57,12 +55,7 @@ def test_the_audit_event_maps_are_derived_from_the_kinds() -> None:
 
 
 def test_declared_event_types_exist_in_the_official_spec() -> None:
-    import os
-
-    spec = Path(os.environ.get("OPENAI_ADMIN_SPEC", SPEC))
-    if not spec.is_file():
-        pytest.skip("the official OpenAPI document is absent: set OPENAI_ADMIN_SPEC")
-    enum = set(json.loads(spec.read_text())["components"]["schemas"]["AuditLogEventType"]["enum"])
+    enum = set(require_spec_document()["components"]["schemas"]["AuditLogEventType"]["enum"])
     declared = {t for kind in ALL_KINDS for t in kind.audit_event_types}
     assert declared <= enum, sorted(declared - enum)
 

@@ -10,7 +10,6 @@ tools, rate and spend limits, alerts, users, groups, service accounts, key pruni
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import logging
@@ -91,23 +90,7 @@ def report(test: str, **figures: Any) -> None:
             out.write(line + "\n")
 
 
-# --- time and logs -----------------------------------------------------------------------------------------
-
-
-class FakeTime:
-    """A monotonic clock that moves only when someone sleeps: retries and Retry-After cost nothing."""
-
-    def __init__(self, start: float = 1_000.0) -> None:
-        self.now = start
-        self.slept = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-        self.slept += max(0.0, seconds)
-        await asyncio.sleep(0)
+# --- logs -----------------------------------------------------------------------------------------
 
 
 @contextlib.contextmanager

@@ -40,11 +40,12 @@ from typing import Any
 import httpx
 from daemon_support import ADMIN_KEY, daemon_for, metric_value
 from reliability_drift import Drifter
-from reliability_support import DEMO_SEED, FakeTime, desired_copy, quiet_logs, report, slow
+from reliability_support import DEMO_SEED, desired_copy, quiet_logs, report, slow
 
 from datacontrols.daemon import Daemon
 from datacontrols.desired import load_desired_state
 from datacontrols.emulator import Emulator, FaultConfig
+from testsupport.clock import FakeClock
 
 FAULTS = FaultConfig(rate_limited=0.07, server_error=0.07, dropped=0.06, write_timing="either")
 # Real latency on some requests, so that some runs outlast the interval and the schedule tries to overlap them.
@@ -167,7 +168,7 @@ async def probe(http: httpx.AsyncClient, daemon: Daemon, soak: Soak) -> None:
 async def soak_daemon(tmp_path: Path, seconds: float) -> dict[str, Any]:
     desired_dir = desired_copy(tmp_path / "desired")
     emulator = Emulator(admin_key=ADMIN_KEY, seed=DEMO_SEED, rng_seed=9, faults=(FAULTS, SLOW_ANSWERS))
-    fake = FakeTime()
+    fake = FakeClock()
     daemon = daemon_for(
         emulator,
         mode="enforce",

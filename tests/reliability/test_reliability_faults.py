@@ -27,7 +27,6 @@ from reliability_support import (
     ADMIN_KEY,
     DEMO_SEED,
     DESIRED_STATE,
-    FakeTime,
     creates_applied_twice,
     duplicates,
     faults_by_kind,
@@ -45,6 +44,7 @@ from datacontrols.engine import ApplyResult, Observed, apply, diff, observe
 from datacontrols.errors import DataControlsError, UnsafePlanError
 from datacontrols.plan import Plan
 from datacontrols.safety import SafetyCheck
+from testsupport.clock import FakeClock
 
 # About 20% of all requests: 7% rate limited (with Retry-After), 7% 5xx, 6% dropped connections.
 FAULTS = FaultConfig(rate_limited=0.07, server_error=0.07, dropped=0.06, write_timing="either")
@@ -86,7 +86,7 @@ async def run_cycles(cycles: int, seed: int, faults: FaultConfig = FAULTS) -> Ta
     desired = load_desired_state(DESIRED_STATE)
     rng = random.Random(seed)
     drifter = Drifter(emulator, desired, rng)
-    time = FakeTime()
+    time = FakeClock()
     tally = Tally()
     api = AdminApi.connect(admin_key=ADMIN_KEY, http_transport=emulator.http_transport(), sleep=time.sleep, clock=time)
     async with api:
