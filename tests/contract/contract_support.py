@@ -22,7 +22,6 @@ Finding the spec and the openapi-core adapters are shared with the other test fo
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,19 +36,11 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from datacontrols.redaction import redact
-from testsupport.spec import (
-    ENV_VAR,
-    HttpxOpenAPIRequest,
-    HttpxOpenAPIResponse,
-    find_spec,
-    require_spec_path,
-    spec_candidates,
-)
+from testsupport.spec import HttpxOpenAPIRequest, HttpxOpenAPIResponse, require_spec_path, spec_document
 
 __all__ = [
     "ADMIN_KEY",
     "BASE_URL",
-    "ENV_VAR",
     "ISSUE2_OPERATIONS",
     "Exchange",
     "HttpxOpenAPIRequest",
@@ -59,10 +50,8 @@ __all__ = [
     "ValidatingTransport",
     "Violation",
     "describe",
-    "find_spec",
     "load_spec",
     "require_spec",
-    "spec_candidates",
 ]
 
 ADMIN_KEY = "sk-admin-contract-tests-0123456789"
@@ -102,7 +91,7 @@ def require_spec() -> Spec:
 @functools.cache
 def load_spec(path: Path) -> Spec:
     """One parsed spec per file per test session: building the validators costs about a second."""
-    return Spec(json.loads(path.read_text(encoding="utf-8")), source=path)
+    return Spec(spec_document(path), source=path)
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,12 @@ import os
 from pathlib import Path
 
 import pytest
-from contract_support import ENV_VAR, ISSUE2_OPERATIONS, find_spec, require_spec, spec_candidates
+from contract_support import ISSUE2_OPERATIONS, require_spec
 from openapi_spec_validator import validate
 from openapi_spec_validator.validation.exceptions import OpenAPIValidationError
 
 import testsupport.spec
+from testsupport.spec import ENV_VAR, find_spec, spec_candidates
 
 SPEC = require_spec()
 _SKIPPED_DIRS = {".git", ".venv", "node_modules", ".mypy_cache", ".ruff_cache", ".pytest_cache", "__pycache__"}

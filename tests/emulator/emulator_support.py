@@ -7,7 +7,6 @@ with openapi-core, undocumented error statuses against the error envelope, and e
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import httpx
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
 from testsupport.clock import FakeClock
-from testsupport.spec import HttpxOpenAPIRequest, HttpxOpenAPIResponse
+from testsupport.spec import HttpxOpenAPIRequest, HttpxOpenAPIResponse, spec_document
 
 ADMIN_KEY = "sk-admin-emulator-tests-0123456789"
 BASE_URL = "https://api.openai.com/v1"
@@ -30,7 +29,7 @@ class Spec:
     def __init__(self, path: Path) -> None:
         from openapi_core import OpenAPI
 
-        self.document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        self.document = spec_document(path)
         self.openapi = OpenAPI.from_dict(self.document)
 
     def documented_statuses(self, method: str, path: str) -> set[int]:

@@ -27,6 +27,7 @@ __all__ = [
     "require_spec_document",
     "require_spec_path",
     "spec_candidates",
+    "spec_document",
 ]
 
 ENV_VAR = "OPENAI_ADMIN_SPEC"
@@ -68,11 +69,12 @@ def require_spec_path(*, module_level: bool = False) -> Path:
 
 def require_spec_document() -> dict[str, Any]:
     """The parsed spec (read once per file per session); without one, skip the calling test."""
-    return _document(require_spec_path())
+    return spec_document(require_spec_path())
 
 
 @functools.cache
-def _document(path: Path) -> dict[str, Any]:
+def spec_document(path: Path) -> dict[str, Any]:
+    """The spec at `path`, parsed once per session for every folder that reads it (about 1 MB of JSON)."""
     document: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return document
 
