@@ -30,7 +30,7 @@ from datacontrols.kinds import NOT_CREATED, ORGANIZATION_KINDS, PROJECT_KINDS, D
 from datacontrols.kinds import project as project_kind
 from datacontrols.kinds.base import ARCHIVE_ORDER, CREATE_ORDER, OrganizationKind, ProjectKind
 from datacontrols.observed import Observed
-from datacontrols.plan import Change, Plan
+from datacontrols.plan import Change, Facts, Plan
 from datacontrols.safety import SafetyCheck, restrict
 from datacontrols.safety import enforce as enforce_thresholds
 
@@ -144,8 +144,8 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
             # The kind may consult its siblings' observed values for this project (the owner guard does).
             sibling_world = dataclasses.replace(world, project=values)
             for change in _held(_ordered(kind, kind.compare(project, found, sibling_world)), level, why):
-                ref = {**change.ref, "project_id": live.id if live is not None else None}
-                changes.append(dataclasses.replace(change, ref=ref))
+                facts = dataclasses.replace(change.facts, project_id=live.id if live is not None else None)
+                changes.append(dataclasses.replace(change, facts=facts))
     policy = desired.organization.unmanaged_projects
     for live in matching.unmanaged:
         changes += _held(
@@ -216,7 +216,7 @@ def _unread(kind: ProjectKind, project: DesiredProject, live: Project) -> Change
         project=project.name,
         severity="high",
         reason=f"{kind.name} of live project {live.id} was not read, so its drift is unknown",
-        ref={"project_id": live.id},
+        facts=Facts(project_id=live.id),
     )
 
 
@@ -308,10 +308,10 @@ async def apply(
                 elif isinstance(outcome, Project):
                     project_id = outcome.id
             else:
-                target = change.ref.get("project_id") or project_id
+                target = change.facts.project_id or project_id
                 kind = registry.project_kind(change.kind)
                 outcome = await run(change, lambda k=kind, c=change, t=target: k.apply(api, c, t))  # type: ignore[misc]
-            if outcome is _FAILED and change.ref.get("independent"):
+            if outcome is _FAILED and change.facts.independent:
                 continue  # a member or key change: its failure does not doom the project's other changes
             if outcome is _FAILED or outcome is _SKIPPED:
                 # Later changes of this project depend on the earlier ones (a create, then its settings).

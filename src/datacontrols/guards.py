@@ -10,8 +10,8 @@
 
 `check_guards(plan)` is pure and runs at the start of `engine.apply`, before the first write, for the CLI
 and the daemon alike; it looks only at the changes that would be applied (held-back and report changes
-cannot lock anyone out). It works from facts the member kinds put into each change's `ref` when the plan
-was made (`kinds.membership.member_change`): the principal, its owner status before and after, and the
+cannot lock anyone out). It works from the `MemberFacts` the member kinds give each change when the plan
+was made (`kinds.membership`): the principal, its owner status before and after, and the
 project's owners as observed. Checking the plan being applied, rather than trusting a verdict computed
 earlier, keeps the rule right for a filtered plan too (dropping an owner's addition from a plan that also
 removes the old owner makes it unsafe).
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from datacontrols.errors import UnsafePlanError
-from datacontrols.kinds.membership import MEMBER_KINDS
+from datacontrols.kinds.membership import MEMBER_KINDS, MemberFacts
 from datacontrols.plan import Change, Plan
 
 __all__ = ["check_guards", "guard_message", "guard_violations"]
@@ -46,10 +46,10 @@ def guard_message(problems: list[str]) -> str:
 
 def guard_violations(plan: Plan) -> list[str]:
     """One message per broken rule and project, in plan order."""
-    by_project: dict[str, list[Change]] = {}
+    by_project: dict[str, list[tuple[Change, MemberFacts]]] = {}
     for change in plan.applicable:
-        if change.kind in MEMBER_KINDS and change.project is not None and "principal" in change.ref:
-            by_project.setdefault(change.project, []).append(change)
+        if change.kind in MEMBER_KINDS and change.project is not None and isinstance(change.facts, MemberFacts):
+            by_project.setdefault(change.project, []).append((change, change.facts))
     problems: list[str] = []
     for project, changes in by_project.items():
         problems += _last_owner(project, changes)
@@ -57,18 +57,16 @@ def guard_violations(plan: Plan) -> list[str]:
     return problems
 
 
-def _last_owner(project: str, changes: list[Change]) -> list[str]:
+def _last_owner(project: str, changes: list[tuple[Change, MemberFacts]]) -> list[str]:
     owners: set[str] = set()
-    for change in changes:
-        owners.update(change.ref.get("owners", ()))
+    for _, facts in changes:
+        owners.update(facts.guard.owners)
     owners = {o for o in owners if o.startswith(_OWNER_PRINCIPALS)}
-    losing = [c for c in changes if _counts(c) and c.ref.get("owner_before") and not c.ref.get("owner_after")]
-    gaining = {
-        c.ref["principal"] for c in changes if _counts(c) and c.ref.get("owner_after") and not c.ref.get("owner_before")
-    }
+    losing = [(c, f) for c, f in changes if _counts(f) and f.loses_owner]
+    gaining = {f.principal for _, f in changes if _counts(f) and f.gains_owner}
     if not owners or not losing:
         return []
-    remaining = (owners - {c.ref["principal"] for c in losing}) | gaining
+    remaining = (owners - {f.principal for _, f in losing}) | gaining
     if remaining:
         return []
     return [
@@ -77,26 +75,26 @@ def _last_owner(project: str, changes: list[Change]) -> list[str]:
     ]
 
 
-def _own_identity(project: str, changes: list[Change]) -> list[str]:
+def _own_identity(project: str, changes: list[tuple[Change, MemberFacts]]) -> list[str]:
     hits = [
-        c
-        for c in changes
-        if c.ref.get("admin_identity") is not None
-        and c.ref.get("principal") == c.ref.get("admin_identity")
-        and (c.action == "delete" or (c.ref.get("owner_before") and not c.ref.get("owner_after")))
+        (c, f)
+        for c, f in changes
+        if f.guard.admin_identity is not None
+        and f.principal == f.guard.admin_identity
+        and (c.action == "delete" or f.loses_owner)
     ]
     if not hits:
         return []
-    verb = "remove" if any(c.action == "delete" for c in hits) else "demote"
+    verb = "remove" if any(c.action == "delete" for c, _ in hits) else "demote"
     return [
         f"project {project!r}: the plan would {verb} {_names(hits)}, the owner of the admin key this run uses; "
         "list it in the file, or make that change by hand"
     ]
 
 
-def _counts(change: Change) -> bool:
-    return str(change.ref.get("principal", "")).startswith(_OWNER_PRINCIPALS)
+def _counts(facts: MemberFacts) -> bool:
+    return facts.principal.startswith(_OWNER_PRINCIPALS)
 
 
-def _names(changes: Iterable[Change]) -> str:
-    return ", ".join(f"{c.kind.removeprefix('project_')} {c.subject}" for c in changes)
+def _names(changes: Iterable[tuple[Change, MemberFacts]]) -> str:
+    return ", ".join(f"{c.kind.removeprefix('project_')} {c.subject}" for c, _ in changes)

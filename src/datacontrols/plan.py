@@ -14,24 +14,29 @@ Actions (the plan JSON `action`):
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Final, Literal, TypeVar
 
 __all__ = [
     "ACTIONS",
     "APPLIED_ACTIONS",
     "FORMAT_VERSION",
+    "OTHER_ID",
     "SEVERITIES",
     "Action",
     "Change",
+    "Facts",
     "FieldChange",
     "Plan",
     "Severity",
     "plan_json_digest",
+    "required",
 ]
 
 FORMAT_VERSION = 1
@@ -58,14 +63,60 @@ class FieldChange:
         return {"before": self.before, "after": self.after}
 
 
+# Field metadata for a `*_id` field of `Facts` that names another thing than the one the change is about
+# (a role's id, a customer-managed key's id): `Facts.resource_ids` leaves it out.
+OTHER_ID: Final = MappingProxyType({"other_id": True})
+
+_T = TypeVar("_T")
+_F = TypeVar("_F", bound="Facts")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Facts:
+    """What apply, the guards and drift attribution need to know about a change, beyond its rendered fields.
+
+    Each kind declares its own subclass (`kinds/*.py`) with the ids and values its `apply` sends; a change
+    that needs none carries this base. Facts are not part of the rendered plan or of plan JSON, and never
+    hold a secret.
+
+    `project_id` is the live project the change is in: the engine sets it on every project kind's change
+    (None while the project is yet to be created: apply takes the id from the creation).
+    """
+
+    project_id: str | None = field(default=None, metadata=OTHER_ID)
+    # Whether the engine goes on with the project's other changes when this one fails (members, keys).
+    independent: ClassVar[bool] = False
+
+    def resource_ids(self) -> frozenset[str]:
+        """The ids of what the change is about, to match audit events with: the values of the fields named
+        `*_id`, except those marked `OTHER_ID` (a role's, a key's) and `project_id` (the project the change is
+        in; project changes override this, as their project is what they are about)."""
+        found: set[str] = set()
+        for spec in dataclasses.fields(self):
+            if spec.name.endswith("_id") and not spec.metadata.get("other_id"):
+                value = getattr(self, spec.name)
+                if isinstance(value, str) and value:
+                    found.add(value)
+        return frozenset(found)
+
+
+def required(value: _T | None, what: str) -> _T:
+    """A fact apply needs: None means the kind planned the change without it, a bug refused before a write."""
+    if value is None:
+        raise ValueError(f"the change carries no {what}")
+    return value
+
+
 @dataclass(frozen=True)
 class Change:
     """One thing the plan would do, or say.
 
     `kind` is the plan JSON kind (`project_data_retention`, ...). `project` is the project's name, or None
     for organization-level changes. `subject` names the thing inside the project when a kind has many
-    (a user's email, a model, an alert threshold). `ref` carries the ids apply needs (project id, member
-    id, ...); it is not part of the rendered plan and never holds a secret.
+    (a user's email, a model, an alert threshold). `facts` carries, typed by the kind, the ids and values
+    apply needs (project id, member id, ...) and what the guards check; it is not part of the rendered plan
+    and never holds a secret. `order` places the change within its project (see `kinds.base`); the engine
+    refuses a project kind's change outside its project's lifecycle.
     """
 
     action: Action
@@ -75,7 +126,7 @@ class Change:
     severity: Severity = "low"
     reason: str = ""
     subject: str | None = None
-    ref: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    facts: Facts = field(default_factory=Facts, compare=False)
     order: int = field(default=0, compare=False)
     # "report": the desired state's `enforcement` holds this change back; it is shown, never applied.
     # Not a key of plan JSON v1: the engine also says so at the end of `reason`.
@@ -84,6 +135,12 @@ class Change:
     # weakens, in words ("weakens zero data retention (zero_data_retention -> none)"). Such a change is
     # applied only with a person's approval of the exact plan; the daemon never applies it.
     weakens: str | None = None
+
+    def facts_as(self, cls: type[_F]) -> _F:
+        """The facts, as the kind's own class `cls`; other facts are a bug in the kind, refused here."""
+        if not isinstance(self.facts, cls):
+            raise TypeError(f"a {self.kind} change carries {type(self.facts).__name__}, not {cls.__name__}")
+        return self.facts
 
     @property
     def where(self) -> str:

@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from datacontrols.desired.safety import CreatesThreshold, SafetySettings, Threshold
 from datacontrols.errors import UnsafePlanError
 from datacontrols.kinds import Kind, OrganizationKind, Scope, kind_for
+from datacontrols.kinds.membership import MemberFacts
 from datacontrols.plan import Change, Plan
 from datacontrols.ratchet import needing_approval
 from datacontrols.ratchet import weakening as describe_weakening
@@ -98,8 +99,8 @@ def loses_owner(change: Change) -> bool:
     """Whether a member change removes an owner or demotes one. Unknown role on a delete: assume an owner."""
     if change.kind not in MEMBER_KINDS or change.action not in ("delete", "update"):
         return False
-    if "owner_before" in change.ref:  # the member kinds record what the guards need (kinds/membership.py)
-        return bool(change.ref["owner_before"]) and not change.ref.get("owner_after")
+    if isinstance(change.facts, MemberFacts):  # the member kinds record what the guards need
+        return change.facts.loses_owner
     role = change.fields.get("role")
     if role is not None:
         return bool(role.before == "owner" and (change.action == "delete" or role.after != "owner"))

@@ -15,7 +15,10 @@ from datacontrols.daemon.attribution import NO_AUDIT_EVENT, AuditTrail, change_r
 from datacontrols.daemon.notifications import drift_key
 from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.emulator.routes.audit_logs import ADMIN_KEY_TRACKING_ID
-from datacontrols.plan import Change, FieldChange
+from datacontrols.kinds.project import ProjectFacts
+from datacontrols.kinds.project_groups import GroupFacts
+from datacontrols.kinds.project_users import UserFacts
+from datacontrols.plan import Change, Facts, FieldChange
 from testsupport.clock import SharedClock
 
 SEED: dict[str, Any] = {
@@ -60,22 +63,31 @@ def renamed(project_id: str = "proj_alpha") -> Change:
         kind="project",
         project="Alpha",
         fields={"name": FieldChange("Renamed", "Alpha")},
-        ref={"project_id": project_id},
+        facts=ProjectFacts(project_id=project_id),
     )
 
 
 def archived(project_id: str = "proj_alpha") -> Change:
     return Change(
-        action="uncorrectable", kind="project", project="Alpha", reason="archived", ref={"project_id": project_id}
+        action="uncorrectable",
+        kind="project",
+        project="Alpha",
+        reason="archived",
+        facts=ProjectFacts(project_id=project_id),
     )
 
 
-def test_resource_ids_come_from_the_ref() -> None:
+def test_resource_ids_come_from_the_facts() -> None:
     assert change_resource_ids(renamed()) == {"proj_alpha"}
-    member = Change(action="delete", kind="project_user", project="A", ref={"project_id": "p", "user_id": "user_1"})
+    facts = UserFacts(project_id="p", principal="user:user_1", role_before="member", user_id="user_1")
+    member = Change(action="delete", kind="project_user", project="A", facts=facts)
     assert change_resource_ids(member) == {"user_1"}  # not the project: members have their own events
-    keyed = Change(action="update", kind="project", project="A", ref={"project_id": "p", "external_key_id": "k"})
-    assert change_resource_ids(keyed) == {"p"}
+    keyed = Change(
+        action="update", kind="project", project="A", facts=ProjectFacts(project_id="p", external_key_id="k")
+    )
+    assert change_resource_ids(keyed) == {"p"}  # not the key: it is another thing than the project
+    group = GroupFacts(project_id="p", principal="group:g1", role_after="owner", group_id="g1", role_id="role_owner")
+    assert change_resource_ids(Change(action="create", kind="project_group", project="A", facts=group)) == {"g1"}
 
 
 @pytest.mark.parametrize(
@@ -85,7 +97,7 @@ def test_resource_ids_come_from_the_ref() -> None:
 )  # fmt: skip
 def test_settings_without_audit_events_say_so(kind: str) -> None:
     trail = AuditTrail()
-    attribution = trail.attribute(Change(action="update", kind=kind, project="A", ref={"project_id": "p"}))
+    attribution = trail.attribute(Change(action="update", kind=kind, project="A", facts=Facts(project_id="p")))
     assert attribution.status == "no_audit_event" and attribution.note == NO_AUDIT_EVENT
     assert attribution.to_json() == {"status": "no_audit_event", "note": NO_AUDIT_EVENT}
 

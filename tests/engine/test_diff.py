@@ -25,7 +25,7 @@ from datacontrols.desired.schema import (
 )
 from datacontrols.engine import Observed, desired_projects, diff
 from datacontrols.kinds.organization_retention import Unreadable
-from datacontrols.plan import Change, FieldChange, Plan
+from datacontrols.plan import Change, FieldChange, Plan, required
 
 ORG = "organization_data_retention"
 RETENTION = "project_data_retention"
@@ -88,7 +88,7 @@ def test_a_new_project_is_created_then_its_settings_are_set() -> None:
     assert create.fields["residency"] == FieldChange(None, "EU_STORAGE_PROCESSING")
     for change in (retention, models, tools):
         assert all(fc.before is None for fc in change.fields.values())
-        assert change.ref["project_id"] is None  # apply takes the id from the create
+        assert change.facts.project_id is None  # apply takes the id from the create
     assert tools.fields == {"code_interpreter": FieldChange(None, False), "web_search": FieldChange(None, True)}
 
 
@@ -110,7 +110,7 @@ def test_settings_of_a_live_project_carry_its_id() -> None:
         ("support", MODELS, "create"),
         ("support", TOOLS, "update"),
     ]
-    assert {c.ref["project_id"] for c in plan} == {"p1"}
+    assert {c.facts.project_id for c in plan} == {"p1"}
 
 
 def test_steady_state_is_an_empty_plan() -> None:
@@ -204,7 +204,7 @@ def test_unmanaged_projects_follow_the_policy_and_archived_ones_are_ignored(
     )
     plan = diff(state(ProjectFile(name="kept"), unmanaged=policy), observed)
     assert summary(plan) == expected
-    assert all(c.ref["project_id"] == "p2" for c in plan)
+    assert all(c.facts.project_id == "p2" for c in plan)
 
 
 def test_a_failed_read_skips_that_project_only() -> None:
@@ -322,7 +322,7 @@ def test_input_order_does_not_change_the_plan(seed: int) -> None:
     expected = diff(desired, observed)
     plan = diff(*shuffled(desired, observed, seed))
     assert plan.digest() == expected.digest()
-    assert [c.ref for c in plan] == [c.ref for c in expected]  # apply targets the same projects, too
+    assert [c.facts for c in plan] == [c.facts for c in expected]  # apply targets the same projects, too
 
 
 def test_observed_digest_ignores_order_and_sees_every_value() -> None:
@@ -417,7 +417,7 @@ def simulate(observed: Observed, plan: Plan) -> Observed:
         elif change.kind == "project":
             simulate_project(change, projects, values, created)
         else:
-            project_id = change.ref["project_id"] or created[change.project]
+            project_id = change.facts.project_id or created[change.project]
             values[project_id][change.kind] = simulate_setting(change, values[project_id][change.kind])
     return Observed(projects=list(projects.values()), organization=organization, settings=values)
 
@@ -431,10 +431,10 @@ def simulate_project(
         values[project_id] = dict(NEW_PROJECT_SETTINGS)
         created[change.project] = project_id
     elif change.action == "update":
-        project_id = change.ref["project_id"]
+        project_id = required(change.facts.project_id, "project id")
         projects[project_id] = projects[project_id].model_copy(update={k: fc.after for k, fc in change.fields.items()})
     elif change.action == "archive":
-        project_id = change.ref["project_id"]
+        project_id = required(change.facts.project_id, "project id")
         projects[project_id] = projects[project_id].model_copy(update={"status": "archived"})
 
 

@@ -16,6 +16,7 @@ from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectF
 from datacontrols.engine import Observed, diff
 from datacontrols.errors import DesiredStateError, UnsafePlanError
 from datacontrols.kinds.directory import Directory
+from datacontrols.kinds.membership import MemberFacts
 from datacontrols.plan import Change, FieldChange, Plan
 from datacontrols.safety import (
     Population,
@@ -35,8 +36,12 @@ def archive(project: str) -> Change:
     )
 
 
-def delete(kind: str, project: str, subject: str, **ref: Any) -> Change:
-    return Change(action="delete", kind=kind, project=project, subject=subject, ref=ref)
+def delete(kind: str, project: str, subject: str, role_before: str | None = None) -> Change:
+    """A removal; with `role_before`, a member's, carrying the facts the member kinds record."""
+    if role_before is None:
+        return Change(action="delete", kind=kind, project=project, subject=subject)
+    facts = MemberFacts(principal=f"user:{subject}", role_before=role_before)
+    return Change(action="delete", kind=kind, project=project, subject=subject, facts=facts)
 
 
 def update(kind: str, project: str) -> Change:
@@ -207,8 +212,8 @@ def desired(*files: ProjectFile) -> DesiredState:
 
 def test_protected_projects_are_never_archived_and_never_lose_owners() -> None:
     state = desired(ProjectFile(name="Vault", protected=True), ProjectFile(name="Other"))
-    owner_removal = delete("project_user", "Vault", "boss@example.com", owner_before=True, owner_after=False)
-    member_removal = delete("project_user", "Vault", "temp@example.com", owner_before=False, owner_after=False)
+    owner_removal = delete("project_user", "Vault", "boss@example.com", role_before="owner")
+    member_removal = delete("project_user", "Vault", "temp@example.com", role_before="member")
     demotion = Change(
         action="update",
         kind="project_group",
@@ -228,8 +233,8 @@ def test_protected_projects_are_never_archived_and_never_lose_owners() -> None:
 @pytest.mark.parametrize(
     ("change", "loses"),
     [
-        (delete("project_user", "P", "a", owner_before=True, owner_after=False), True),
-        (delete("project_user", "P", "a", owner_before=False), False),
+        (delete("project_user", "P", "a", role_before="owner"), True),
+        (delete("project_user", "P", "a", role_before="member"), False),
         (delete("project_service_account", "P", "bot"), True),  # role unknown: assume an owner
         (
             Change(action="update", kind="project_user", project="P", fields={"role": FieldChange("owner", "member")}),

@@ -16,9 +16,9 @@ from datacontrols.desired.limits import SpendLimit as DesiredLimit
 from datacontrols.desired.schema import DesiredState, OrganizationFile, OrganizationSettings, ProjectDefaults
 from datacontrols.kinds.base import NOT_CREATED, World
 from datacontrols.kinds.organization_retention import Unreadable
-from datacontrols.kinds.rate_limits import ProjectRateLimits
-from datacontrols.kinds.spend_alerts import OrganizationSpendAlerts, ProjectSpendAlerts
-from datacontrols.kinds.spend_limit import OrganizationSpendLimit, ProjectSpendLimit
+from datacontrols.kinds.rate_limits import ProjectRateLimits, RateLimitFacts
+from datacontrols.kinds.spend_alerts import AlertFacts, OrganizationSpendAlerts, ProjectSpendAlerts
+from datacontrols.kinds.spend_limit import LimitFacts, OrganizationSpendLimit, ProjectSpendLimit
 from datacontrols.plan import Change, FieldChange
 
 RATE = ProjectRateLimits()
@@ -134,11 +134,13 @@ def test_rate_limit_compare(case: str, wanted: dict[str, dict[str, int]], observ
 def test_rate_limit_changes_carry_the_row_id_and_reports_say_why() -> None:
     project = desired_project(name="P", rate_limits={"gpt-4.1": RateLimit(**GPT), "ada": RateLimit(**GPT)})
     report, update = RATE.compare(project, LIVE_ROWS, EMPTY_WORLD)
-    assert update.ref == {"rate_limit_id": "rl_gpt-4.1", "model": "gpt-4.1"}
+    assert update.facts == RateLimitFacts(rate_limit_id="rl_gpt-4.1", model="gpt-4.1")
     assert "no rate-limit row for ada" in report.reason and "gpt-4.1, o3" in report.reason
     assert not report.applies
     new = RATE.compare(project, NOT_CREATED, EMPTY_WORLD)
-    assert [c.ref["rate_limit_id"] for c in new] == [None, None], "apply looks rows up once the project exists"
+    assert [c.facts_as(RateLimitFacts).rate_limit_id for c in new] == [None, None], (
+        "apply looks rows up once the project exists"
+    )
 
 
 def test_rate_limits_are_managed_only_when_named() -> None:
@@ -197,7 +199,7 @@ def test_project_spend_limit_compare(case: str, want: Any, observed: Any, expect
     assert summary(changes) == expected
     for change in changes:
         assert (change.kind, change.project) == ("spend_limit", "P")
-        assert change.ref["threshold_amount"] == (
+        assert change.facts_as(LimitFacts).threshold_amount == (
             None if change.action == "delete" else int(Decimal(want.amount_usd) * 100)
         )
 
@@ -353,10 +355,10 @@ def test_alert_changes_carry_what_apply_sends() -> None:
     project = desired_project(name="P", spend_alerts=[want_alert("250", A), want_alert("5", B, subject_prefix="[s]")])
     live = [alert("keep", 25000, B, prefix="[kept]"), alert("gone", 100, A)]
     create, delete, update = sorted(ALERTS.compare(project, live, EMPTY_WORLD), key=lambda c: c.action)
-    assert create.ref == {"threshold_amount": 500, "recipients": [B], "subject_prefix": "[s]"}
+    assert create.facts == AlertFacts(threshold_amount=500, recipients=(B,), subject_prefix="[s]")
     # An update replaces the alert whole, so the unmanaged prefix is sent back unchanged.
-    assert update.ref == {"alert_id": "keep", "threshold_amount": 25000, "recipients": [A], "subject_prefix": "[kept]"}
-    assert delete.ref == {"alert_id": "gone"}
+    assert update.facts == AlertFacts(alert_id="keep", threshold_amount=25000, recipients=(A,), subject_prefix="[kept]")
+    assert delete.facts == AlertFacts(alert_id="gone")
 
 
 def test_an_alert_above_the_effective_limit_is_reported() -> None:

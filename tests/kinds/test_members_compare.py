@@ -17,14 +17,14 @@ from datacontrols.adminapi.members import Invite, OrganizationUser, ProjectUser
 from datacontrols.adminapi.service_accounts import ServiceAccount
 from datacontrols.desired.members import KeyHygiene, Members
 from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
-from datacontrols.kinds.api_keys import ObservedKeys, ProjectApiKeys, key_findings
+from datacontrols.kinds.api_keys import KeyFacts, ObservedKeys, ProjectApiKeys, key_findings
 from datacontrols.kinds.base import NOT_CREATED, World
 from datacontrols.kinds.directory import AdminIdentity, AdminKeyIdentity, Directory, GroupDirectory
 from datacontrols.kinds.invites import Invites
 from datacontrols.kinds.membership import ORDER_GRANT, ORDER_REVOKE, GroupGrant, ObservedGroups, RoleIds
-from datacontrols.kinds.project_groups import ProjectGroups, role_ids
-from datacontrols.kinds.project_users import ProjectUsers
-from datacontrols.kinds.service_accounts import ProjectServiceAccounts
+from datacontrols.kinds.project_groups import GroupFacts, ProjectGroups, role_ids
+from datacontrols.kinds.project_users import ProjectUsers, UserFacts
+from datacontrols.kinds.service_accounts import NewServiceAccountFacts, ProjectServiceAccounts
 from datacontrols.plan import Change
 
 DAY = 86_400
@@ -129,7 +129,7 @@ def test_a_user_not_in_the_organization_is_a_finding_never_a_crash() -> None:
 def test_users_of_a_new_project_are_all_created() -> None:
     desired, state = project(users={"alice@example.com": "owner", "bob@example.com": "member"})
     changes = ProjectUsers().compare(desired, NOT_CREATED, world(state))
-    assert [(c.action, c.ref["user_id"], c.ref["role"]) for c in changes] == [
+    assert [(c.action, c.facts_as(UserFacts).user_id, c.facts_as(UserFacts).role_after) for c in changes] == [
         ("create", "user-alice", "owner"),
         ("create", "user-bob", "member"),
     ]
@@ -142,11 +142,12 @@ def test_member_changes_carry_the_guard_facts_and_grant_before_revoke() -> None:
     changes = ProjectUsers().compare(desired, live, world(state, identity="user:user-alice", project_group=groups))
     by_subject = {c.subject: c for c in changes}
     promote, remove = by_subject["bob@example.com"], by_subject["Alice@Example.com"]
-    assert promote.ref["owners"] == remove.ref["owners"] == ("group:group_ops", "user:user-alice")
-    assert (promote.ref["owner_before"], promote.ref["owner_after"], promote.order) == (False, True, ORDER_GRANT)
-    assert (remove.ref["owner_before"], remove.ref["owner_after"], remove.order) == (True, False, ORDER_REVOKE)
-    assert remove.ref["admin_identity"] == "user:user-alice" and remove.ref["principal"] == "user:user-alice"
-    assert all(c.ref["independent"] and c.ref["counts_groups"] for c in changes)
+    promoted, removed = promote.facts_as(UserFacts), remove.facts_as(UserFacts)
+    assert promoted.guard.owners == removed.guard.owners == ("group:group_ops", "user:user-alice")
+    assert (promoted.owner_before, promoted.owner_after, promote.order) == (False, True, ORDER_GRANT)
+    assert (removed.owner_before, removed.owner_after, remove.order) == (True, False, ORDER_REVOKE)
+    assert removed.guard.admin_identity == "user:user-alice" and removed.principal == "user:user-alice"
+    assert all(c.facts.independent and c.facts_as(UserFacts).guard.counts_groups for c in changes)
 
 
 # --- groups ------------------------------------------------------------------------------------------------
@@ -195,7 +196,8 @@ def test_a_group_role_change_assigns_the_new_role_and_unassigns_the_old() -> Non
     desired, state = project(groups={"data-science": "owner"})
     live = grants(("group_ds", "data-science", MEMBER_ID))
     (change,) = ProjectGroups().compare(desired, live, world(state))
-    assert (change.ref["group_id"], change.ref["role_id"], change.ref["unassign"]) == (
+    facts = change.facts_as(GroupFacts)
+    assert (facts.group_id, facts.role_id, facts.unassign) == (
         "group_ds",
         OWNER_ID,
         (MEMBER_ID,),
@@ -237,10 +239,10 @@ def account(name: str, role: str, account_id: str | None = None) -> ServiceAccou
 def test_service_account_create_says_whether_a_key_is_made_and_where_it_goes(tmp_path: Path) -> None:
     desired, state = project(service_accounts={"bot": "owner"})
     (without,) = ProjectServiceAccounts().compare(desired, (), world(state))
-    assert (without.action, without.ref["secret_sink"]) == ("create", None)
+    assert (without.action, without.facts_as(NewServiceAccountFacts).secret_sink) == ("create", None)
     assert "create_service_account_only" in without.reason and "role owner" in without.reason
     (with_sink,) = ProjectServiceAccounts(tmp_path).compare(desired, (), world(state))
-    assert with_sink.ref["secret_sink"] == str(tmp_path)
+    assert with_sink.facts_as(NewServiceAccountFacts).secret_sink == str(tmp_path)
     assert str(tmp_path / "P__bot.key") in with_sink.reason
 
 
@@ -348,7 +350,7 @@ def test_prune_delete_deletes_flagged_user_keys_and_explains_service_account_key
     )
     desired = keys_project(max_age_days=90, user_keys="report", prune="delete")
     changes = ProjectApiKeys().compare(desired, ObservedKeys(keys, NOW), World(desired=DesiredState()))
-    assert [(c.action, c.ref["api_key_id"]) for c in changes] == [
+    assert [(c.action, c.facts_as(KeyFacts).api_key_id) for c in changes] == [
         ("delete", "key_old"),
         ("report", "key_sa1"),
         ("report", "key_usr"),  # user_keys: report is a note, never a reason to delete

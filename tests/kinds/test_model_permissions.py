@@ -10,7 +10,7 @@ from kinds_support import desired_project, permissions, policy, world
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.desired.schema import ProjectDefaults
 from datacontrols.kinds.base import NOT_CREATED
-from datacontrols.kinds.model_permissions import ProjectModelPermissions
+from datacontrols.kinds.model_permissions import ModelPermissionFacts, ProjectModelPermissions
 from datacontrols.plan import FieldChange
 
 KIND = ProjectModelPermissions()
@@ -56,7 +56,7 @@ def test_a_policy_where_none_exists_is_created() -> None:
         "mode": FieldChange(None, "allow_list"),
         "model_ids": FieldChange(None, ["gpt-4.1", "o3"]),
     }
-    assert change.ref == {"mode": "allow_list", "model_ids": ["gpt-4.1", "o3"]}
+    assert change.facts == ModelPermissionFacts(mode="allow_list", model_ids=("gpt-4.1", "o3"))
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_a_differing_policy_is_one_whole_update(
     assert change.fields == fields
     assert change.reason == reason
     # The API replaces the policy whole, so apply needs the complete desired policy, not only what differs.
-    assert change.ref == {"mode": setting.mode, "model_ids": sorted(setting.model_ids)}
+    assert change.facts == ModelPermissionFacts(mode=setting.mode, model_ids=tuple(sorted(setting.model_ids)))
 
 
 def test_new_project_policy_is_created_after_the_project() -> None:

@@ -8,7 +8,7 @@ import pytest
 from kinds_support import desired_project, live_project
 
 from datacontrols.kinds.base import ARCHIVE_ORDER
-from datacontrols.kinds.project import compare_project, compare_unmanaged, match_projects
+from datacontrols.kinds.project import ProjectFacts, compare_project, compare_unmanaged, match_projects
 from datacontrols.plan import FieldChange
 
 
@@ -19,14 +19,14 @@ def test_create_carries_name_and_residency() -> None:
         "name": FieldChange(None, "x"),
         "residency": FieldChange(None, "EU_STORAGE_PROCESSING"),
     }
-    assert change.ref["residency"] == "EU_STORAGE_PROCESSING"
+    assert change.facts == ProjectFacts(residency="EU_STORAGE_PROCESSING")
     assert change.order < 10  # before every setting of the new project
 
 
 def test_create_without_residency_leaves_it_to_the_api() -> None:
     [change] = compare_project(desired_project(name="x"), None)
     assert change.fields == {"name": FieldChange(None, "x")}
-    assert change.ref["residency"] is None
+    assert change.facts == ProjectFacts()
 
 
 @pytest.mark.parametrize(
@@ -56,14 +56,14 @@ def test_archived_live_cannot_be_revived() -> None:
     [change] = compare_project(desired_project(name="x", id="p1"), live_project("p1", "x", status="archived"))
     assert change.action == "uncorrectable"
     assert "archive is one-way" in change.reason
-    assert change.ref == {"project_id": "p1"}
+    assert change.facts == ProjectFacts(project_id="p1")
 
 
 def test_archive_is_one_way_high_and_last() -> None:
     [change] = compare_project(desired_project(name="x", status="archived"), live_project("p1", "x"))
     assert (change.action, change.severity, change.order) == ("archive", "high", ARCHIVE_ORDER)
     assert change.fields == {"status": FieldChange("active", "archived")}
-    assert change.ref == {"project_id": "p1"}
+    assert change.facts == ProjectFacts(project_id="p1")
 
 
 @pytest.mark.parametrize(
@@ -103,7 +103,7 @@ def test_pinned_id_with_another_live_name_is_renamed() -> None:
     [change] = compare_project(desired_project(name="new", id="p1"), live_project("p1", "old"))
     assert (change.action, change.kind, change.project) == ("update", "project", "new")
     assert change.fields == {"name": FieldChange("old", "new")}
-    assert change.ref == {"project_id": "p1"}
+    assert change.facts == ProjectFacts(project_id="p1")
 
 
 @pytest.mark.parametrize(
@@ -140,7 +140,7 @@ def test_unmanaged_policy(policy: str, expected: list[tuple[str, str]]) -> None:
     changes = compare_unmanaged(live_project("p7", "stray"), policy)
     assert [(c.action, c.severity) for c in changes] == expected
     for change in changes:
-        assert (change.kind, change.project, change.ref) == ("project", "stray", {"project_id": "p7"})
+        assert (change.kind, change.project, change.facts) == ("project", "stray", ProjectFacts(project_id="p7"))
 
 
 def test_unmanaged_archive_is_last_and_one_way() -> None:

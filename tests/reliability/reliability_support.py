@@ -204,13 +204,14 @@ def _planned_for(write: Write, change: Change, created: Mapping[str, str]) -> bo
     project_id = write.params.get("project_id")
     if project_id is not None:
         # A project made by this very plan has no id in the change: it is the live project of that name.
-        wanted = change.ref.get("project_id") or created.get(change.project or "")
+        wanted = change.facts.project_id or created.get(change.project or "")
         if change.project is None or project_id != wanted:
             return False
     elif change.project is not None and change.kind not in ("invite", "project"):
         return False
     for name, value in write.params.items():
-        if name != "project_id" and change.ref.get(name) not in (None, value):
+        # The facts name the ids apply sends by the API's own parameter names (`user_id`, `alert_id`, ...).
+        if name != "project_id" and getattr(change.facts, name, None) not in (None, value):
             return False
     field = _CREATED_BY.get(template)
     if field is not None and write.entry.method == "POST":

@@ -5,7 +5,7 @@
 may publish an event late) and drops the ids it already has. Events are kept, bounded, so drift that outlives
 many runs keeps its author.
 
-A drift item (a plan `Change`) is matched to events by its kind's event types and the ids in its `ref`
+A drift item (a plan `Change`) is matched to events by its kind's event types and the ids in its facts
 (a project id for a project, a user id for a member, ...). The newest matching event names the author:
 its session's email, or the API key's tracking id. Some controls emit no event at all (data retention,
 residency, model and hosted-tool permissions, spend): their drift says so instead of guessing.
@@ -50,8 +50,6 @@ _DECLARED: Final = audit_event_types()
 EVENT_TYPES_BY_KIND: Final[dict[str, tuple[str, ...]]] = {kind: types for kind, types in _DECLARED.items() if types}
 KINDS_WITHOUT_EVENTS: Final = frozenset(kind for kind, types in _DECLARED.items() if not types)
 ALL_EVENT_TYPES: Final = tuple(sorted({t for types in EVENT_TYPES_BY_KIND.values() for t in types}))
-# `ref` keys that hold ids of other things than the resource itself (a key, a role).
-_NOT_RESOURCE_KEYS: Final = frozenset({"external_key_id", "owner_role_id", "role_id"})
 
 Status = Literal["audit_event", "no_audit_event", "not_found", "unavailable"]
 
@@ -88,15 +86,8 @@ class Attribution:
 
 
 def change_resource_ids(change: Change) -> frozenset[str]:
-    """The ids a drift item is about: the `*_id` values of its ref (a project's own id only for `project`)."""
-    found = {
-        value
-        for key, value in change.ref.items()
-        if isinstance(value, str) and value and (key == "id" or key.endswith("_id")) and key not in _NOT_RESOURCE_KEYS
-    }
-    if change.kind != "project":
-        found.discard(change.ref.get("project_id"))
-    return frozenset(found)
+    """The ids a drift item is about (`Facts.resource_ids`: a project's own id only for `project`)."""
+    return change.facts.resource_ids()
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import structlog
 
@@ -33,17 +33,25 @@ from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.membership import ORDER_KEYS
-from datacontrols.plan import Change, Severity
+from datacontrols.plan import Change, Facts, Severity
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["PROJECT_API_KEY", "KeyFinding", "ObservedKeys", "ProjectApiKeys", "key_findings"]
+__all__ = ["PROJECT_API_KEY", "KeyFacts", "KeyFinding", "ObservedKeys", "ProjectApiKeys", "key_findings"]
 
 PROJECT_API_KEY = "project_api_key"
 DAY = 86_400
 log = structlog.get_logger("datacontrols.kinds")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyFacts(Facts):
+    """The key a finding is about; a failed key deletion does not doom the project's other changes."""
+
+    independent: ClassVar[bool] = True
+    api_key_id: str
 
 
 @dataclass(frozen=True)
@@ -137,14 +145,14 @@ class ProjectApiKeys(ProjectKind):
 
     def _change(self, project: DesiredProject, finding: KeyFinding, rules: KeyHygiene) -> Change:
         found = "; ".join(finding.problems)
-        ref = {"api_key_id": finding.key.id, "independent": True}
+        facts = KeyFacts(api_key_id=finding.key.id)
         if rules.prune == "delete" and finding.flagged:
             if finding.key.owner.is_service_account:
                 reason = (
                     f"{found}. Not deleted: keys of a service account cannot be deleted one by one (the API refuses); "
                     "deleting the account revokes them (remove it from members.service_accounts in authoritative mode)"
                 )
-                return self._report(project, finding, reason, ref)
+                return self._report(project, finding, reason, facts)
             return Change(
                 action="delete",
                 kind=self.name,
@@ -152,12 +160,12 @@ class ProjectApiKeys(ProjectKind):
                 subject=finding.label,
                 severity="high",
                 reason=f"{found}; prune: delete",
-                ref=ref,
+                facts=facts,
                 order=ORDER_KEYS,
             )
-        return self._report(project, finding, found, ref)
+        return self._report(project, finding, found, facts)
 
-    def _report(self, project: DesiredProject, finding: KeyFinding, reason: str, ref: dict[str, Any]) -> Change:
+    def _report(self, project: DesiredProject, finding: KeyFinding, reason: str, facts: KeyFacts) -> Change:
         return Change(
             action="report",
             kind=self.name,
@@ -165,14 +173,14 @@ class ProjectApiKeys(ProjectKind):
             subject=finding.label,
             severity=finding.severity,
             reason=reason,
-            ref=ref,
+            facts=facts,
             order=ORDER_KEYS,
         )
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
         if change.action != "delete":
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
-        if not await api.project_api_keys.delete(project_id, change.ref["api_key_id"]):
+        if not await api.project_api_keys.delete(project_id, change.facts_as(KeyFacts).api_key_id):
             log.info("api_key_already_gone", project=change.project, subject=change.subject)
 
 

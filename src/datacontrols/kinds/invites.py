@@ -11,6 +11,7 @@ Expired or accepted invites do not count as pending; nothing here deletes an inv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.members import Invite
@@ -19,12 +20,19 @@ from datacontrols.errors import AuthError, BadRequest, NotFound
 from datacontrols.kinds.base import OrganizationKind, World
 from datacontrols.kinds.directory import ORGANIZATION_USERS, Directory
 from datacontrols.kinds.project_users import INVITE
-from datacontrols.plan import Change, FieldChange
+from datacontrols.plan import Change, Facts, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
 
-__all__ = ["Invites", "listed_emails"]
+__all__ = ["InviteFacts", "Invites", "listed_emails"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InviteFacts(Facts):
+    """An invite apply sends: to this email, as a reader of no project (the projects follow on acceptance)."""
+
+    email: str
 
 
 def listed_emails(desired: DesiredState) -> dict[str, list[str]]:
@@ -100,7 +108,7 @@ class Invites(OrganizationKind):
                     severity="medium",
                     reason=f"listed in {', '.join(projects)} and not in the organization (invite_missing_users); "
                     "added to the project(s) by a later run, once the invite is accepted",
-                    ref={"email": email},
+                    facts=InviteFacts(email=email),
                     weakens=f"invites {email} into the organization",
                 )
             )
@@ -109,4 +117,4 @@ class Invites(OrganizationKind):
     async def apply(self, api: AdminApi, change: Change) -> None:
         if change.action != "create":
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
-        await api.invites.create(change.ref["email"], role="reader", projects=[])
+        await api.invites.create(change.facts_as(InviteFacts).email, role="reader", projects=[])

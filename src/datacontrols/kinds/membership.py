@@ -7,25 +7,26 @@ not listed is a `report`. `authoritative` also deletes it. Each list is managed 
 demotion): `ORDER_GRANT` < `ORDER_REVOKE`, across all three kinds. So a file that replaces one owner with
 another adds the new owner first.
 
-**Failure isolation.** Member changes carry `ref["independent"] = True`: when one fails (a user who left
-the organization a minute ago), the engine goes on with the project's other changes instead of skipping
-them. A principal already gone when its removal runs counts as done (the API's 404 is converged).
+**Failure isolation.** Member changes carry `MemberFacts`, which are `independent`: when one fails (a user
+who left the organization a minute ago), the engine goes on with the project's other changes instead of
+skipping them. A principal already gone when its removal runs counts as done (the API's 404 is converged).
 
-**Guard facts.** Each member change carries, in `ref` (never rendered), what `datacontrols.guards` needs to
-refuse a plan before any write: the principal (`user:<id>`, `group:<id>`, `service_account:<id>`), whether
-it is an owner before and after, the project's owners as observed (`owners`), and the principal behind the
-admin key in use (`admin_identity`, when known). Owners are the people who can administer the project in
-the dashboard: users with role `owner` and groups granted the owner role. Service accounts are not counted.
-Groups are counted only when the file manages groups (otherwise they are not read); the guard then errs
-on the side of refusing. Because an owner grant may fail while the rest goes on, a removal or demotion of
-an owner also re-reads the project's owners right before it writes (`ensure_owner_remains`).
+**Guard facts.** Each member change's `MemberFacts` (never rendered) hold what `datacontrols.guards` needs
+to refuse a plan before any write: the principal (`user:<id>`, `group:<id>`, `service_account:<id>`), its
+role before and after (so whether it is an owner before and after), and in `guard` the project's owners as
+observed (`owners`) and the principal behind the admin key in use (`admin_identity`, when known). Owners
+are the people who can administer the project in the dashboard: users with role `owner` and groups granted
+the owner role. Service accounts are not counted. Groups are counted only when the file manages groups
+(otherwise they are not read); the guard then errs on the side of refusing. Because an owner grant may fail
+while the rest goes on, a removal or demotion of an owner also re-reads the project's owners right before
+it writes (`ensure_owner_remains`). Each member kind subclasses `MemberFacts` with the ids its apply sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 import structlog
 
@@ -34,7 +35,7 @@ from datacontrols.adminapi.members import ProjectUser
 from datacontrols.errors import NotFound, UnsafePlanError
 from datacontrols.kinds.base import World
 from datacontrols.kinds.directory import ADMIN_IDENTITY, AdminIdentity
-from datacontrols.plan import Change, FieldChange, Severity
+from datacontrols.plan import Change, Facts, FieldChange, Severity
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -49,11 +50,13 @@ __all__ = [
     "PROJECT_SERVICE_ACCOUNT",
     "PROJECT_USER",
     "GroupGrant",
+    "GuardContext",
+    "MemberFacts",
     "ObservedGroups",
     "RoleIds",
     "admin_identity",
     "ensure_owner_remains",
-    "guard_facts",
+    "guard_context",
     "member_change",
     "owner_snapshot",
     "remove_member",
@@ -130,18 +133,64 @@ def admin_identity(world: World) -> str | None:
     return identity.principal if isinstance(identity, AdminIdentity) else None
 
 
-def guard_facts(world: World, users: Sequence[ProjectUser] | None, groups: ObservedGroups | None) -> dict[str, Any]:
-    """What a user or group change carries for the guards (`member_change(..., **facts)`).
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GuardContext:
+    """What the plan saw of a member change's project, for the guards: the same for all its member changes.
 
-    `owner_role_id` is there only when groups are read: then `ensure_owner_remains` counts owner groups too."""
-    facts: dict[str, Any] = {
-        "owners": owner_snapshot(users, groups),
-        "identity": admin_identity(world),
-        "counts_groups": groups is not None,
-    }
-    if groups is not None:
-        facts["owner_role_id"] = groups.roles.owner
-    return facts
+    `owner_role_id` is there only when groups are read (`counts_groups`): then `ensure_owner_remains` counts
+    owner groups too."""
+
+    owners: tuple[str, ...] = ()  # the project's owners as observed: `user:<id>`, `group:<id>`
+    admin_identity: str | None = None  # the principal behind the admin key in use, when known
+    counts_groups: bool = False
+    owner_role_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberFacts(Facts):
+    """The facts of a member change that the guards read (`datacontrols.guards`, `ensure_owner_remains`).
+
+    `role_after` is None on a removal. Each member kind subclasses this with the ids its apply sends."""
+
+    independent: ClassVar[bool] = True
+    principal: str  # `user:<id>`, `group:<id>`, `service_account:<id>`
+    role_before: str | None = None
+    role_after: str | None = None
+    guard: GuardContext = GuardContext()
+
+    @property
+    def owner_before(self) -> bool:
+        return self.role_before == "owner"
+
+    @property
+    def owner_after(self) -> bool:
+        return self.role_after == "owner"
+
+    @property
+    def loses_owner(self) -> bool:
+        """Whether the change removes an owner or demotes one."""
+        return self.owner_before and not self.owner_after
+
+    @property
+    def gains_owner(self) -> bool:
+        """Whether the change adds an owner or promotes one."""
+        return self.owner_after and not self.owner_before
+
+    def new_role(self) -> str:
+        """The role a create or update gives (`role_after`)."""
+        if self.role_after is None:
+            raise ValueError(f"the change of {self.principal} gives no role")
+        return self.role_after
+
+
+def guard_context(world: World, users: Sequence[ProjectUser] | None, groups: ObservedGroups | None) -> GuardContext:
+    """What a user or group change carries for the guards (`MemberFacts.guard`)."""
+    return GuardContext(
+        owners=owner_snapshot(users, groups),
+        admin_identity=admin_identity(world),
+        counts_groups=groups is not None,
+        owner_role_id=groups.roles.owner if groups is not None else None,
+    )
 
 
 def member_change(
@@ -149,29 +198,25 @@ def member_change(
     kind: str,
     project: str,
     subject: str,
+    facts: MemberFacts,
     *,
-    principal: str,
-    role_before: str | None,
-    role_after: str | None,
-    owners: tuple[str, ...],
-    identity: str | None,
     reason: str,
-    counts_groups: bool,
     severity: Severity | None = None,
-    **ref: Any,
 ) -> Change:
-    """A member change with the facts the guards need in `ref`, ordered grant-before-revoke.
+    """A member change carrying `facts` (what the guards need), ordered grant-before-revoke.
 
     Severity, unless given: high when it touches an owner or removes anyone, else medium."""
-    owner_before, owner_after = role_before == "owner", role_after == "owner"
+    role_before, role_after = facts.role_before, facts.role_after
+    if action == "delete" and role_after is not None:
+        raise ValueError(f"a removal of {facts.principal} leaves it no role, not {role_after!r}")
     if severity is None:
-        severity = "high" if action == "delete" or owner_before or owner_after else "medium"
-    losing = action == "delete" or (owner_before and not owner_after)
+        severity = "high" if action == "delete" or facts.owner_before or facts.owner_after else "medium"
+    losing = action == "delete" or facts.loses_owner
     fields = {"role": FieldChange(role_before, role_after)} if role_before != role_after else {}
     weakens = None
     if action == "create":
         weakens = f"gives {subject} access to the project ({role_after or 'no role'})"
-    elif action == "update" and owner_after and not owner_before:
+    elif action == "update" and facts.gains_owner:
         weakens = f"makes {subject} an owner of the project"
     return Change(
         action=action,  # type: ignore[arg-type]
@@ -183,16 +228,7 @@ def member_change(
         reason=reason,
         order=ORDER_REVOKE if losing else ORDER_GRANT,
         weakens=weakens,
-        ref={
-            **ref,
-            "principal": principal,
-            "owner_before": owner_before,
-            "owner_after": owner_after and action != "delete",
-            "owners": owners,
-            "admin_identity": identity,
-            "counts_groups": counts_groups,
-            "independent": True,
-        },
+        facts=facts,
     )
 
 
@@ -234,17 +270,17 @@ async def ensure_owner_remains(api: AdminApi, project_id: str, change: Change) -
     The plan was checked as a whole before any write (`guards.check_guards`); this covers what the plan
     could not know: an owner grant earlier in this apply that failed, or a change made by someone else since.
     """
-    ref = change.ref
-    if not ref.get("owner_before") or ref.get("owner_after"):
+    facts = change.facts_as(MemberFacts)
+    if not facts.loses_owner:
         return
     owners = {f"user:{u.id}" for u in await api.project_users.list(project_id) if u.role == "owner"}
-    if ref.get("counts_groups"):
-        owner_role = ref.get("owner_role_id") or BUILTIN_PROJECT_ROLES["owner"]
+    if facts.guard.counts_groups:
+        owner_role = facts.guard.owner_role_id or BUILTIN_PROJECT_ROLES["owner"]
         for grant in await api.project_groups.list(project_id):
             roles = await api.project_groups.roles(project_id, grant.group_id)
             if any(r.id == owner_role for r in roles):
                 owners.add(f"group:{grant.group_id}")
-    if not owners - {ref["principal"]}:
+    if not owners - {facts.principal}:
         raise UnsafePlanError(
             f"project {change.project!r}: refusing to {'remove' if change.action == 'delete' else 'demote'} "
             f"{change.subject}: it is the project's last owner right now (an owner added earlier in this run "

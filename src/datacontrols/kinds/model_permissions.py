@@ -6,19 +6,28 @@ policy or widening access is critical; so is finding live access wider than desi
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.desired.schema import ModelPolicy
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, ProjectKind, World
 from datacontrols.kinds.protection import widened_models
-from datacontrols.plan import Change, FieldChange, Severity
+from datacontrols.plan import Change, Facts, FieldChange, Severity, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["ProjectModelPermissions"]
+__all__ = ["ModelPermissionFacts", "ProjectModelPermissions"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelPermissionFacts(Facts):
+    """What a create or update sets: the mode and its model ids (None on a delete)."""
+
+    mode: str | None = None
+    model_ids: tuple[str, ...] = ()
 
 
 class ProjectModelPermissions(ProjectKind):
@@ -119,16 +128,16 @@ class ProjectModelPermissions(ProjectKind):
             reason=reason,
             order=11,
             weakens=widened_models(before, after),
-            ref={"mode": after_mode, "model_ids": after_ids},
+            facts=ModelPermissionFacts(mode=after_mode, model_ids=tuple(after_ids or ())),
         )
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
         if change.action == "delete":
             await api.model_permissions.delete(project_id)
         else:
-            await api.model_permissions.update(
-                project_id, mode=change.ref["mode"], model_ids=list(change.ref["model_ids"])
-            )
+            facts = change.facts_as(ModelPermissionFacts)
+            mode = required(facts.mode, "mode")
+            await api.model_permissions.update(project_id, mode=mode, model_ids=list(facts.model_ids))
 
 
 def _describe(before_mode: str, before: set[str], after_mode: str, after: set[str]) -> str:

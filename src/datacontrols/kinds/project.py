@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from datacontrols.kinds.base import ARCHIVE_ORDER, CREATE_ORDER, DesiredProject
-from datacontrols.plan import Change, FieldChange
+from datacontrols.plan import OTHER_ID, Change, Facts, FieldChange, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -25,6 +25,7 @@ __all__ = [
     "AUDIT_EVENT_TYPES",
     "KIND",
     "Matching",
+    "ProjectFacts",
     "apply_project_change",
     "compare_project",
     "compare_unmanaged",
@@ -35,6 +36,19 @@ KIND = "project"
 # The project lifecycle's changes run first (create, rename: CREATE_ORDER) and last (archive: ARCHIVE_ORDER);
 # every kind's changes on the project lie between.
 AUDIT_EVENT_TYPES = ("project.created", "project.updated", "project.archived", "project.deleted")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProjectFacts(Facts):
+    """A project lifecycle change: the live project it is about (None on a create), and what a create sends
+    that is fixed at creation (residency) or names another thing (the customer-managed key)."""
+
+    residency: str | None = None
+    external_key_id: str | None = field(default=None, metadata=OTHER_ID)
+
+    def resource_ids(self) -> frozenset[str]:
+        # The project is what a lifecycle change is about: its id matches the project's audit events.
+        return frozenset({self.project_id}) if self.project_id else frozenset()
 
 
 @dataclass
@@ -145,11 +159,11 @@ def compare_project(
                     if archived_namesakes
                     else "declared in the desired state and not present live"
                 ),
-                ref={"residency": want.residency, "external_key_id": want.external_key_id},
+                facts=ProjectFacts(residency=want.residency, external_key_id=want.external_key_id),
             )
         ]
 
-    ref = {"project_id": live.id}
+    facts = ProjectFacts(project_id=live.id)
     if live.archived:
         if want.status == "archived":
             return []
@@ -158,7 +172,7 @@ def compare_project(
                 want.name,
                 "the live project is archived and archive is one-way; set `status: archived` or remove the `id:` "
                 "pin so a new project is created",
-                ref,
+                facts,
             )
         ]
 
@@ -172,7 +186,7 @@ def compare_project(
                 fields={"status": FieldChange("active", "archived")},
                 severity="high",
                 reason="status: archived in the desired state; archiving is one-way",
-                ref=ref,
+                facts=facts,
                 order=ARCHIVE_ORDER,
             )
         ]
@@ -190,7 +204,7 @@ def compare_project(
                 severity="critical",
                 reason="residency is chosen at creation and cannot be changed; create a new project in the "
                 "desired region and move traffic to it (this tool never archives and re-creates)",
-                ref=ref,
+                facts=facts,
             )
         )
     fields: dict[str, FieldChange] = {}
@@ -208,7 +222,7 @@ def compare_project(
                 fields=fields,
                 severity="medium" if "external_key_id" in fields else "low",
                 reason="renamed to match the file pinned by id" if "name" in fields else "external key differs",
-                ref=ref,
+                facts=facts,
                 weakens=_key_weakening(live.external_key_id, fields["external_key_id"].after)
                 if "external_key_id" in fields
                 else None,
@@ -229,7 +243,7 @@ def _key_weakening(before: str | None, after: str | None) -> str | None:
 def compare_unmanaged(live: Project, policy: str) -> list[Change]:
     """What to do with a live active project that no file describes. Pure."""
     name = live.name or live.id
-    ref = {"project_id": live.id}
+    facts = ProjectFacts(project_id=live.id)
     if policy == "ignore":
         return []
     if policy == "archive":
@@ -241,7 +255,7 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
                 fields={"status": FieldChange("active", "archived")},
                 severity="high",
                 reason="not in the desired state and unmanaged_projects is archive; archiving is one-way",
-                ref=ref,
+                facts=facts,
                 order=ARCHIVE_ORDER,
             )
         ]
@@ -253,7 +267,7 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
             project=name,
             severity="medium",
             reason=f"live project {live.id} is not in the desired state, so its data controls are not checked",
-            ref=ref,
+            facts=facts,
         )
     ]
 
@@ -261,13 +275,14 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
 async def apply_project_change(api: AdminApi, change: Change) -> Project | Claim[Project] | None:
     """Carry out a project lifecycle change; returns the project when one was modified, and for a create the
     claim: the project its settings go to, which another writer may have created (see `one_writer`)."""
+    facts = change.facts_as(ProjectFacts)
     if change.action == "create":
         return await api.projects.create_once(
             change.fields["name"].after,
-            residency=change.ref.get("residency"),
-            external_key_id=change.ref.get("external_key_id"),
+            residency=facts.residency,
+            external_key_id=facts.external_key_id,
         )
-    project_id = change.ref["project_id"]
+    project_id = required(facts.project_id, "project id")
     if change.action == "update":
         return await api.projects.modify(project_id, **{k: fc.after for k, fc in change.fields.items()})
     if change.action == "archive":
@@ -275,13 +290,13 @@ async def apply_project_change(api: AdminApi, change: Change) -> Project | Claim
     raise ValueError(f"project changes of action {change.action!r} are not applied")
 
 
-def _uncorrectable(name: str, reason: str, ref: dict[str, Any] | None = None) -> Change:
+def _uncorrectable(name: str, reason: str, facts: ProjectFacts | None = None) -> Change:
     return Change(
         action="uncorrectable",
         kind=KIND,
         project=name,
         severity="high",
         reason=reason,
-        ref=ref or {},
+        facts=facts or ProjectFacts(),
         order=CREATE_ORDER,
     )

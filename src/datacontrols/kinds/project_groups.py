@@ -15,6 +15,7 @@ Group names are not unique in the API: a name that matches two groups is a `repo
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.groups import BUILTIN_PROJECT_ROLES, ProjectRole
@@ -27,22 +28,34 @@ from datacontrols.kinds.membership import (
     PROJECT_GROUP,
     PROJECT_USER,
     GroupGrant,
+    GuardContext,
+    MemberFacts,
     ObservedGroups,
     RoleIds,
     ensure_owner_remains,
-    guard_facts,
+    guard_context,
     member_change,
     remove_member,
     unlisted_change,
     update_member,
 )
-from datacontrols.plan import Change
+from datacontrols.plan import OTHER_ID, Change, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["ProjectGroups", "role_ids"]
+__all__ = ["GroupFacts", "ProjectGroups", "role_ids"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupFacts(MemberFacts):
+    """A project group change: the group, the role id a grant or role change assigns (None on a removal),
+    and the role ids a role change then unassigns."""
+
+    group_id: str
+    role_id: str | None = field(default=None, metadata=OTHER_ID)
+    unassign: tuple[str, ...] = ()
 
 
 def role_ids(roles: list[ProjectRole]) -> RoleIds:
@@ -107,7 +120,7 @@ class ProjectGroups(ProjectKind):
         directory = directory if isinstance(directory, GroupDirectory) else GroupDirectory()
         users = world.project.get(PROJECT_USER)
         users = tuple(u for u in users if isinstance(u, ProjectUser)) if isinstance(users, tuple) else None
-        facts = guard_facts(world, users, live)
+        guard = guard_context(world, users, live)
         new = observed is NOT_CREATED
         by_id = {g.group_id: g for g in live.grants}
         matched: set[str] = set()
@@ -132,7 +145,7 @@ class ProjectGroups(ProjectKind):
             if grant is None:
                 reason = "granted on the new project" if new else f"listed as {role} and has no access"
                 changes.append(
-                    self._change("create", project, name, group_id, None, role, reason, facts, role_id=wanted_id)
+                    self._change("create", project, name, group_id, None, role, reason, guard, role_id=wanted_id)
                 )
                 continue
             matched.add(group_id)
@@ -152,7 +165,7 @@ class ProjectGroups(ProjectKind):
                         current,
                         role,
                         reason,
-                        facts,
+                        guard,
                         role_id=wanted_id,
                         unassign=tuple(stale),
                     )
@@ -165,7 +178,7 @@ class ProjectGroups(ProjectKind):
             held = live.role_of(grant)
             if members.authoritative:
                 reason = AUTHORITATIVE_REMOVAL
-                changes.append(self._change("delete", project, subject, grant.group_id, held, None, reason, facts))
+                changes.append(self._change("delete", project, subject, grant.group_id, held, None, reason, guard))
             else:
                 changes.append(unlisted_change(self.name, project.name, subject, held, f"group {subject}"))
         return changes
@@ -179,22 +192,21 @@ class ProjectGroups(ProjectKind):
         before: str | None,
         after: str | None,
         reason: str,
-        facts: dict[str, Any],
-        **ids: Any,
+        guard: GuardContext,
+        *,
+        role_id: str | None = None,
+        unassign: tuple[str, ...] = (),
     ) -> Change:
-        return member_change(
-            action,
-            self.name,
-            project.name,
-            subject,
+        facts = GroupFacts(
             principal=f"group:{group_id}",
             role_before=before,
             role_after=after,
-            reason=reason,
-            **facts,
+            guard=guard,
             group_id=group_id,
-            **ids,
+            role_id=role_id,
+            unassign=unassign,
         )
+        return member_change(action, self.name, project.name, subject, facts, reason=reason)
 
     def _finding(self, project: DesiredProject, name: str, problem: str) -> Change:
         return Change(
@@ -208,14 +220,16 @@ class ProjectGroups(ProjectKind):
         )
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
-        group_id: str = change.ref["group_id"]
+        facts = change.facts_as(GroupFacts)
+        group_id = facts.group_id
         if change.action == "create":
-            await api.project_groups.add(project_id, group_id, change.ref["role_id"])
+            await api.project_groups.add(project_id, group_id, required(facts.role_id, "role id"))
             return
         await ensure_owner_remains(api, project_id, change)
         if change.action == "update":
-            if await update_member(change, api.project_groups.assign_role(project_id, group_id, change.ref["role_id"])):
-                for stale in change.ref.get("unassign", ()):
+            assign = api.project_groups.assign_role(project_id, group_id, required(facts.role_id, "role id"))
+            if await update_member(change, assign):
+                for stale in facts.unassign:
                     await api.project_groups.unassign_role(project_id, group_id, stale)
             return
         if change.action == "delete":

@@ -11,6 +11,7 @@ reports the unlisted user instead). See `membership.py` for ordering, guards and
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.members import Invite, ProjectUser
@@ -21,9 +22,11 @@ from datacontrols.kinds.membership import (
     ORDER_GRANT,
     PROJECT_GROUP,
     PROJECT_USER,
+    GuardContext,
+    MemberFacts,
     ObservedGroups,
     ensure_owner_remains,
-    guard_facts,
+    guard_context,
     member_change,
     remove_member,
     unlisted_change,
@@ -35,9 +38,16 @@ if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["INVITE", "ProjectUsers"]
+__all__ = ["INVITE", "ProjectUsers", "UserFacts"]
 
 INVITE = "invite"  # the organization kind whose observed value (pending invites) is consulted here
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UserFacts(MemberFacts):
+    """A project user change: the user apply adds, changes or removes (its role is `role_after`)."""
+
+    user_id: str
 
 
 class ProjectUsers(ProjectKind):
@@ -74,7 +84,7 @@ class ProjectUsers(ProjectKind):
         directory = world.organization.get(ORGANIZATION_USERS)
         directory = directory if isinstance(directory, Directory) else Directory()
         groups = world.project.get(PROJECT_GROUP)
-        facts = guard_facts(world, live, groups if isinstance(groups, ObservedGroups) else None)
+        guard = guard_context(world, live, groups if isinstance(groups, ObservedGroups) else None)
         new = observed is NOT_CREATED
         by_id = {u.id: u for u in live}
         by_email = _index_by_email(live)  # once per project, not a scan per listed person
@@ -88,13 +98,13 @@ class ProjectUsers(ProjectKind):
                 matched.add(found.id)
                 if found.role != role:
                     why = _why_role(found.role, role)
-                    changes.append(self._change("update", project, email, found.id, found.role, role, why, facts))
+                    changes.append(self._change("update", project, email, found.id, found.role, role, why, guard))
                 continue
             if user is None:
                 changes.append(self._not_in_organization(project, email, world))
                 continue
             reason = "added to the new project" if new else f"listed as {role} and not in the project"
-            changes.append(self._change("create", project, email, user.id, None, role, reason, facts))
+            changes.append(self._change("create", project, email, user.id, None, role, reason, guard))
 
         for found in live:
             if found.id in matched:
@@ -102,7 +112,7 @@ class ProjectUsers(ProjectKind):
             subject = found.email or found.id
             if members.authoritative:
                 changes.append(
-                    self._change("delete", project, subject, found.id, found.role, None, AUTHORITATIVE_REMOVAL, facts)
+                    self._change("delete", project, subject, found.id, found.role, None, AUTHORITATIVE_REMOVAL, guard)
                 )
             else:
                 changes.append(unlisted_change(self.name, project.name, subject, found.role, f"user {subject}"))
@@ -117,21 +127,12 @@ class ProjectUsers(ProjectKind):
         before: str | None,
         after: str | None,
         reason: str,
-        facts: dict[str, Any],
+        guard: GuardContext,
     ) -> Change:
-        return member_change(
-            action,
-            self.name,
-            project.name,
-            subject,
-            principal=f"user:{user_id}",
-            role_before=before,
-            role_after=after,
-            reason=reason,
-            **facts,
-            user_id=user_id,
-            role=after,
+        facts = UserFacts(
+            principal=f"user:{user_id}", role_before=before, role_after=after, guard=guard, user_id=user_id
         )
+        return member_change(action, self.name, project.name, subject, facts, reason=reason)
 
     def _not_in_organization(self, project: DesiredProject, email: str, world: World) -> Change:
         invites = world.organization.get(INVITE)
@@ -162,13 +163,14 @@ class ProjectUsers(ProjectKind):
         )
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
-        user_id: str = change.ref["user_id"]
+        facts = change.facts_as(UserFacts)
+        user_id = facts.user_id
         if change.action == "create":
-            await api.project_users.add(project_id, user_id, change.ref["role"])
+            await api.project_users.add(project_id, user_id, facts.new_role())
             return
         await ensure_owner_remains(api, project_id, change)
         if change.action == "update":
-            await update_member(change, api.project_users.modify(project_id, user_id, change.ref["role"]))
+            await update_member(change, api.project_users.modify(project_id, user_id, facts.new_role()))
             return
         if change.action == "delete":
             await remove_member(change, api.project_users.remove(project_id, user_id))

@@ -8,24 +8,34 @@ The API holds one row per model, created by OpenAI; rows can only be updated. So
 - removing a model from the file stops managing it: nothing is "reset", as there is no delete.
 
 Severity: lowering limits tightens (`low`); raising any limit loosens (`high`).
-Each change's `subject` is the model; `ref` carries the row id (absent on a project not created yet: apply
+Each change's `subject` is the model; `RateLimitFacts` carry the row id (absent on a project not created yet: apply
 then looks the row up by model, after the creation).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.rate_limits import ProjectRateLimit
 from datacontrols.errors import NotFound
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
-from datacontrols.plan import Change, FieldChange, Severity
+from datacontrols.plan import Change, Facts, FieldChange, Severity
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["ProjectRateLimits"]
+__all__ = ["ProjectRateLimits", "RateLimitFacts"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateLimitFacts(Facts):
+    """The model's rate-limit row apply updates: None when the project is yet to be created (apply finds
+    the row once it exists)."""
+
+    model: str
+    rate_limit_id: str | None = None
 
 
 class ProjectRateLimits(ProjectKind):
@@ -83,7 +93,7 @@ class ProjectRateLimits(ProjectKind):
             severity=severity,
             reason=reason,
             order=16,
-            ref={"rate_limit_id": row_id, "model": model},
+            facts=RateLimitFacts(rate_limit_id=row_id, model=model),
         )
 
     def _set_on_new_project(self, project: DesiredProject, model: str, want: dict[str, int]) -> Change:
@@ -96,7 +106,7 @@ class ProjectRateLimits(ProjectKind):
             severity="low",
             reason="set on the new project (its rate-limit rows appear when it is created)",
             order=16,
-            ref={"rate_limit_id": None, "model": model},
+            facts=RateLimitFacts(model=model),
         )
 
     def _no_row(self, project: DesiredProject, model: str, models: list[str]) -> Change:
@@ -126,8 +136,8 @@ class ProjectRateLimits(ProjectKind):
         )
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
-        model = change.ref["model"]
-        row_id = change.ref.get("rate_limit_id")
+        facts = change.facts_as(RateLimitFacts)
+        model, row_id = facts.model, facts.rate_limit_id
         if row_id is None:  # planned before the project existed: its rows exist now, find this model's
             rows = [row for row in await api.rate_limits.list(project_id) if row.model == model]
             if not rows:

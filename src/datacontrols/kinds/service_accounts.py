@@ -10,7 +10,7 @@ Without a sink the account is created with `create_service_account_only`, which 
 key, and the same apply then sets the file's role through the update endpoint (which takes member|owner),
 so the next plan is empty. The plan says which of the two will happen, and where a key will be written.
 
-Which one happens is decided when the plan is made (it is in the change), not when it is applied, so a
+Which one happens is decided when the plan is made (it is in the change's facts), not when it is applied, so a
 plan that said "no key" never creates one. Names are not unique in the API: a name held by two live
 accounts is `uncorrectable` (a person must rename or delete one), never a guess. Deleting an account
 revokes its API keys; the plan says so.
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,8 @@ from datacontrols.kinds.membership import (
     AUTHORITATIVE_REMOVAL,
     ORDER_GRANT,
     PROJECT_SERVICE_ACCOUNT,
+    GuardContext,
+    MemberFacts,
     admin_identity,
     member_change,
     remove_member,
@@ -45,7 +48,23 @@ if TYPE_CHECKING:
     from datacontrols.adminapi.one_writer import Claim
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["ProjectServiceAccounts", "with_secret_sink"]
+__all__ = ["NewServiceAccountFacts", "ProjectServiceAccounts", "ServiceAccountFacts", "with_secret_sink"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceAccountFacts(MemberFacts):
+    """A live service account whose role apply changes, or which it deletes."""
+
+    service_account_id: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NewServiceAccountFacts(MemberFacts):
+    """A service account apply creates: its name, and the secret sink for its key (None: created keyless)."""
+
+    name: str
+    secret_sink: str | None
+
 
 log = structlog.get_logger("datacontrols.kinds")
 
@@ -134,23 +153,14 @@ class ProjectServiceAccounts(ProjectKind):
                 f"role {role} by an update; create its keys outside this tool"
             )
             sink = None
-        return member_change(
-            "create",
-            self.name,
-            project.name,
-            name,
+        facts = NewServiceAccountFacts(
             principal=f"service_account:(new {name})",
-            role_before=None,
             role_after=role,
-            owners=(),
-            identity=identity,
-            counts_groups=False,
-            reason=reason,
-            severity="medium",
+            guard=GuardContext(admin_identity=identity),
             name=name,
-            role=role,
             secret_sink=sink,
         )
+        return member_change("create", self.name, project.name, name, facts, reason=reason, severity="medium")
 
     def _change(
         self,
@@ -162,40 +172,32 @@ class ProjectServiceAccounts(ProjectKind):
         reason: str,
         identity: str | None,
     ) -> Change:
-        return member_change(
-            action,
-            self.name,
-            project.name,
-            account.name,
+        facts = ServiceAccountFacts(
             principal=f"service_account:{account.id}",
             role_before=before,
             role_after=after,
-            owners=(),
-            identity=identity,
-            counts_groups=False,
-            reason=reason,
+            guard=GuardContext(admin_identity=identity),
             service_account_id=account.id,
-            role=after,
         )
+        return member_change(action, self.name, project.name, account.name, facts, reason=reason)
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> Claim[ServiceAccount] | None:
-        ref = change.ref
         if change.action == "create":
             return await self._apply_create(api, change, project_id)
+        facts = change.facts_as(ServiceAccountFacts)
         if change.action == "update":
             await update_member(
-                change, api.service_accounts.update(project_id, ref["service_account_id"], role=ref["role"])
+                change, api.service_accounts.update(project_id, facts.service_account_id, role=facts.new_role())
             )
         elif change.action == "delete":
-            await remove_member(change, api.service_accounts.delete(project_id, ref["service_account_id"]))
+            await remove_member(change, api.service_accounts.delete(project_id, facts.service_account_id))
         else:
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
         return None
 
     async def _apply_create(self, api: AdminApi, change: Change, project_id: str) -> Claim[ServiceAccount]:
-        name: str = change.ref["name"]
-        role: str = change.ref["role"]
-        sink: str | None = change.ref.get("secret_sink")
+        facts = change.facts_as(NewServiceAccountFacts)
+        name, role, sink = facts.name, facts.new_role(), facts.secret_sink
         # Another writer may have created the account (or a racing twin of it): the role goes to the one kept.
         claim = await api.service_accounts.create_once(project_id, name, with_key=sink is not None)
         created = claim.kept

@@ -13,6 +13,7 @@ limit can only come from `project_defaults` (within one file it is refused at lo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.spend import CURRENCY, INTERVAL, SpendAlert
@@ -23,16 +24,27 @@ from datacontrols.desired.schema import DesiredState
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.organization_retention import Unreadable
 from datacontrols.kinds.spend_limit import read_safely
-from datacontrols.plan import Change, FieldChange, Severity
+from datacontrols.plan import Change, Facts, FieldChange, Severity, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["KIND", "OrganizationSpendAlerts", "ProjectSpendAlerts", "compare_spend_alerts"]
+__all__ = ["KIND", "AlertFacts", "OrganizationSpendAlerts", "ProjectSpendAlerts", "compare_spend_alerts"]
 
 KIND = "spend_alert"
 ORDER = 18
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlertFacts(Facts):
+    """A spend alert change: the live alert (None on a create) and, on a create or update, the whole alert
+    to send (the API replaces an alert whole)."""
+
+    alert_id: str | None = None
+    threshold_amount: int | None = None  # cents
+    recipients: tuple[str, ...] = ()
+    subject_prefix: str | None = None
 
 
 def compare_spend_alerts(project: str | None, want: list[DesiredAlert] | None, observed: Any) -> list[Change]:
@@ -104,11 +116,11 @@ def _create(project: str | None, desired: DesiredAlert, reason: str) -> Change:
         severity="low",
         reason=reason,
         order=ORDER,
-        ref={
-            "threshold_amount": desired.cents,
-            "recipients": list(desired.recipients),
-            "subject_prefix": desired.subject_prefix,
-        },
+        facts=AlertFacts(
+            threshold_amount=desired.cents,
+            recipients=tuple(desired.recipients),
+            subject_prefix=desired.subject_prefix,
+        ),
     )
 
 
@@ -128,12 +140,12 @@ def _update(project: str | None, live: SpendAlert, desired: DesiredAlert, fields
         severity=severity,
         reason=reason,
         order=ORDER,
-        ref={
-            "alert_id": live.id,
-            "threshold_amount": desired.cents,
-            "recipients": list(desired.recipients),
-            "subject_prefix": prefix,
-        },
+        facts=AlertFacts(
+            alert_id=live.id,
+            threshold_amount=desired.cents,
+            recipients=tuple(desired.recipients),
+            subject_prefix=prefix,
+        ),
     )
 
 
@@ -151,24 +163,26 @@ def _delete(project: str | None, live: SpendAlert, reason: str) -> Change:
         severity="high",
         reason=f"{reason}: spend reaching {amount} would no longer be reported",
         order=ORDER,
-        ref={"alert_id": live.id},
+        facts=AlertFacts(alert_id=live.id),
     )
 
 
 async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
-    ref = change.ref
+    facts = change.facts_as(AlertFacts)
     if change.action == "delete":
-        await api.spend.delete_alert(ref["alert_id"], project_id=project_id)
-    elif change.action == "create":
+        await api.spend.delete_alert(required(facts.alert_id, "alert id"), project_id=project_id)
+        return
+    amount = required(facts.threshold_amount, "threshold amount")
+    if change.action == "create":
         await api.spend.create_alert(
-            ref["threshold_amount"], ref["recipients"], subject_prefix=ref["subject_prefix"], project_id=project_id
+            amount, list(facts.recipients), subject_prefix=facts.subject_prefix, project_id=project_id
         )
     else:
         await api.spend.update_alert(
-            ref["alert_id"],
-            ref["threshold_amount"],
-            ref["recipients"],
-            subject_prefix=ref["subject_prefix"],
+            required(facts.alert_id, "alert id"),
+            amount,
+            list(facts.recipients),
+            subject_prefix=facts.subject_prefix,
             project_id=project_id,
         )
 

@@ -12,6 +12,7 @@ that names both amounts: the organization's desired limit when organization.yaml
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from datacontrols.adminapi.spend import CURRENCY, INTERVAL, SpendLimit
@@ -21,17 +22,24 @@ from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, AuthError
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.organization_retention import Unreadable
-from datacontrols.plan import Change, FieldChange, Severity
+from datacontrols.plan import Change, Facts, FieldChange, Severity, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["KIND", "OrganizationSpendLimit", "ProjectSpendLimit", "compare_spend_limit", "read_safely"]
+__all__ = ["KIND", "LimitFacts", "OrganizationSpendLimit", "ProjectSpendLimit", "compare_spend_limit", "read_safely"]
 
 KIND = "spend_limit"
 T = TypeVar("T")
 ORDER = 17
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LimitFacts(Facts):
+    """A spend limit change: the amount a create or update sets, in cents (None on a delete)."""
+
+    threshold_amount: int | None = None
 
 
 async def read_safely(read: Awaitable[T], what: str) -> T | Unreadable:
@@ -115,7 +123,7 @@ def _change(
         severity=severity,
         reason=reason,
         order=ORDER,
-        ref={"threshold_amount": cents},
+        facts=LimitFacts(threshold_amount=cents),
         weakens=weakens,
     )
 
@@ -124,7 +132,8 @@ async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
     if change.action == "delete":
         await api.spend.delete_limit(project_id=project_id)
     else:
-        await api.spend.set_limit(change.ref["threshold_amount"], project_id=project_id)
+        amount = required(change.facts_as(LimitFacts).threshold_amount, "threshold amount")
+        await api.spend.set_limit(amount, project_id=project_id)
 
 
 class OrganizationSpendLimit(OrganizationKind):
