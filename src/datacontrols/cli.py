@@ -302,11 +302,7 @@ def apply_command(
             )
         finally:
             stop.uninstall()
-        for result in results:
-            if (line := stop.report(len(result.applied), len(result.failed), len(result.skipped))) is not None:
-                print(f"error: {line}", file=sys.stderr)
-                return EXIT_ERROR
-        return code
+        return EXIT_ERROR if any(stop.report(result) for result in results) else code
 
     raise _Finished(_run(run()))
 

@@ -16,6 +16,7 @@ import contextlib
 import signal
 import sys
 
+from datacontrols.engine import ApplyResult
 from datacontrols.reconcile import Phase
 
 __all__ = ["STOPPED_AT_ONCE", "GracefulStop"]
@@ -61,14 +62,17 @@ class GracefulStop:
             flush=True,
         )
 
-    def report(self, applied: int, failed: int, skipped: int) -> str | None:
-        """The line to end with after an interrupted apply (None: not interrupted)."""
+    def report(self, result: ApplyResult) -> bool:
+        """After an apply: whether it was interrupted; if so, the error line that ends the run is printed."""
         if self.signal_name is None:
-            return None
-        return (
-            f"{self.signal_name} during apply: {applied} change(s) applied, {failed} failed, {skipped} not started; "
-            "run a plan again (reconcile --dry-run) to see what is left"
+            return False
+        print(
+            f"error: {self.signal_name} during apply: {len(result.applied)} change(s) applied, "
+            f"{len(result.failed)} failed, {len(result.skipped)} not started; "
+            "run a plan again (reconcile --dry-run) to see what is left",
+            file=sys.stderr,
         )
+        return True
 
     def uninstall(self) -> None:
         with contextlib.suppress(RuntimeError):

@@ -114,7 +114,6 @@ async def plan_or_apply(
         return EXIT_ERROR
     _print_result(outcome.result)
     result = outcome.result
-    if (interrupted := stop.report(len(result.applied), len(result.failed), len(result.skipped))) is not None:
-        print(f"error: {interrupted}", file=sys.stderr)
+    if stop.report(result):
         return EXIT_ERROR
     return EXIT_OK if result.ok and not failures else EXIT_ERROR
