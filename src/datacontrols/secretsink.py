@@ -37,7 +37,7 @@ from pathlib import Path
 from datacontrols.errors import ConfigError
 from datacontrols.redaction import register_secret
 
-__all__ = ["SecretSinkError", "check_sink", "secret_file_name", "secret_path", "write_secret"]
+__all__ = ["SecretSinkError", "check_sink", "holds_key", "secret_file_name", "secret_path", "write_secret"]
 
 _KEPT = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789.-")
 _MAX_PART = 100
@@ -57,6 +57,25 @@ def secret_file_name(project: str, account: str, copy: int = 1) -> str:
 def secret_path(directory: str | os.PathLike[str], project: str, account: str) -> Path:
     """Where `write_secret` puts the key of this project's account (pure: nothing is touched)."""
     return Path(directory) / secret_file_name(project, account)
+
+
+def holds_key(directory: str | os.PathLike[str], project: str, account: str) -> bool:
+    """Whether the sink holds a key file of this project's account, under any copy number `write_secret`
+    gives. Only names are looked at, never a key; an unreadable sink holds none (`check_sink` refuses an
+    unusable one before an apply)."""
+    first = secret_file_name(project, account)
+    stem = first.removesuffix(".key") + "."
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return False
+    # `<stem>.key`, or a later copy `<stem>.<n>.key`.
+    return any(name == first or (name.startswith(stem) and _copy_number(name[len(stem) :])) for name in names)
+
+
+def _copy_number(rest: str) -> bool:
+    number = rest.removesuffix(".key")
+    return rest.endswith(".key") and number.isdigit() and 1 < int(number) <= _MAX_COPIES
 
 
 def check_sink(directory: str | os.PathLike[str]) -> Path:

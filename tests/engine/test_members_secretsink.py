@@ -10,7 +10,7 @@ import pytest
 
 from datacontrols import secretsink
 from datacontrols.redaction import REDACTED, redact
-from datacontrols.secretsink import SecretSinkError, check_sink, secret_file_name, write_secret
+from datacontrols.secretsink import SecretSinkError, check_sink, holds_key, secret_file_name, write_secret
 
 SECRET = "sk-svcacct-" + "Q" * 40
 
@@ -136,3 +136,18 @@ def test_check_sink_refuses_a_read_only_directory(tmp_path: Path) -> None:
             check_sink(tmp_path)
     finally:
         tmp_path.chmod(0o700)
+
+
+def test_the_sink_holds_a_key_under_its_first_name_or_a_later_copy_and_nothing_else(tmp_path: Path) -> None:
+    assert not holds_key(tmp_path, "Support Bot", "bot")
+    (tmp_path / "Support_Bot__bot-2.key").write_text("x")  # another account's name, not a copy
+    (tmp_path / "Support_Bot__bot.x.key").write_text("x")
+    (tmp_path / "Support_Bot__bot.1000000.key").write_text("x")  # beyond any copy number written
+    assert not holds_key(tmp_path, "Support Bot", "bot")
+    write_secret(tmp_path, "Support Bot", "bot", "sk-svcacct-first")
+    assert holds_key(tmp_path, "Support Bot", "bot")
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    (copies / "Support_Bot__bot.3.key").write_text("x")  # the first copies were moved away by a person
+    assert holds_key(copies, "Support Bot", "bot")
+    assert not holds_key(tmp_path / "absent", "Support Bot", "bot")  # an unreadable sink holds none

@@ -16,7 +16,7 @@ from datacontrols.adminapi.service_accounts import ServiceAccount
 from datacontrols.desired.schema import DesiredState
 from datacontrols.kinds.membership import PROJECT_SERVICE_ACCOUNT
 from datacontrols.observed import Observed
-from datacontrols.secretsink import secret_file_name
+from datacontrols.secretsink import holds_key, secret_file_name
 
 __all__ = ["missing_sink_keys"]
 
@@ -33,7 +33,7 @@ def missing_sink_keys(desired: DesiredState, observed: Observed, sink: Path) -> 
         accounts = observed.settings.get(found.id, {}).get(PROJECT_SERVICE_ACCOUNT)
         names = {a.name for a in accounts or () if isinstance(a, ServiceAccount)}
         for name in sorted(set(members.service_accounts) & names):
-            if not _has_key(sink, project.name, name):
+            if not holds_key(sink, project.name, name):
                 warnings.append(
                     f"service account {name!r} of project {project.name!r} exists, but the secret sink {sink} holds "
                     f"no key for it ({secret_file_name(project.name, name)}): its key was lost or never written. "
@@ -41,16 +41,3 @@ def missing_sink_keys(desired: DesiredState, observed: Observed, sink: Path) -> 
                     "it with a key"
                 )
     return warnings
-
-
-def _has_key(sink: Path, project: str, account: str) -> bool:
-    first = secret_file_name(project, account)
-    stem = first.removesuffix(".key")
-    try:
-        return (sink / first).is_file() or any(sink.glob(f"{_glob_escape(stem)}.*.key"))
-    except OSError:
-        return False  # an unreadable sink: check_sink has already refused an unusable one for applies
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"[{c}]" if c in "*?[" else c for c in text)
