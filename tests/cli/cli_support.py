@@ -58,13 +58,31 @@ class Served:
         return next(p.id for p in self.emulator.state.projects.values() if p.name == name)
 
 
+def free_port() -> int:
+    """A port free on 127.0.0.1 right now, for a server this test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_emulator(base_url: str, timeout: float = 20.0) -> None:
+    """Wait until an emulator started in another process answers (401: up, and wants the admin key)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(f"{base_url}/organization/projects").status_code == 401:
+                return
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, f"the emulator at {base_url} did not come up within {timeout:g} s"
+        time.sleep(0.05)
+
+
 @contextlib.contextmanager
 def served_emulator(seed: Any = None, **options: Any) -> Iterator[Served]:
     """Serve an emulator on 127.0.0.1 (a free port) for the duration of the block."""
     emulator = Emulator(admin_key=ADMIN_KEY, seed=seed if seed is not None else demo_seed_path(), rng_seed=3, **options)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = build_server(emulator, "127.0.0.1", port, log_level="warning")
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

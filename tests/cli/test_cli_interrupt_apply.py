@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +12,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import ADMIN_KEY
+from cli_support import ADMIN_KEY, free_port, wait_for_emulator
 
 NAMES = [f"Project {i:02d}" for i in range(12)]
 SLOW = ["--latency", "0.3", "--rng-seed", "1"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,15 +31,7 @@ def slow_emulator(tmp_path: Path):  # type: ignore[no-untyped-def]
         stderr=subprocess.DEVNULL,
     )
     base_url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            if httpx.get(f"{base_url}/organization/projects").status_code == 401:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, "the emulator did not come up"
-        time.sleep(0.05)
+    wait_for_emulator(base_url)
     yield base_url
     server.send_signal(signal.SIGTERM)
     server.wait(timeout=15)

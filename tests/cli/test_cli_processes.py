@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 
-import httpx
-from cli_support import ADMIN_KEY, DESIRED, approval_digest
+from cli_support import ADMIN_KEY, DESIRED, approval_digest, free_port, wait_for_emulator
 
 from datacontrols.demo import demo_seed_path
 
@@ -48,9 +45,7 @@ def test_demo_json_is_one_document() -> None:
 
 
 def test_served_emulator_and_pipeline_commands() -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [
             sys.executable,
@@ -71,15 +66,7 @@ def test_served_emulator_and_pipeline_commands() -> None:
     )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base_url}/organization/projects").status_code == 401:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "the emulator did not come up"
-            time.sleep(0.05)
+        wait_for_emulator(base_url)
         env = {"OPENAI_ADMIN_KEY": ADMIN_KEY, "DATACONTROLS_BASE_URL": base_url}
         common = ["--desired-state", str(DESIRED)]
         # The demo plan weakens some controls: the dry run already says apply would refuse it (exit 1) ...

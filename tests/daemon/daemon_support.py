@@ -7,32 +7,29 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import logging
-import socket
-import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+import httpx
 import structlog
-from pydantic import SecretStr
-
-from testsupport.clock import SharedClock
-from testsupport.spec import HttpxOpenAPIRequest, HttpxOpenAPIResponse
-
-_CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
-if _CLI_TESTS not in sys.path:
-    sys.path.append(_CLI_TESTS)
 
 # Re-exported for the daemon tests: the CLI tests' organization builders, not copies of them.
-from cli_support import approved_demo_seed as approved_demo_seed  # noqa: E402
-from cli_support import one_project_desired as one_project_desired  # noqa: E402
-from cli_support import one_project_seed as one_project_seed  # noqa: E402
+from cli_support import approved_demo_seed as approved_demo_seed
+from cli_support import free_port as free_port
+from cli_support import one_project_desired as one_project_desired
+from cli_support import one_project_seed as one_project_seed
+from pydantic import SecretStr
 
-from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier  # noqa: E402
-from datacontrols.daemon.view import ProbeServerFactory  # noqa: E402
-from datacontrols.emulator import Emulator  # noqa: E402
-from datacontrols.logging import configure_logging  # noqa: E402
+from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier
+from datacontrols.daemon.http import create_app
+from datacontrols.daemon.view import ProbeServerFactory
+from datacontrols.emulator import Emulator
+from datacontrols.logging import configure_logging
+from testsupport.clock import SharedClock
+from testsupport.spec import HttpxOpenAPIRequest, HttpxOpenAPIResponse
 
 REPO = Path(__file__).resolve().parents[2]
 DESIRED_STATE = REPO / "desired_state"
@@ -98,10 +95,53 @@ def capture_logs() -> Iterator[io.StringIO]:
         structlog.configure(**saved_structlog)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+WEBHOOK = "https://hooks.example.com/services/T0/B0/secret-path-token"  # its path is a secret
+
+
+class Hook:
+    """A webhook receiver: records each message posted to it, then answers `status` (or raises `error`)."""
+
+    def __init__(self, status: int = 200, error: Exception | None = None) -> None:
+        self.status = status
+        self.error = error
+        self.posted: list[dict[str, Any]] = []
+
+    def transport(self) -> httpx.MockTransport:
+        def handle(request: httpx.Request) -> httpx.Response:
+            assert str(request.url) == WEBHOOK
+            self.posted.append(json.loads(request.content))
+            if self.error is not None:
+                raise self.error
+            return httpx.Response(self.status)
+
+        return httpx.MockTransport(handle)
+
+    def notifier(self, fmt: str = "json", metrics: DaemonMetrics | None = None) -> Notifier:
+        return Notifier(SecretStr(WEBHOOK), fmt, metrics=metrics, transport=self.transport())  # type: ignore[arg-type]
+
+    def events(self) -> list[str]:
+        return [message["event"] for message in self.posted]
+
+
+@contextlib.asynccontextmanager
+async def daemon_http(daemon: Daemon) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the daemon's HTTP side (probes, metrics, status), served in-process."""
+    transport = httpx.ASGITransport(app=create_app(daemon))
+    async with httpx.AsyncClient(transport=transport, base_url="http://daemon") as client:
+        yield client
+
+
+async def fix_hosted_tools_by_hand(emulator: Emulator, project_id: str = "proj_support") -> None:
+    """What a person does in the dashboard: set a project's hosted tools to what the seed's files want."""
+    async with httpx.AsyncClient(
+        transport=emulator.http_transport(), base_url=BASE_URL, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    ) as raw:
+        tools = {"web_search": False, "code_interpreter": False, "mcp": False, "file_search": True}
+        answer = await raw.post(
+            f"/organization/projects/{project_id}/hosted_tool_permissions",
+            json={tool: {"enabled": on} for tool, on in tools.items()},
+        )
+        assert answer.is_success
 
 
 def metric_value(text: str, name: str, **labels: str) -> float | None:

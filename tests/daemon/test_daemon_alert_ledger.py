@@ -9,18 +9,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import yaml
-from daemon_support import ADMIN_KEY, BASE_URL, REPO, capture_logs, daemon_for
-from pydantic import SecretStr
+from daemon_support import ADMIN_KEY, REPO, Hook, capture_logs, daemon_for, fix_hosted_tools_by_hand
 
-from datacontrols.daemon import Daemon, DaemonSettings, Notifier
+from datacontrols.daemon import Daemon, DaemonSettings
 from datacontrols.daemon.alert_ledger import LEDGER_NAME
 from datacontrols.emulator import Emulator
 from datacontrols.errors import ConfigError
 
-WEBHOOK = "https://hooks.example.com/services/T0/B0/ledger-test-token"
 SEED: dict[str, Any] = {
     "organization": {"data_retention": "zero_data_retention"},
     "projects": [
@@ -33,26 +30,6 @@ SEED: dict[str, Any] = {
         }
     ],
 }
-
-
-class Hook:
-    """A webhook receiver shared by the daemons of one test: what each restart posted, in order."""
-
-    def __init__(self) -> None:
-        self.posted: list[dict[str, Any]] = []
-        self.fail = False
-
-    def notifier(self) -> Notifier:
-        def handle(request: httpx.Request) -> httpx.Response:
-            if self.fail:
-                raise httpx.ConnectError("refused", request=request)
-            self.posted.append(json.loads(request.content))
-            return httpx.Response(200)
-
-        return Notifier(SecretStr(WEBHOOK), "json", transport=httpx.MockTransport(handle))
-
-    def events(self) -> list[str]:
-        return [message["event"] for message in self.posted]
 
 
 @pytest.fixture
@@ -70,18 +47,6 @@ async def one_run(daemon: Daemon) -> None:
         await daemon.run_once()
     finally:
         await daemon.aclose()
-
-
-async def fix_by_hand(emulator: Emulator) -> None:
-    async with httpx.AsyncClient(
-        transport=emulator.http_transport(), base_url=BASE_URL, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
-    ) as raw:
-        tools = {"web_search": False, "code_interpreter": False, "mcp": False, "file_search": True}
-        answer = await raw.post(
-            "/organization/projects/proj_support/hosted_tool_permissions",
-            json={tool: {"enabled": on} for tool, on in tools.items()},
-        )
-        assert answer.is_success
 
 
 async def test_drift_alerted_before_a_restart_is_not_alerted_again_and_its_resolution_is(
@@ -102,7 +67,7 @@ async def test_drift_alerted_before_a_restart_is_not_alerted_again_and_its_resol
     finally:
         await second.aclose()
 
-    await fix_by_hand(emulator)
+    await fix_hosted_tools_by_hand(emulator)
     await one_run(restarted(emulator, hook, tmp_path))
     assert hook.events() == ["drift_detected", "drift_resolved"]  # a third process announces the end
     assert ("project_hosted_tools", "Support Bot") in {(i["kind"], i["project"]) for i in hook.posted[1]["items"]}

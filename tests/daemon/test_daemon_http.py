@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import ADMIN_KEY, BEARER, DEMO_SEED, STATUS_TOKEN, daemon_for, metric_value
+from daemon_support import ADMIN_KEY, BEARER, DEMO_SEED, STATUS_TOKEN, daemon_for, daemon_http, metric_value
 
 from datacontrols.daemon import Daemon
 from datacontrols.daemon.http import create_app
@@ -33,8 +33,7 @@ async def daemon(emulator: Emulator) -> AsyncIterator[Daemon]:
 
 @pytest.fixture
 async def http(daemon: Daemon) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(daemon))
-    async with httpx.AsyncClient(transport=transport, base_url="http://daemon") as client:
+    async with daemon_http(daemon) as client:
         yield client
 
 

@@ -8,15 +8,13 @@ from typing import Any
 
 import httpx
 import pytest
-from daemon_support import ADMIN_KEY, BASE_URL, daemon_for, metric_value
-from pydantic import SecretStr
+from daemon_support import ADMIN_KEY, Hook, daemon_for, fix_hosted_tools_by_hand, metric_value
 
-from datacontrols.daemon import DaemonMetrics, DriftLedger, Notifier
+from datacontrols.daemon import DaemonMetrics, DriftLedger
 from datacontrols.daemon.notifications import drift_key, render_slack
 from datacontrols.emulator import Emulator
 from datacontrols.plan import Change, FieldChange
 
-WEBHOOK = "https://hooks.example.com/services/T0/B0/secret-path-token"
 SEED: dict[str, Any] = {
     "organization": {"data_retention": "zero_data_retention"},
     "projects": [
@@ -40,32 +38,6 @@ def tools_change(project: str = "Support Bot", before: bool = True, reason: str 
         severity="critical",
         reason=reason,
     )
-
-
-class Hook:
-    """A webhook receiver: records what was posted and answers `status` (or raises `error`)."""
-
-    def __init__(self, status: int = 200, error: Exception | None = None) -> None:
-        self.status = status
-        self.error = error
-        self.posted: list[dict[str, Any]] = []
-
-    def transport(self) -> httpx.MockTransport:
-        def handle(request: httpx.Request) -> httpx.Response:
-            assert str(request.url) == WEBHOOK
-            self.posted.append(json.loads(request.content))
-            if self.error is not None:
-                raise self.error
-            return httpx.Response(self.status)
-
-        return httpx.MockTransport(handle)
-
-    def events(self) -> list[str]:
-        return [message["event"] for message in self.posted]
-
-
-def notifier(hook: Hook, fmt: str = "json", metrics: DaemonMetrics | None = None) -> Notifier:
-    return Notifier(SecretStr(WEBHOOK), fmt, metrics=metrics, transport=hook.transport())  # type: ignore[arg-type]
 
 
 def test_the_ledger_announces_each_item_once_and_tells_corrected_from_resolved() -> None:
@@ -100,7 +72,7 @@ def test_an_items_identity_ignores_wording_and_enforcement() -> None:
 async def test_json_messages_carry_the_items_and_no_secrets() -> None:
     hook = Hook()
     metrics = DaemonMetrics()
-    sender = notifier(hook, metrics=metrics)
+    sender = hook.notifier(metrics=metrics)
     ledger = DriftLedger()
     secretive = tools_change(reason="key sk-proj-abcdefghijklmnop leaked")
     transitions = ledger.update([(secretive, {"status": "audit_event", "actor": "alice@example.com"})], now="t")
@@ -131,7 +103,7 @@ async def test_slack_messages_are_escaped_and_bounded() -> None:
     assert "<!channel>" not in body and "&lt;!channel&gt;" in body
     assert "… and 5 more" in body and len(body) <= 3000
     hook = Hook()
-    sender = notifier(hook, "slack")
+    sender = hook.notifier("slack")
     await sender.run_failed("boom", run_id="r", mode="enforce", at="t")
     assert set(hook.posted[0]) == {"text", "blocks"}
     await sender.aclose()
@@ -139,7 +111,7 @@ async def test_slack_messages_are_escaped_and_bounded() -> None:
 
 async def test_an_outage_is_posted_once_and_its_end_once() -> None:
     hook = Hook()
-    sender = notifier(hook)
+    sender = hook.notifier()
     for error in ("HTTP 503", "HTTP 503", "HTTP 401"):  # one outage, whatever each run's error says
         await sender.run_failed(error, run_id="r", mode="report", at="t")
     await sender.run_succeeded(run_id="r", mode="report", at="t")
@@ -160,7 +132,7 @@ async def test_an_outage_is_posted_once_and_its_end_once() -> None:
 async def test_a_failing_webhook_never_fails_a_run(hook: Hook) -> None:
     emulator = Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=2)
     metrics = DaemonMetrics()
-    daemon = daemon_for(emulator, notifier=notifier(hook, metrics=metrics), mode="report")
+    daemon = daemon_for(emulator, notifier=hook.notifier(metrics=metrics), mode="report")
     try:
         run = await daemon.run_once()
         assert run is not None and run.outcome == "success" and hook.posted
@@ -173,7 +145,7 @@ async def test_a_failing_webhook_never_fails_a_run(hook: Hook) -> None:
 async def test_report_mode_announces_new_drift_once_and_resolution_when_fixed_by_hand() -> None:
     emulator = Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=2)
     hook = Hook()
-    daemon = daemon_for(emulator, notifier=notifier(hook), mode="report")
+    daemon = daemon_for(emulator, notifier=hook.notifier(), mode="report")
     try:
         await daemon.run_once()
         assert hook.events() == ["drift_detected"]
@@ -182,14 +154,7 @@ async def test_report_mode_announces_new_drift_once_and_resolution_when_fixed_by
         await daemon.run_once()
         assert hook.events() == ["drift_detected"]  # the same drift is not announced again
 
-        async with httpx.AsyncClient(
-            transport=emulator.http_transport(), base_url=BASE_URL, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
-        ) as raw:
-            fixed = {"web_search": False, "code_interpreter": False, "mcp": False, "file_search": True}
-            await raw.post(
-                "/organization/projects/proj_support/hosted_tool_permissions",
-                json={tool: {"enabled": on} for tool, on in fixed.items()},
-            )
+        await fix_hosted_tools_by_hand(emulator)
         await daemon.run_once()
         assert hook.events() == ["drift_detected", "drift_resolved"]
         [resolved] = hook.posted[1]["items"]
@@ -201,7 +166,7 @@ async def test_report_mode_announces_new_drift_once_and_resolution_when_fixed_by
 async def test_enforce_mode_announces_drift_and_its_correction_in_the_same_run() -> None:
     emulator = Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=2)
     hook = Hook()
-    daemon = daemon_for(emulator, notifier=notifier(hook), mode="enforce")
+    daemon = daemon_for(emulator, notifier=hook.notifier(), mode="enforce")
     try:
         run = await daemon.run_once()
         assert run is not None and run.result is not None

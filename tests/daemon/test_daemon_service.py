@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 import shutil
 import time
 from collections.abc import Iterator
@@ -16,8 +15,16 @@ from typing import Any
 
 import httpx
 import pytest
-import structlog
-from daemon_support import ADMIN_KEY, BASE_URL, DEMO_SEED, DESIRED_STATE, approved_demo_seed, daemon_for, metric_value
+from daemon_support import (
+    ADMIN_KEY,
+    BASE_URL,
+    DEMO_SEED,
+    DESIRED_STATE,
+    approved_demo_seed,
+    capture_logs,
+    daemon_for,
+    metric_value,
+)
 from daemon_support import settings as daemon_settings
 from pydantic import SecretStr
 
@@ -26,7 +33,6 @@ from datacontrols.daemon import Daemon, Notifier
 from datacontrols.desired import load_desired_state
 from datacontrols.emulator import Emulator, FaultConfig, RateLimitConfig
 from datacontrols.engine import diff, observe
-from datacontrols.logging import configure_logging
 from testsupport.clock import SharedClock
 
 
@@ -337,18 +343,8 @@ async def test_a_larger_organization_is_worked_through_the_limit_too(tmp_path: P
 
 @pytest.fixture
 def captured_logs() -> Iterator[io.StringIO]:
-    root = logging.getLogger()
-    saved_handlers, saved_level = list(root.handlers), root.level
-    saved_structlog = structlog.get_config()
-    buffer = io.StringIO()
-    configure_logging("debug", "json", stream=buffer)
-    yield buffer
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-    for handler in saved_handlers:
-        root.addHandler(handler)
-    root.setLevel(saved_level)
-    structlog.configure(**saved_structlog)
+    with capture_logs() as buffer:
+        yield buffer
 
 
 async def test_every_line_of_a_run_carries_its_run_id_and_one_line_closes_it(

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from daemon_support import ADMIN_KEY, BEARER, DEMO_SEED, STATUS_TOKEN, capture_logs, daemon_for
+from daemon_support import ADMIN_KEY, BEARER, DEMO_SEED, STATUS_TOKEN, capture_logs, daemon_for, daemon_http
 from pydantic import SecretStr, ValidationError
 
 from datacontrols.daemon import Daemon, DaemonSettings
@@ -43,8 +43,7 @@ async def daemon() -> AsyncIterator[Daemon]:
 
 @pytest.fixture
 async def http(daemon: Daemon) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=create_app(daemon))
-    async with httpx.AsyncClient(transport=transport, base_url="http://daemon") as client:
+    async with daemon_http(daemon) as client:
         yield client
 
 

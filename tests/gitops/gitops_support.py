@@ -5,15 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
-_CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
-if _CLI_TESTS not in sys.path:
-    sys.path.append(_CLI_TESTS)
-
-from cli_support import (  # noqa: E402
+from cli_support import (
     ADMIN_KEY,
     DESIRED,
     DIGEST,
@@ -25,8 +20,8 @@ from cli_support import (  # noqa: E402
     served_emulator,
 )
 
-from datacontrols.demo import demo_seed_path  # noqa: E402
-from datacontrols.emulator.seed import read_document  # noqa: E402
+from datacontrols.demo import demo_seed_path
+from datacontrols.emulator.seed import read_document
 
 __all__ = [
     "ADMIN_KEY",
