@@ -5,8 +5,9 @@
     uv run python -m benchmarks --only 1 --only 3
     uv run python benchmarks/run.py --quick     # the same, as a script
 
-1 requests per run, 2 speed at 50 ms, 3 under a rate limit, 4 the pure diff; the naive baseline runs inside
-1, 2 and 3. A run with --only updates its benchmarks in the results file and keeps the others.
+1 requests per run, 2 speed at 50 ms, 3 under a rate limit, 4 the pure diff, 7 a pull request's reads; the
+naive baseline runs inside 1, 2 and 3. A run with --only updates its benchmarks in the results file and keeps
+the others.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import latency, pure_diff, rate_limit, requests_per_run
+from benchmarks import latency, pull_request, pure_diff, rate_limit, requests_per_run
 from benchmarks.table import Table
 from datacontrols.logging import configure_logging
 
@@ -38,6 +39,7 @@ BENCHMARKS: dict[int, tuple[str, Benchmark]] = {
     2: ("latency", latency.run),
     3: ("rate_limit", rate_limit.run),
     4: ("pure_diff", pure_diff.run),
+    7: ("pull_request", pull_request.run),
 }
 HERE = Path(__file__).resolve().parent
 

@@ -148,6 +148,14 @@ def reconcile(
             help="With --dry-run: the target branch's desired state; show only the changes this one introduces.",
         ),
     ] = None,
+    projects: Annotated[
+        list[str] | None,
+        typer.Option("--project", help="Read, plan and apply only this project (repeatable; by name)."),
+    ] = None,
+    exclude_projects: Annotated[
+        list[str] | None,
+        typer.Option("--exclude-project", help="Leave this project out (repeatable; by name)."),
+    ] = None,
     no_removals: NoRemovalsOption = False,
     allow_unsafe: AllowUnsafeOption = None,
     gitlab_report: GitlabReportOption = None,
@@ -181,7 +189,15 @@ def reconcile(
             base_url=base_url,
             retry_budget=retry_budget,
             secret_sink=secret_sink,
-            delivery=Delivery(out, base_desired_state, no_removals, allow_unsafe, gitlab_report),
+            delivery=Delivery(
+                out,
+                base_desired_state,
+                no_removals,
+                allow_unsafe,
+                gitlab_report,
+                projects=tuple(projects or ()),
+                exclude_projects=tuple(exclude_projects or ()),
+            ),
         )
     )
     raise _Finished(code)

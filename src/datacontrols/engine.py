@@ -33,6 +33,7 @@ from datacontrols.observed import Observed
 from datacontrols.plan import Change, Facts, Plan
 from datacontrols.safety import SafetyCheck, restrict
 from datacontrols.safety import enforce as enforce_thresholds
+from datacontrols.target import EVERYTHING, Target
 
 __all__ = ["ApplyResult", "Observed", "OnChange", "Registry", "apply", "desired_projects", "diff", "observe"]
 
@@ -72,8 +73,11 @@ def desired_projects(desired: DesiredState) -> list[DesiredProject]:
     ]
 
 
-async def observe(api: AdminApi, desired: DesiredState, registry: Registry = DEFAULT_REGISTRY) -> Observed:
-    """Read what the desired state manages. Raises only for failures that doom the whole run."""
+async def observe(
+    api: AdminApi, desired: DesiredState, registry: Registry = DEFAULT_REGISTRY, *, target: Target = EVERYTHING
+) -> Observed:
+    """Read what the desired state manages, of the projects `target` includes (the project list and the
+    organization-level reads are made whatever the target). Raises only for failures that doom the run."""
     observed = Observed(projects=await api.projects.list(include_archived=True))
     matching = project_kind.match_projects(desired_projects(desired), observed.projects)
 
@@ -97,25 +101,31 @@ async def observe(api: AdminApi, desired: DesiredState, registry: Registry = DEF
     project_reads = [
         read_project(project, live)
         for project, live in matching.pairs
-        if live is not None and not live.archived and project.file.status == "active"
+        if live is not None and not live.archived and project.file.status == "active" and target.includes(project.name)
     ]
     await asyncio.gather(*org_reads, *project_reads)
     return observed
 
 
-def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT_REGISTRY) -> Plan:
-    """The plan that would make the organization equal to the desired state. Pure."""
+def diff(
+    desired: DesiredState, observed: Observed, registry: Registry = DEFAULT_REGISTRY, *, target: Target = EVERYTHING
+) -> Plan:
+    """The plan that would make the organization equal to the desired state, for what `target` includes. Pure."""
     world = World(desired=desired, organization=observed.organization)
     changes: list[Change] = []
     for org_kind in registry.organization:
-        if org_kind.manages(desired) and (level := desired.enforcement(org_kind.group)) != "ignore":
+        if (
+            target.organization
+            and org_kind.manages(desired)
+            and (level := desired.enforcement(org_kind.group)) != "ignore"
+        ):
             found_org = org_kind.compare(desired, observed.organization.get(org_kind.name), world)
             changes += _held(found_org, level, f"enforcement for {org_kind.group} is report")
 
     matching = project_kind.match_projects(desired_projects(desired), observed.projects)
-    changes += matching.unmatchable
+    changes += [c for c in matching.unmatchable if target.includes(c.project)]
     for project, live in matching.pairs:
-        if project.name in observed.failures:
+        if project.name in observed.failures or not target.includes(project.name):
             continue
         lifecycle = _lifecycle(
             desired,
@@ -148,6 +158,8 @@ def diff(desired: DesiredState, observed: Observed, registry: Registry = DEFAULT
                 changes.append(dataclasses.replace(change, facts=facts))
     policy = desired.organization.unmanaged_projects
     for live in matching.unmanaged:
+        if not target.includes(live.name or live.id):
+            continue  # a project this run does not read: not called unmanaged on the strength of a partial view
         changes += _held(
             project_kind.compare_unmanaged(live, policy),
             desired.enforcement(None),

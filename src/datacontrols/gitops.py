@@ -44,6 +44,7 @@ from datacontrols.planfile import (
 from datacontrols.present import render_outcome
 from datacontrols.reconcile import Intent, Outcome, PhaseHook, reconcile
 from datacontrols.render import Format
+from datacontrols.target import select
 
 __all__ = ["Delivery", "apply_saved_plan", "export_to", "publish_outputs", "resolve_base_url"]
 
@@ -78,6 +79,8 @@ class Delivery:
     no_removals: bool = False
     allow_unsafe: str | None = None
     gitlab_report: Path | None = None
+    projects: tuple[str, ...] = ()  # --project
+    exclude_projects: tuple[str, ...] = ()  # --exclude-project
 
     def check(self, *, dry_run: bool) -> None:
         """Flag combinations that make no sense, refused before anything is read."""
@@ -108,9 +111,15 @@ class Delivery:
         limits = httpx.Limits(max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS)
         return {"http_transport": ReadCache(httpx.AsyncHTTPTransport(limits=limits))}
 
-    def intent(self, *, apply: bool, base: DesiredState | None = None) -> Intent:
-        """What these flags ask of the run."""
-        return Intent(apply=apply, no_removals=self.no_removals, allow_unsafe=self.allow_unsafe, base=base)
+    def intent(self, desired: DesiredState, *, apply: bool, base: DesiredState | None = None) -> Intent:
+        """What these flags ask of the run; a `--project` naming no project of `desired` is a ConfigError."""
+        return Intent(
+            apply=apply,
+            no_removals=self.no_removals,
+            allow_unsafe=self.allow_unsafe,
+            base=base,
+            target=select(desired, self.projects, self.exclude_projects),
+        )
 
     def publish(self, outcome: Outcome, fmt: Format, rendered: str, *, base_url: str, dry_run: bool) -> int:
         """Step summary, GitLab report, refusal and saved plan; EXIT_ERROR when the plan was not saved."""
@@ -129,6 +138,7 @@ class Delivery:
             base_url=base_url,
             created_at=_now(),
             no_removals=self.no_removals,
+            target=outcome.target,
         )
         write_saved_plan(self.out, saved)
         print(
@@ -189,14 +199,15 @@ async def apply_saved_plan(
         if lines:
             stale.extend(lines)
             return False
-        rendered = render_outcome(outcome.plan, outcome.refusal, output_format, color=color)
+        not_read = (len(outcome.not_read), outcome.target.why)
+        rendered = render_outcome(outcome.plan, outcome.refusal, output_format, color=color, not_read=not_read)
         emit(rendered)
         publish_outputs(output_format, rendered, outcome.plan, gitlab_report)
         if outcome.unpinned and outcome.plan.applicable:
             print(f"warning: {outcome.unpinned}", file=sys.stderr)
         return True
 
-    intent = Intent(apply=True, no_removals=saved.no_removals, allow_unsafe=allow_unsafe)
+    intent = Intent(apply=True, no_removals=saved.no_removals, allow_unsafe=allow_unsafe, target=saved.target)
     async with AdminApi.connect(admin_key=key, base_url=url, retry=RetryPolicy(budget_seconds=retry_budget)) as api:
         outcome = await reconcile(
             api,

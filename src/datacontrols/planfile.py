@@ -17,7 +17,7 @@ The file (JSON, `kind: openai-datacontrols.saved-plan`, `format_version: 1`):
                       is not what was read. A key gone stale since then changes the plan, which is compared
                       too.
     plan_digest       `Plan.digest()` of the plan as printed (after --no-removals and protected projects)
-    options           the flags that shape the plan (`no_removals`), replayed by apply
+    options           the flags that shape the plan (`no_removals`, the `target` projects), replayed by apply
     plan              plan JSON v1, for people and tools that read the file
     desired_index     "organization.yaml" / "project/<name>" -> sha256 prefix of that part of the desired state
     observed_index    "project/<id>", "<project id>/<kind>", "organization/<kind>", "unread/<project name>"
@@ -48,6 +48,7 @@ from datacontrols.errors import ConfigError
 from datacontrols.files import read_text, write_text_atomically
 from datacontrols.plan import Plan, plan_json_digest
 from datacontrols.redaction import redact
+from datacontrols.target import EVERYTHING, Target
 
 if TYPE_CHECKING:
     from datacontrols.desired.schema import DesiredState
@@ -171,6 +172,7 @@ class SavedPlan:
     observed_index: Mapping[str, str] = field(default_factory=dict)
     project_names: Mapping[str, str] = field(default_factory=dict)
     no_removals: bool = False
+    target: Target = EVERYTHING
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -182,7 +184,7 @@ class SavedPlan:
             "desired_digest": self.desired_digest,
             "observed_digest": self.observed_digest,
             "plan_digest": self.plan_digest,
-            "options": {"no_removals": self.no_removals},
+            "options": {"no_removals": self.no_removals, "target": self.target.to_json()},
             "plan": dict(self.plan),
             "desired_index": dict(self.desired_index),
             "observed_index": dict(self.observed_index),
@@ -215,6 +217,7 @@ class SavedPlan:
                 observed_index=_mapping(data, "observed_index"),
                 project_names=_mapping(data, "project_names"),
                 no_removals=bool(options.get("no_removals", False)),
+                target=Target.from_json(options.get("target")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise bad(str(exc) if not isinstance(exc, KeyError) else f"{exc.args[0]} is missing") from None
@@ -242,6 +245,7 @@ def make_saved_plan(
     base_url: str,
     created_at: datetime,
     no_removals: bool = False,
+    target: Target = EVERYTHING,
 ) -> SavedPlan:
     return SavedPlan(
         created_at=created_at,
@@ -255,6 +259,7 @@ def make_saved_plan(
         observed_index=observed_index(observed),
         project_names={p.id: p.name for p in observed.projects if p.name is not None},
         no_removals=no_removals,
+        target=target,
     )
 
 

@@ -2,8 +2,11 @@
 
     text      the plan, then `Apply would be refused:` and one `!` line per reason, when apply would refuse
     json      plan JSON v1 plus `refused`: null, or {reasons, guards, needs_approval, thresholds, plan_digest,
-              approve_with}
+              approve_with}; with a target, `not_read`: {projects, why}
     markdown  the comment, with the refusal as a blockquote right under its heading, where a reviewer looks
+
+A run with a target (`--project`, or a pull request's view) ends the text and markdown with one line saying
+how many projects it did not read and why.
 
 Pure: a function of the plan, its pull-request view and its refusal; no I/O.
 """
@@ -21,18 +24,29 @@ from datacontrols.render.markdown import escape_markdown
 from datacontrols.render.notation import printable
 from datacontrols.verdict import Refusal
 
-__all__ = ["REFUSED_HEADING", "render_outcome"]
+__all__ = ["REFUSED_HEADING", "NotRead", "render_outcome", "scope_line"]
 
 REFUSED_HEADING: Final = "Apply would be refused"
+# How many live projects a targeted run did not read, and why ("unchanged by this pull request").
+NotRead = tuple[int, str]
 
 
 def render_outcome(
-    plan: Plan, refusal: Refusal | None, fmt: Format, *, view: PullRequestPlan | None = None, color: bool = False
+    plan: Plan,
+    refusal: Refusal | None,
+    fmt: Format,
+    *,
+    view: PullRequestPlan | None = None,
+    color: bool = False,
+    not_read: NotRead | None = None,
 ) -> str:
-    """Render `plan` (or `view`, the pull request's part of it) with the verdict on the whole plan."""
+    """Render `plan` (or `view`, the pull request's part of it) with the verdict on the whole plan, and what
+    the run's target left unread (`not_read`: how many live projects, and why)."""
     if fmt == "json":
-        return _json(plan, refusal, view)
+        return _json(plan, refusal, view, not_read)
     text = render_pull_request(view, fmt, color=color) if view is not None else render(plan, fmt, color=color)
+    if not_read is not None and not_read[0]:
+        text = text.rstrip("\n") + f"\n\n{scope_line(not_read)}\n"
     if refusal is None:
         return text
     if fmt == "markdown":
@@ -40,11 +54,18 @@ def render_outcome(
     return _text(text, refusal, color=color)
 
 
-def _json(plan: Plan, refusal: Refusal | None, view: PullRequestPlan | None) -> str:
+def scope_line(not_read: NotRead) -> str:
+    count, why = not_read
+    return f"{count} project{'s' if count != 1 else ''} not read: {why}."
+
+
+def _json(plan: Plan, refusal: Refusal | None, view: PullRequestPlan | None, not_read: NotRead | None) -> str:
     refused = refusal.to_json() if refusal is not None else None
-    if view is None:
+    scope = {"not_read": {"projects": not_read[0], "why": not_read[1]}} if not_read and not_read[0] else {}
+    if view is None and not scope:
         return render_json(plan, refused=refused)
-    document = {**view.to_json(), "refused": redact_value(refused)}
+    base = view.to_json() if view is not None else json.loads(render_json(plan, refused=refused))
+    document = {**base, "refused": redact_value(refused), **scope}
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 

@@ -28,6 +28,7 @@ from datacontrols.plan import Plan
 from datacontrols.prview import PullRequestPlan, split
 from datacontrols.ratchet import hold_weakening
 from datacontrols.safety import SafetyCheck, restrict
+from datacontrols.target import EVERYTHING, Target, changed_by
 from datacontrols.verdict import Refusal, judge
 
 __all__ = ["Intent", "Outcome", "Phase", "PhaseHook", "Review", "reconcile"]
@@ -42,7 +43,9 @@ class Intent:
     `allow_unsafe`: a person's approval of exactly one plan, by its digest (thresholds and the ratchet).
     `hold_weakening`: hold back every change that weakens a data control (the daemon's rule) instead of
     refusing the whole plan.
-    `base`: the pull request's target branch; the outcome then also tells which changes this one introduces.
+    `base`: the pull request's target branch; the outcome then also tells which changes this one introduces,
+    and only the projects the pull request can change are read (`target.changed_by`).
+    `target`: the projects to read, plan and apply (`--project`); all by default.
     """
 
     apply: bool = False
@@ -50,6 +53,7 @@ class Intent:
     allow_unsafe: str | None = None
     hold_weakening: bool = False
     base: DesiredState | None = None
+    target: Target = EVERYTHING
 
 
 @dataclass
@@ -65,6 +69,12 @@ class Outcome:
     result: ApplyResult | None = None  # set when changes were applied (or attempted)
     declined: bool = False  # the review said no
     unpinned: str | None = None  # the warning for a desired state that names no organization (identity)
+    target: Target = EVERYTHING  # what was read and planned
+
+    @property
+    def not_read(self) -> list[str]:
+        """The live projects this run did not read (its target left them out), by name."""
+        return self.target.left_out(p.name or p.id for p in self.observed.projects if not p.archived)
 
     @property
     def shown(self) -> Plan:
@@ -94,19 +104,24 @@ async def reconcile(
 ) -> Outcome:
     """Run one reconcile. Raises only for what dooms the whole run (a bad key, an unreachable API)."""
     intent = intent or Intent()
+    target = intent.target
+    if intent.base is not None:
+        target = target.within(changed_by(intent.base, desired))  # a pull request reads what it can change
     _phase(on_phase, "observe")
-    observed = await observe(api, desired, registry)
+    observed = await observe(api, desired, registry, target=target)
     unpinned = check_organization(desired, observed.projects)  # another organization's key: stop here
-    plan = restrict(diff(desired, observed, registry), desired, no_removals=intent.no_removals)
+    plan = restrict(diff(desired, observed, registry, target=target), desired, no_removals=intent.no_removals)
     if intent.hold_weakening:
         plan = hold_weakening(plan)  # the ratchet for unattended runs: a weakening change waits for a person
     view = None
     if intent.base is not None:
-        base_observed = await observe(api, intent.base, registry)  # the caller's read cache answers it
-        base_plan = restrict(diff(intent.base, base_observed, registry), intent.base, no_removals=intent.no_removals)
+        base_observed = await observe(api, intent.base, registry, target=target)  # answered by the read cache
+        base_plan = restrict(
+            diff(intent.base, base_observed, registry, target=target), intent.base, no_removals=intent.no_removals
+        )
         view = split(plan, base_plan)
     safety = SafetyCheck.of(desired, observed, allow_unsafe=intent.allow_unsafe)
-    outcome = Outcome(desired, observed, plan, safety, judge(plan, safety), view, unpinned=unpinned)
+    outcome = Outcome(desired, observed, plan, safety, judge(plan, safety), view, unpinned=unpinned, target=target)
     proceed = await review(outcome) if review is not None else True
     if not intent.apply or not plan.applicable:
         return outcome

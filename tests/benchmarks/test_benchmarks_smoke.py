@@ -21,6 +21,7 @@ from benchmarks import (  # noqa: E402
     latency,
     minimum,
     organization,
+    pull_request,
     pure_diff,
     rate_limit,
     requests_per_run,
@@ -134,3 +135,12 @@ async def test_the_virtual_clock_jumps_to_each_timer_while_everyone_sleeps() -> 
     assert woke == [("short", 160.0), ("long", 700.0)]
     assert clock.elapsed == 600.0  # concurrent sleeps overlap: ten minutes, not eleven
     assert time.perf_counter() - started < 1.0
+
+
+async def test_a_pull_request_changing_one_project_reads_it_and_the_organization_only() -> None:
+    result = await pull_request.measure(10)
+    assert result["introduced_changes"] == 1 and result["projects_not_read"] == 9
+    assert result["requests"] <= pull_request.BOUND < result["full_read_requests"]
+    # The changed project's twelve reads, once each; every other read is an organization-level one.
+    per_project = {e: n for e, n in result["per_endpoint"].items() if "{project_id}" in e}
+    assert len(per_project) == 12 and set(per_project.values()) == {1}

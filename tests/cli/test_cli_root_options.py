@@ -32,6 +32,8 @@ SAMPLE: dict[str, list[str]] = {
     "secret_sink": ["--secret-sink", "sink"],
     "out": ["--out", "plan.json"],
     "base_desired_state": ["--base-desired-state", str(DESIRED)],
+    "projects": ["--project", "Support Bot"],
+    "exclude_projects": ["--exclude-project", "Support Bot"],
     "no_removals": ["--no-removals"],
     "allow_unsafe": ["--allow-unsafe", "0" * 64],
     "gitlab_report": ["--gitlab-report", "report.json"],

@@ -129,7 +129,12 @@ def test_a_pull_request_plan_shows_only_its_own_changes(capsys, monkeypatch, tmp
         )
     ]
     assert document["refused"] is None, "a tightening change needs no approval"
-    assert document["pre_existing"] == len(full.json()["changes"]) - 1
+    # Pre-existing drift counts only where the pull request reads: the organization and the project it
+    # changes. The other projects are not read at all (said in `not_read`).
+    within = [c for c in full.json()["changes"] if c["project"] in (None, "Research Sandbox")]
+    assert document["pre_existing"] == len(within) - 1
+    live = {p["name"] for p in approved_demo_seed()["projects"] if p.get("status", "active") == "active"}
+    assert document["not_read"] == {"projects": len(live) - 1, "why": "unchanged by this pull request"}
     assert max(gets.values()) == 1, f"each thing is read once: {gets.most_common(3)}"
 
 

@@ -134,7 +134,8 @@ def test_no_removals_is_replayed_from_the_saved_plan(capsys, monkeypatch, tmp_pa
         legacy = served.emulator.state.projects[served.project_id("Legacy Chatbot")]
     assert applied.code == 0, applied.stderr
     assert not legacy.archived, "the archive was only reported"
-    assert json.loads(plan.read_text())["options"] == {"no_removals": True}
+    options = json.loads(plan.read_text())["options"]
+    assert options == {"no_removals": True, "target": {"projects": None, "organization": True, "why": ""}}
 
 
 def test_out_needs_dry_run_and_a_bad_plan_file_is_one_line(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -71,7 +71,10 @@ async def plan_or_apply(
 
     async def review(outcome: Outcome) -> bool:
         nonlocal saved
-        rendered = render_outcome(outcome.shown, outcome.refusal, output_format, view=outcome.view, color=color)
+        not_read = (len(outcome.not_read), outcome.target.why)
+        rendered = render_outcome(
+            outcome.shown, outcome.refusal, output_format, view=outcome.view, color=color, not_read=not_read
+        )
         _emit(rendered)
         _report_read_failures(outcome.read_failures)
         if secret_sink is not None:
@@ -84,7 +87,7 @@ async def plan_or_apply(
             print(f"warning: {outcome.unpinned}", file=sys.stderr)
         return auto_approve or _confirm(outcome.plan)
 
-    intent = delivery.intent(apply=not dry_run, base=base)
+    intent = delivery.intent(desired, apply=not dry_run, base=base)
     stop = GracefulStop()
     try:
         async with AdminApi.connect(admin_key=key, base_url=url, read_only=dry_run, retry=retry, **options) as api:
