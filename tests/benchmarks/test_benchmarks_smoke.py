@@ -81,8 +81,10 @@ async def test_under_the_rate_limit_a_patient_client_fails_nothing_and_keeps_pac
     assert ours["throttled_429"] > 0  # the limit did bite
     # 10 reads per project endpoint, one token at first and one more every 6 s: 54 s at best.
     assert result["ideal_seconds"] == 54.0
-    assert ours["virtual_seconds"] == 54.0
-    assert ours["share_of_limit"] == 1.0
+    # The pacer keeps to the pace it learned instead of probing each token with a 429: a little slower at
+    # a burst of one (measured 72 s), with a third of the 429s.
+    assert 54.0 <= ours["virtual_seconds"] <= 1.35 * 54.0
+    assert ours["throttled_429"] < 0.5 * 99  # the probing client drew 99
     assert result["naive"]["failed_reads"] > 0  # 3 retries 1 s apart cannot wait 6 s for a token
 
 

@@ -2,8 +2,9 @@
 
 - 429, 5xx, 408, 409 and connection failures are retried with exponential backoff and jitter, honouring
   `retry-after-ms`, then `Retry-After` (seconds or HTTP date), and obeying `x-should-retry`. Each call has a
-  total retry budget (`RetryPolicy.budget_seconds`). Bare 429s (no Retry-After) in a row look like a quota
-  stop and end the call after `RetryPolicy.unhinted_429_retries` retries.
+  total retry budget (`RetryPolicy.budget_seconds`). A 429 is a rate signal, with or without a hint: the
+  transport's pacer slows the endpoint and the call waits its turn. Only a 429 whose body says the quota is
+  spent (`insufficient_quota`) ends the call at once: waiting will not fix that.
 - A POST or DELETE is retried only when the server certainly did not act on it (connection never made, 429,
   or `x-should-retry: true`). When the outcome is unknown (a timeout after sending, a dropped connection, any
   5xx), the caller's `recheck` re-reads the resource (`recheck_write`).
@@ -26,7 +27,6 @@ from datacontrols.adminapi.routes import Route
 from datacontrols.errors import ApiError, TransientApiError
 
 __all__ = [
-    "MIN_PACE",
     "PACED_PER_RETRY",
     "RETRYABLE_STATUS",
     "Decision",
@@ -34,12 +34,11 @@ __all__ = [
     "RetryPolicy",
     "backoff_delay",
     "decide",
-    "is_unhinted",
+    "is_quota_stop",
     "recheck_write",
     "retry_after",
 ]
 
-MIN_PACE: Final = 0.1  # seconds: the shortest Retry-After that counts as pacing rather than a retry
 PACED_PER_RETRY: Final = 10  # a rate-limited call may be told "come back later" this many times per allowed retry
 RETRYABLE_STATUS: Final = frozenset({408, 409, 429}) | frozenset(range(500, 600))
 
@@ -62,9 +61,6 @@ class RetryPolicy:
     max_delay: float = 8.0
     max_retry_after: float = 120.0
     budget_seconds: float = 300.0
-    # A 429 without Retry-After may be a quota or billing stop that waiting will not fix: after this many
-    # retries met by such 429s in a row, give up rather than spend the whole budget.
-    unhinted_429_retries: int = 2
     # An API that gives no answer at all (connection refused, DNS failure, connect timeout) is retried this
     # long, then the call fails with one line: waiting out the whole budget helps against 429s and 5xx, not
     # against a wrong host or a closed network path, where it would only be minutes of silence.
@@ -76,8 +72,6 @@ def decide(
     failure: ApiError | None,
     *,
     is_write: bool,
-    unhinted_429s: int,
-    policy: RetryPolicy,
 ) -> Decision:
     """'retry', 'unknown' (a write whose effect is uncertain: re-read before resending) or 'fail'."""
     if response is None:
@@ -97,7 +91,7 @@ def decide(
         return "fail"
     if status == 429:
         # The server refused before acting, so even a write is safe to resend.
-        return "fail" if unhinted_429s > policy.unhinted_429_retries else "retry"
+        return "fail" if is_quota_stop(response) else "retry"
     if is_write:
         # Even a 503 may come after the write was applied (a proxy whose upstream reset): re-read first.
         return "unknown"
@@ -142,8 +136,16 @@ async def recheck_write(
         ) from exc
 
 
-def is_unhinted(response: httpx.Response, policy: RetryPolicy) -> bool:
-    return retry_after(response.headers, policy.max_retry_after) is None
+def is_quota_stop(response: httpx.Response) -> bool:
+    """A 429 that says the organization's quota or credit is spent, which no waiting fixes."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return False
+    return "insufficient_quota" in (error.get("code"), error.get("type"))
 
 
 def retry_after(headers: httpx.Headers, ceiling: float) -> float | None:

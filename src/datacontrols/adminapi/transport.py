@@ -5,8 +5,9 @@ The call loop lives here; each concern it draws on has its own module:
   is re-read (the caller's `recheck`) before it is ever resent, and `OutcomeUnknown` is raised when it
   cannot be. A 503 is no exception: a proxy answers 503 when its upstream resets after the handler ran, so
   resending it blindly created duplicates (tests/reliability).
-- `limiter`: an adaptive limit on requests in flight; a 429 halves it and, with a Retry-After, pauses every
-  request to that endpoint (the cooldown below) until it passes.
+- `limiter`: an adaptive limit on requests in flight; a 429 halves it.
+- `pacer`: the pace of each endpoint, learned from its 429s (with or without a hint): requests to a
+  rate-limited endpoint go out one interval apart instead of each finding out with a 429 of its own.
 - `responses`: only 2xx is success (the Admin API never redirects, and redirects are not followed); an
   error envelope (an object, or a bare string) becomes a typed `ApiError`.
 - `read_only`: a dry run gets an HTTP layer that refuses anything but GET before sending.
@@ -34,17 +35,16 @@ from datacontrols import __version__
 from datacontrols.adminapi.key_match import redacted_matches
 from datacontrols.adminapi.limiter import AdaptiveLimiter
 from datacontrols.adminapi.log_redaction import guard_library_logs
+from datacontrols.adminapi.pacer import Pacer
 from datacontrols.adminapi.proxy import proxy_for
 from datacontrols.adminapi.read_only import ReadOnlyHTTPTransport
 from datacontrols.adminapi.responses import NotSent, decode, error_from, transport_failure
 from datacontrols.adminapi.retry import (
-    MIN_PACE,
     PACED_PER_RETRY,
     OutcomeUnknown,
     RetryPolicy,
     backoff_delay,
     decide,
-    is_unhinted,
     recheck_write,
     retry_after,
 )
@@ -129,7 +129,7 @@ class Transport:
         self._sleep = sleep
         self._clock = clock
         self._on_request = on_request
-        self._cooldown_until: dict[str, float] = {}
+        self.pacer = Pacer(clock, sleep)
         self.requests: list[RequestRecord] = []
 
     def admin_key_matches(self, redacted_value: str) -> bool:
@@ -220,12 +220,11 @@ class Transport:
         attempt = 0
         retries = 0
         paced_retries = 0
-        unhinted_429s = 0
         unreachable_since: float | None = None  # when the run of answerless attempts began
         while True:
             attempt += 1
             cooldown_from = self._clock()
-            await self._wait_cooldown(where.template)
+            await self.pacer.wait(where.template)
             queued += self._clock() - cooldown_from
             response, failure, waited = await self._send(method, where, params, body, attempt)
             queued += waited
@@ -233,11 +232,7 @@ class Transport:
                 return decode(response, method, where)
 
             error = failure or error_from(response, method, where)  # type: ignore[arg-type]
-            # A quota or billing stop answers a bare 429 every time; count only those in a row, so a 503 or
-            # a hinted 429 in between (ordinary busy-ness) does not use up this small allowance.
-            bare_429 = response is not None and response.status_code == 429 and is_unhinted(response, self.retry)
-            unhinted_429s = unhinted_429s + 1 if bare_429 else 0
-            decision = decide(response, failure, is_write=is_write, unhinted_429s=unhinted_429s, policy=self.retry)
+            decision = decide(response, failure, is_write=is_write)
             if decision == "fail":
                 raise error
             if decision == "unknown":
@@ -245,10 +240,12 @@ class Transport:
                 if confirmed is not None:
                     log.info("write_confirmed_by_reread", method=method, endpoint=where.template)
                     return confirmed
-            delay = backoff_delay(response, attempt, self.retry)
-            # Only a real pause counts as pacing (a zero hint would let a call spin without spending budget).
-            paced = response is not None and response.status_code == 429 and not bare_429 and delay >= MIN_PACE
-            if paced:
+            throttled = response is not None and response.status_code == 429
+            # A 429's wait is the pacer's (the next slot on the endpoint is after it), not a sleep here.
+            delay = 0.0 if throttled else backoff_delay(response, attempt, self.retry)
+            # A 429 is a rate signal, hinted or not: pacing. The hint is spent in the pacer's queue, not from
+            # the budget; a call told "later" too often still ends (`PACED_PER_RETRY`).
+            if throttled:
                 paced_retries += 1
             else:
                 retries += 1
@@ -260,6 +257,10 @@ class Transport:
             else:
                 unreachable_since = None
             out_of_tries = retries > self.retry.max_retries or paced_retries > self.retry.max_retries * PACED_PER_RETRY
+            # A hint past what is left of the budget: the call cannot succeed in time (queueing is free).
+            hint = retry_after(response.headers, self.retry.max_retry_after) if throttled and response else None
+            if hint is not None and spent + hint > self.retry.budget_seconds:
+                raise error
             if out_of_tries or spent + delay > self.retry.budget_seconds:
                 raise error
             log.info(
@@ -270,7 +271,8 @@ class Transport:
                 attempt=attempt,
                 delay_s=round(delay, 3),
             )
-            await self._sleep(delay)
+            if delay > 0:
+                await self._sleep(delay)
 
     async def _send(
         self,
@@ -293,7 +295,9 @@ class Transport:
             response = await self._http.request(method, where.path, params=params, json=body)
             throttled = response.status_code == 429
             if throttled:
-                self._start_cooldown(where.template, response)
+                self.pacer.throttled(where.template, retry_after(response.headers, self.retry.max_retry_after))
+            elif response.status_code < 500:
+                self.pacer.succeeded(where.template)
         except WriteRefused:
             refused = True
             raise
@@ -314,14 +318,3 @@ class Transport:
                 if self._on_request is not None:
                     self._on_request(record)
         return response, failure, waited
-
-    def _start_cooldown(self, template: str, response: httpx.Response) -> None:
-        hinted = retry_after(response.headers, self.retry.max_retry_after)
-        if hinted:
-            until = self._clock() + hinted
-            self._cooldown_until[template] = max(self._cooldown_until.get(template, 0.0), until)
-
-    async def _wait_cooldown(self, template: str) -> None:
-        # A loop: another request's 429 may extend the pause while this one waits.
-        while (remaining := self._cooldown_until.get(template, 0.0) - self._clock()) > 0:
-            await self._sleep(remaining)

@@ -58,6 +58,13 @@ def emulator_command(
         float | None,
         typer.Option("--rate-limit-per-minute", help="Token-bucket limit per endpoint (the real API: ~7-10).", min=0),
     ] = None,
+    rate_limit_no_retry_after: Annotated[
+        bool,
+        typer.Option(
+            "--rate-limit-no-retry-after",
+            help="Answer rate-limited requests with a bare 429, without Retry-After, as the real API has been seen to.",
+        ),
+    ] = False,
     rng_seed: Annotated[
         int | None, typer.Option("--rng-seed", help="Seed for ids and faults (reproducible runs).")
     ] = None,
@@ -79,7 +86,13 @@ def emulator_command(
     faults = None
     if latency or fault_rate:
         faults = FaultConfig(latency=latency, rate_limited=fault_rate / 2, server_error=fault_rate / 2)
-    rate_limit = RateLimitConfig(per_minute=rate_limit_per_minute) if rate_limit_per_minute else None
+    if rate_limit_no_retry_after and not rate_limit_per_minute:
+        raise typer.BadParameter("it shapes the rate limit's answers: give --rate-limit-per-minute too")
+    rate_limit = (
+        RateLimitConfig(per_minute=rate_limit_per_minute, send_retry_after=not rate_limit_no_retry_after)
+        if rate_limit_per_minute
+        else None
+    )
     try:
         server.serve(
             host,

@@ -245,8 +245,7 @@ class Emulator:
             return
         wait = self._limiter.take(endpoint)
         if wait is not None:
-            retry_after = RateLimiter.retry_after_header(wait) if self._limiter.config.send_retry_after else None
-            raise ApiFailure.rate_limited(endpoint, retry_after)
+            raise ApiFailure.rate_limited(endpoint, wait if self._limiter.config.send_retry_after else None)
 
     def _record(
         self,

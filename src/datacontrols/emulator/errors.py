@@ -24,6 +24,7 @@ Messages never contain the admin key or a request body value; they may name ids 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 __all__ = ["ApiFailure", "envelope"]
@@ -103,14 +104,21 @@ class ApiFailure(Exception):
         return cls(404, f"Invalid URL ({method} {path})", code="unknown_url")
 
     @classmethod
-    def rate_limited(cls, endpoint: str, retry_after: int | None) -> ApiFailure:
-        wait = f" Please try again in {retry_after}s." if retry_after is not None else ""
+    def rate_limited(cls, endpoint: str, wait: float | None) -> ApiFailure:
+        """A 429 as the API gives it: `retry-after-ms` (exact) and `retry-after` (whole seconds, at least 1),
+        or neither when `wait` is None (the real API has been seen to omit both)."""
+        headers = None
+        text = ""
+        if wait is not None:
+            seconds = max(1, math.ceil(wait - 1e-9))
+            headers = {"retry-after": str(seconds), "retry-after-ms": str(max(1, math.ceil(wait * 1000 - 1e-6)))}
+            text = f" Please try again in {seconds}s."
         return cls(
             429,
-            f"Rate limit reached for requests to {endpoint}.{wait}",
+            f"Rate limit reached for requests to {endpoint}.{text}",
             type="requests",
             code="rate_limit_exceeded",
-            headers={"retry-after": str(retry_after)} if retry_after is not None else None,
+            headers=headers,
         )
 
     @classmethod

@@ -2,15 +2,14 @@
 
 The real Admin API was measured near 7-10 requests a minute per endpoint; it publishes no numbers. Each
 endpoint gets its own bucket of `capacity` tokens refilled at `per_minute` tokens a minute; a request takes
-one token or is refused with 429. The Retry-After header (whole seconds, at least 1) says when the next token
-will be there, unless `send_retry_after=False` (the real API has been seen to omit it).
+one token or is refused with 429. `retry-after-ms` (exact) and `Retry-After` (whole seconds, at least 1) say
+when the next token will be there, unless `send_retry_after=False` (the real API has been seen to omit both).
 
 Time comes from the emulator's clock, so a test can run a minute of traffic in a millisecond.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -63,7 +62,3 @@ class RateLimiter:
             bucket.tokens -= 1.0
             return None
         return (1.0 - bucket.tokens) * 60.0 / per_minute
-
-    @staticmethod
-    def retry_after_header(wait: float) -> int:
-        return max(1, math.ceil(wait - 1e-9))
