@@ -199,8 +199,9 @@ async def apply_saved_plan(
         if lines:
             stale.extend(lines)
             return False
-        not_read = (len(outcome.not_read), outcome.target.why)
-        rendered = render_outcome(outcome.plan, outcome.refusal, output_format, color=color, not_read=not_read)
+        rendered = render_outcome(
+            outcome.plan, outcome.refusal, output_format, color=color, not_read=outcome.not_read_note
+        )
         emit(rendered)
         publish_outputs(output_format, rendered, outcome.plan, gitlab_report)
         if outcome.unpinned and outcome.plan.applicable:

@@ -24,7 +24,7 @@ from datacontrols.render.markdown import escape_markdown
 from datacontrols.render.notation import printable
 from datacontrols.verdict import Refusal
 
-__all__ = ["REFUSED_HEADING", "NotRead", "render_outcome", "scope_line"]
+__all__ = ["REFUSED_HEADING", "NotRead", "render_outcome"]
 
 REFUSED_HEADING: Final = "Apply would be refused"
 # How many live projects a targeted run did not read, and why ("unchanged by this pull request").
@@ -46,7 +46,7 @@ def render_outcome(
         return _json(plan, refusal, view, not_read)
     text = render_pull_request(view, fmt, color=color) if view is not None else render(plan, fmt, color=color)
     if not_read is not None and not_read[0]:
-        text = text.rstrip("\n") + f"\n\n{scope_line(not_read)}\n"
+        text = text.rstrip("\n") + f"\n\n{_scope_line(not_read)}\n"
     if refusal is None:
         return text
     if fmt == "markdown":
@@ -54,7 +54,7 @@ def render_outcome(
     return _text(text, refusal, color=color)
 
 
-def scope_line(not_read: NotRead) -> str:
+def _scope_line(not_read: NotRead) -> str:
     count, why = not_read
     return f"{count} project{'s' if count != 1 else ''} not read: {why}."
 
@@ -62,10 +62,9 @@ def scope_line(not_read: NotRead) -> str:
 def _json(plan: Plan, refusal: Refusal | None, view: PullRequestPlan | None, not_read: NotRead | None) -> str:
     refused = refusal.to_json() if refusal is not None else None
     scope = {"not_read": {"projects": not_read[0], "why": not_read[1]}} if not_read and not_read[0] else {}
-    if view is None and not scope:
-        return render_json(plan, refused=refused)
-    base = view.to_json() if view is not None else json.loads(render_json(plan, refused=refused))
-    document = {**base, "refused": redact_value(refused), **scope}
+    if view is None:
+        return render_json(plan, refused=refused, **scope)
+    document = {**view.to_json(), "refused": redact_value(refused), **scope}
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 

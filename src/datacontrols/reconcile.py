@@ -77,6 +77,11 @@ class Outcome:
         return self.target.left_out(p.name or p.id for p in self.observed.projects if not p.archived)
 
     @property
+    def not_read_note(self) -> tuple[int, str]:
+        """How many live projects were not read, and why: what `present.render_outcome` says of them."""
+        return len(self.not_read), self.target.why
+
+    @property
     def shown(self) -> Plan:
         """What the output is about: the pull request's own changes in the PR view, else the whole plan."""
         return self.view.introduced if self.view is not None else self.plan

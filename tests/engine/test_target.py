@@ -19,44 +19,34 @@ def state(organization: dict[str, Any] | None = None, **projects: dict[str, Any]
 
 
 ZDR = "zero_data_retention"
-BASE = state(
-    {"project_defaults": {"hosted_tools": {"web_search": False}}},
-    Alpha={"data_retention": "zero_data_retention"},
-    Beta={},
-    Gamma={"hosted_tools": {"web_search": True}},
-)
+DEFAULTS: dict[str, Any] = {"project_defaults": {"hosted_tools": {"web_search": False}}}
+PROJECTS: dict[str, dict[str, Any]] = {
+    "Alpha": {"data_retention": ZDR},
+    "Beta": {},
+    "Gamma": {"hosted_tools": {"web_search": True}},
+}
+BASE = state(DEFAULTS, **PROJECTS)
+
+
+def head(organization: dict[str, Any] = DEFAULTS, **projects: dict[str, Any] | None) -> DesiredState:
+    """The base with these project files changed (None: removed) and this organization file."""
+    merged = {**PROJECTS, **projects}
+    return state(organization, **{name: body for name, body in merged.items() if body is not None})
 
 
 def test_a_pull_request_that_changes_one_project_targets_that_project() -> None:
-    head = state(
-        {"project_defaults": {"hosted_tools": {"web_search": False}}},
-        Alpha={"data_retention": "modified_abuse_monitoring"},
-        Beta={},
-        Gamma={"hosted_tools": {"web_search": True}},
-    )
-    target = changed_by(BASE, head)
+    target = changed_by(BASE, head(Alpha={"data_retention": "modified_abuse_monitoring"}))
     assert target == Target(projects=frozenset({"Alpha"}), organization=True, why="unchanged by this pull request")
     assert changed_by(BASE, BASE).projects == frozenset()  # nothing changed: no project read
 
 
 def test_added_and_removed_projects_are_targeted() -> None:
-    head = state(
-        {"project_defaults": {"hosted_tools": {"web_search": False}}},
-        Alpha={"data_retention": "zero_data_retention"},
-        Gamma={"hosted_tools": {"web_search": True}},
-        Delta={},
-    )
-    assert changed_by(BASE, head).projects == {"Beta", "Delta"}
+    assert changed_by(BASE, head(Beta=None, Delta={})).projects == {"Beta", "Delta"}
 
 
 def test_a_default_change_targets_exactly_the_projects_that_inherit_it() -> None:
-    head = state(
-        {"project_defaults": {"hosted_tools": {"web_search": True}}},
-        Alpha={"data_retention": "zero_data_retention"},
-        Beta={},
-        Gamma={"hosted_tools": {"web_search": True}},
-    )
-    assert changed_by(BASE, head).projects == {"Alpha", "Beta"}  # Gamma sets its own: unchanged
+    changed = head({"project_defaults": {"hosted_tools": {"web_search": True}}})
+    assert changed_by(BASE, changed).projects == {"Alpha", "Beta"}  # Gamma sets its own: unchanged
 
 
 @pytest.mark.parametrize(

@@ -241,6 +241,9 @@ class Transport:
                     log.info("write_confirmed_by_reread", method=method, endpoint=where.template)
                     return confirmed
             throttled = response is not None and response.status_code == 429
+            hint = retry_after(response.headers, self.retry.max_retry_after) if throttled and response else None
+            if throttled:
+                self.pacer.throttled(where.template, hint)
             # A 429's wait is the pacer's (the next slot on the endpoint is after it), not a sleep here.
             delay = 0.0 if throttled else backoff_delay(response, attempt, self.retry)
             # A 429 is a rate signal, hinted or not: pacing. The hint is spent in the pacer's queue, not from
@@ -258,7 +261,6 @@ class Transport:
                 unreachable_since = None
             out_of_tries = retries > self.retry.max_retries or paced_retries > self.retry.max_retries * PACED_PER_RETRY
             # A hint past what is left of the budget: the call cannot succeed in time (queueing is free).
-            hint = retry_after(response.headers, self.retry.max_retry_after) if throttled and response else None
             if hint is not None and spent + hint > self.retry.budget_seconds:
                 raise error
             if out_of_tries or spent + delay > self.retry.budget_seconds:
@@ -294,10 +296,8 @@ class Transport:
         try:
             response = await self._http.request(method, where.path, params=params, json=body)
             throttled = response.status_code == 429
-            if throttled:
-                self.pacer.throttled(where.template, retry_after(response.headers, self.retry.max_retry_after))
-            elif response.status_code < 500:
-                self.pacer.succeeded(where.template)
+            if not throttled and response.status_code < 500:
+                self.pacer.succeeded(where.template)  # a 429 slows the pace in `_call`, with its hint
         except WriteRefused:
             refused = True
             raise

@@ -71,9 +71,13 @@ async def plan_or_apply(
 
     async def review(outcome: Outcome) -> bool:
         nonlocal saved
-        not_read = (len(outcome.not_read), outcome.target.why)
         rendered = render_outcome(
-            outcome.shown, outcome.refusal, output_format, view=outcome.view, color=color, not_read=not_read
+            outcome.shown,
+            outcome.refusal,
+            output_format,
+            view=outcome.view,
+            color=color,
+            not_read=outcome.not_read_note,
         )
         _emit(rendered)
         _report_read_failures(outcome.read_failures)
