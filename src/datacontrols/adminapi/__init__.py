@@ -19,6 +19,7 @@ from pydantic import SecretStr
 
 from datacontrols.adminapi.api_keys import AdminApiKeys, ProjectApiKeys
 from datacontrols.adminapi.audit_logs import AuditLogs
+from datacontrols.adminapi.budget import RequestBudget
 from datacontrols.adminapi.groups import OrganizationGroups, ProjectGroups, ProjectRoles
 from datacontrols.adminapi.members import Invites, OrganizationUsers, ProjectUsers
 from datacontrols.adminapi.permissions import HostedToolPermissionsApi, ModelPermissionsApi
@@ -29,7 +30,7 @@ from datacontrols.adminapi.service_accounts import ServiceAccounts
 from datacontrols.adminapi.spend import Spend
 from datacontrols.adminapi.transport import DEFAULT_BASE_URL, RequestRecord, RetryPolicy, Transport
 
-__all__ = ["DEFAULT_BASE_URL", "AdminApi", "RequestRecord", "RetryPolicy", "Transport"]
+__all__ = ["DEFAULT_BASE_URL", "AdminApi", "RequestBudget", "RequestRecord", "RetryPolicy", "Transport"]
 
 
 class AdminApi:
@@ -72,6 +73,7 @@ class AdminApi:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         on_request: Callable[[RequestRecord], None] | None = None,
+        budget: RequestBudget | None = None,
     ) -> AdminApi:
         """A client of the Admin API at `base_url`, authenticated with `admin_key`. Use it as an async
         context manager (or call `aclose()`), so its connections are closed.
@@ -84,6 +86,7 @@ class AdminApi:
         - `http_transport`: an httpx transport to send through (the emulator's, a cache, a test double).
         - `sleep`, `clock`: the waiting and the monotonic clock retries use (virtual time in tests).
         - `on_request`: called with a `RequestRecord` after each exchange (metrics; no URL ids, no headers).
+        - `budget`: a hard cap on requests per endpoint (`RequestBudget`), shared by every client given it.
 
         The key is sent only as the Authorization header to `base_url` and never appears in a message, a
         repr or a log line. Creating a client sends nothing.
@@ -103,6 +106,7 @@ class AdminApi:
                 sleep=sleep,
                 clock=clock,
                 on_request=on_request,
+                budget=budget,
             )
         )
 

@@ -43,15 +43,19 @@ class _Pace:
 
 
 class Pacer:
-    def __init__(self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]]) -> None:
+    def __init__(
+        self, clock: Callable[[], float], sleep: Callable[[float], Awaitable[None]], *, floor: float = 0.0
+    ) -> None:
+        """`floor`: the shortest interval on any endpoint (a request budget's spacing; 0: none)."""
         self._clock = clock
         self._sleep = sleep
+        self.floor = floor
         self._paces: dict[str, _Pace] = {}
 
     def interval(self, endpoint: str) -> float:
         """The current interval between requests to `endpoint`, in seconds (0: unpaced)."""
         pace = self._paces.get(endpoint)
-        return pace.interval if pace is not None else 0.0
+        return max(pace.interval if pace is not None else 0.0, self.floor)
 
     async def wait(self, endpoint: str) -> None:
         """Wait for this request's turn on `endpoint`: one interval after the last, and not before a hint.
@@ -59,11 +63,11 @@ class Pacer:
         The slot is worked out when the request is next in line, at the pace of that moment, so a pace that
         quickens while requests queue is used at once (a slot fixed when it was asked for would not be)."""
         pace = self._paces.setdefault(endpoint, _Pace())
-        if not pace.interval and pace.not_before <= self._clock() and not pace.turn.locked():
+        if not pace.interval and not self.floor and pace.not_before <= self._clock() and not pace.turn.locked():
             pace.last = self._clock()  # unpaced and nobody queued: the common case costs no lock
             return
         async with pace.turn:
-            while (due := max(pace.last + pace.interval, pace.not_before)) > (now := self._clock()):
+            while (due := max(pace.last + max(pace.interval, self.floor), pace.not_before)) > (now := self._clock()):
                 await self._sleep(due - now)  # then look again: a 429 meanwhile may have moved the slot
             pace.last = self._clock()
 

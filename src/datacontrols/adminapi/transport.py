@@ -8,6 +8,8 @@ The call loop lives here; each concern it draws on has its own module:
 - `limiter`: an adaptive limit on requests in flight; a 429 halves it.
 - `pacer`: the pace of each endpoint, learned from its 429s (with or without a hint): requests to a
   rate-limited endpoint go out one interval apart instead of each finding out with a 429 of its own.
+- `budget`: an optional hard cap per endpoint (the daemon's share of the organization's limit), checked
+  where each request is sent; the pacer never goes faster than it either, so requests queue in order.
 - `responses`: only 2xx is success (the Admin API never redirects, and redirects are not followed); an
   error envelope (an object, or a bare string) becomes a typed `ApiError`.
 - `read_only`: a dry run gets an HTTP layer that refuses anything but GET before sending.
@@ -32,6 +34,7 @@ import structlog
 from pydantic import SecretStr
 
 from datacontrols import __version__
+from datacontrols.adminapi.budget import RequestBudget
 from datacontrols.adminapi.key_match import redacted_matches
 from datacontrols.adminapi.limiter import AdaptiveLimiter
 from datacontrols.adminapi.log_redaction import guard_library_logs
@@ -102,6 +105,7 @@ class Transport:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         on_request: Callable[[RequestRecord], None] | None = None,
+        budget: RequestBudget | None = None,
     ) -> None:
         key = admin_key if isinstance(admin_key, SecretStr) else SecretStr(admin_key)
         register_secret(key.get_secret_value())
@@ -129,7 +133,8 @@ class Transport:
         self._sleep = sleep
         self._clock = clock
         self._on_request = on_request
-        self.pacer = Pacer(clock, sleep)
+        self.budget = budget
+        self.pacer = Pacer(clock, sleep, floor=budget.spacing if budget is not None else 0.0)
         self.requests: list[RequestRecord] = []
 
     def admin_key_matches(self, redacted_value: str) -> bool:
@@ -287,6 +292,13 @@ class Transport:
         """One exchange; also returns how long it waited for a concurrency slot."""
         queued_from = self._clock()
         await self.limiter.acquire()
+        # The cap is checked here, holding the slot, so that nothing between the check and the send can
+        # bunch requests up; a request that must wait gives its slot back meanwhile (the pacer's floor makes
+        # that rare: it spaces requests the same way before they ask for a slot).
+        while self.budget is not None and (wait := self.budget.claim(where.template)) > 0:
+            await self.limiter.release(throttled=False, succeeded=False)
+            await self._sleep(wait)
+            await self.limiter.acquire()
         waited = self._clock() - queued_from
         throttled = False
         refused = False
