@@ -74,18 +74,32 @@ def desired_projects(desired: DesiredState) -> list[DesiredProject]:
 
 
 async def observe(
-    api: AdminApi, desired: DesiredState, registry: Registry = DEFAULT_REGISTRY, *, target: Target = EVERYTHING
+    api: AdminApi,
+    desired: DesiredState,
+    registry: Registry = DEFAULT_REGISTRY,
+    *,
+    target: Target = EVERYTHING,
+    organization: Observed | None = None,
+    kinds: frozenset[str] | None = None,
 ) -> Observed:
-    """Read what the desired state manages, of the projects `target` includes (the project list and the
-    organization-level reads are made whatever the target). Raises only for failures that doom the run."""
-    observed = Observed(projects=await api.projects.list(include_archived=True))
+    """Read what the desired state manages, of the projects `target` includes. Raises only for failures that
+    doom the run.
+
+    The project list and the organization-level reads are made whatever the target, unless `organization`
+    holds them already (the daemon reads them as a work item of their own, not once per project). `kinds`:
+    the names of the project kinds to read (None: all that are managed), for a daemon sweep of some controls.
+    """
+    if organization is not None:
+        observed = Observed(projects=list(organization.projects), organization=dict(organization.organization))
+    else:
+        observed = Observed(projects=await api.projects.list(include_archived=True))
     matching = project_kind.match_projects(desired_projects(desired), observed.projects)
 
     async def read_organization(kind: OrganizationKind) -> None:
         observed.organization[kind.name] = await kind.observe(api)
 
     async def read_project(project: DesiredProject, live: Project) -> None:
-        wanted = [k for k in registry.project if _manages(desired, k, project)]
+        wanted = [k for k in registry.project if _manages(desired, k, project) and (kinds is None or k.name in kinds)]
         try:
             found = await asyncio.gather(*(k.observe(api, live) for k in wanted))
         except AuthError as exc:
@@ -97,7 +111,9 @@ async def observe(
         else:
             observed.settings[live.id] = {k.name: v for k, v in zip(wanted, found, strict=True)}
 
-    org_reads = [read_organization(kind) for kind in registry.organization if _reads(desired, kind)]
+    org_reads = (
+        [] if organization is not None else [read_organization(k) for k in registry.organization if _reads(desired, k)]
+    )
     project_reads = [
         read_project(project, live)
         for project, live in matching.pairs

@@ -31,7 +31,7 @@ from datacontrols.safety import SafetyCheck, restrict
 from datacontrols.target import EVERYTHING, Target, changed_by
 from datacontrols.verdict import Refusal, judge
 
-__all__ = ["Intent", "Outcome", "Phase", "PhaseHook", "Review", "reconcile"]
+__all__ = ["Intent", "Outcome", "Phase", "PhaseHook", "Reader", "Review", "reconcile"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Intent:
     `base`: the pull request's target branch; the outcome then also tells which changes this one introduces,
     and only the projects the pull request can change are read (`target.changed_by`).
     `target`: the projects to read, plan and apply (`--project`); all by default.
+    `writable`: of the planned projects, those whose changes may be written (the daemon plans the whole
+    organization from reads of different ages, and writes only what this run read afresh).
     """
 
     apply: bool = False
@@ -54,6 +56,7 @@ class Intent:
     hold_weakening: bool = False
     base: DesiredState | None = None
     target: Target = EVERYTHING
+    writable: Target = EVERYTHING
 
 
 @dataclass
@@ -92,6 +95,8 @@ class Outcome:
 
 
 Review = Callable[[Outcome], Awaitable[bool]]
+# How a run reads the organization for a desired state and a target; the default is `engine.observe`.
+Reader = Callable[[DesiredState, Target], Awaitable[Observed]]
 Phase = Literal["observe", "apply"]
 PhaseHook = Callable[[Phase], None]
 
@@ -106,21 +111,29 @@ async def reconcile(
     stopping: asyncio.Event | None = None,
     on_change: OnChange | None = None,
     on_phase: PhaseHook | None = None,
+    read: Reader | None = None,
 ) -> Outcome:
-    """Run one reconcile. Raises only for what dooms the whole run (a bad key, an unreachable API)."""
+    """Run one reconcile. Raises only for what dooms the whole run (a bad key, an unreachable API).
+
+    `read`: how the organization is read (the daemon's work queue answers from reads of its own)."""
     intent = intent or Intent()
+
+    async def read_all(wanted: DesiredState, within: Target) -> Observed:
+        return await observe(api, wanted, registry, target=within)
+
+    read = read or read_all
     target = intent.target
     if intent.base is not None:
         target = target.within(changed_by(intent.base, desired))  # a pull request reads what it can change
     _phase(on_phase, "observe")
-    observed = await observe(api, desired, registry, target=target)
+    observed = await read(desired, target)
     unpinned = check_organization(desired, observed.projects)  # another organization's key: stop here
     plan = restrict(diff(desired, observed, registry, target=target), desired, no_removals=intent.no_removals)
     if intent.hold_weakening:
         plan = hold_weakening(plan)  # the ratchet for unattended runs: a weakening change waits for a person
     view = None
     if intent.base is not None:
-        base_observed = await observe(api, intent.base, registry, target=target)  # answered by the read cache
+        base_observed = await read(intent.base, target)  # answered by the read cache
         base_plan = restrict(
             diff(intent.base, base_observed, registry, target=target), intent.base, no_removals=intent.no_removals
         )
@@ -136,7 +149,8 @@ async def reconcile(
     if outcome.refusal is not None:
         return outcome  # refused whole, before any write; the front end says why
     _phase(on_phase, "apply")
-    outcome.result = await apply(api, plan, registry, stopping=stopping, on_change=on_change, safety=safety)
+    written = plan if intent.writable.whole else Plan.of(c for c in plan if intent.writable.includes(c.project))
+    outcome.result = await apply(api, written, registry, stopping=stopping, on_change=on_change, safety=safety)
     return outcome
 
 
