@@ -42,7 +42,12 @@ BASE_URL = "https://api.openai.com/v1"
 
 
 def settings(**overrides: Any) -> DaemonSettings:
-    values: dict[str, Any] = {"desired_state": DESIRED_STATE, "listen": "127.0.0.1:0", "interval": 60.0}
+    values: dict[str, Any] = {
+        "desired_state": DESIRED_STATE,
+        "listen": "127.0.0.1:0",
+        "interval": 60.0,
+        "max_requests_per_minute": 60_000.0,  # the cap has its own tests; here it would only slow runs down
+    }
     values.update(overrides)
     return DaemonSettings(**values)
 

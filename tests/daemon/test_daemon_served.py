@@ -113,6 +113,8 @@ def launch(tmp_path: Path) -> Iterator[Callable[..., tuple[Process, Process]]]:
                 mode,
                 "--interval",
                 "2s",
+                "--max-requests-per-minute",
+                "6000",  # the emulator has no limit here; the cap is tested on its own
                 "--log-format",
                 "json",
             ],

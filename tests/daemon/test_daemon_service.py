@@ -204,12 +204,12 @@ async def test_the_schedule_skips_a_due_run_while_one_is_still_going(emulator: E
     most = 0
     original = daemon._reconcile
 
-    async def counting(run: Any) -> None:
+    async def counting(run: Any, *rest: Any) -> None:
         nonlocal in_flight, most
         in_flight += 1
         most = max(most, in_flight)
         try:
-            await original(run)
+            await original(run, *rest)
         finally:
             in_flight -= 1
 

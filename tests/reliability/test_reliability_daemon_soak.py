@@ -139,14 +139,14 @@ def rss_bytes() -> int:
 
 def watch_runs(daemon: Daemon, soak: Soak) -> None:
     """Record every run's start and end around the daemon's own run body."""
-    original: Callable[[Any], Awaitable[None]] = daemon._reconcile
+    original: Callable[..., Awaitable[None]] = daemon._reconcile
 
-    async def recorded(run: Any) -> None:
+    async def recorded(run: Any, *rest: Any) -> None:
         soak.in_flight += 1
         soak.most_in_flight = max(soak.most_in_flight, soak.in_flight)
         started = time.monotonic()
         try:
-            await original(run)
+            await original(run, *rest)
         finally:
             soak.intervals.append((started, time.monotonic()))
             soak.in_flight -= 1

@@ -111,6 +111,7 @@ class AuditTrail:
     events: dict[str, AuditLog] = field(default_factory=dict)
     own_key_ids: set[str] = field(default_factory=set)
     available: bool | None = None  # None: not read yet
+    fresh: list[AuditLog] = field(default_factory=list)  # the events the last read found new
     error: str | None = None
     _watermark: float | None = None
     _own: list[_OwnWrite] = field(default_factory=list)
@@ -125,6 +126,7 @@ class AuditTrail:
             self.error = getattr(exc, "message", type(exc).__name__)
             raise
         new = [event for event in found if event.id not in self.events]
+        self.fresh = new
         for event in new:
             self.events[event.id] = event
         newest = max((event.effective_at for event in found), default=None)
@@ -132,7 +134,7 @@ class AuditTrail:
         self._prune()
         self.available, self.error = True, None
         for event in new:
-            if self._is_own(event) and event.actor is not None and event.actor.key_id:
+            if self.is_own(event) and event.actor is not None and event.actor.key_id:
                 self.own_key_ids.add(event.actor.key_id)
         return len(new)
 
@@ -165,7 +167,7 @@ class AuditTrail:
         if not matching:
             return Attribution("not_found", "no matching audit event in the period read")
         newest = matching[0]
-        if self._is_own(newest):
+        if self.is_own(newest):
             return Attribution("not_found", "no audit event after this daemon's own last write to it")
         actor = newest.actor
         return Attribution(
@@ -183,7 +185,8 @@ class AuditTrail:
 
     # --- internals ---------------------------------------------------------------------------------------
 
-    def _is_own(self, event: AuditLog) -> bool:
+    def is_own(self, event: AuditLog) -> bool:
+        """Whether this event records a write this process made (its own audit trail, not drift)."""
         actor = event.actor
         if actor is None or actor.type != "api_key":
             return False

@@ -55,9 +55,23 @@ def serve_command(
     base_url: Annotated[
         str | None, typer.Option("--base-url", help=f"Admin API base URL (else {BASE_URL_ENV}).")
     ] = None,
-    interval: Annotated[str | None, typer.Option("--interval", help="Time between runs: 30s, 5m, 1h. [5m]")] = None,
+    interval: Annotated[
+        str | None,
+        typer.Option("--interval", help="The longest a project goes unread; the sweep is spread over it. [5m]"),
+    ] = None,
     jitter: Annotated[
-        str | None, typer.Option("--jitter", help="Random delay added to each run. [interval/10, at most 30s]")
+        str | None, typer.Option("--jitter", help="Random delay added to each item's turn. [interval/10, at most 30s]")
+    ] = None,
+    max_requests_per_minute: Annotated[
+        float | None,
+        typer.Option(
+            "--max-requests-per-minute",
+            help="Requests a minute per endpoint at most, retries included; the rest is left to others. [5]",
+        ),
+    ] = None,
+    audit_poll: Annotated[
+        str | None,
+        typer.Option("--audit-poll", help="How often the audit log is read to re-read what changed early. [20s]"),
     ] = None,
     mode: Annotated[
         str | None, typer.Option("--mode", help="report (never writes) or enforce (applies corrections). [report]")
@@ -105,6 +119,8 @@ def serve_command(
         "base_url": base_url,
         "interval": interval,
         "jitter": jitter,
+        "max_requests_per_minute": max_requests_per_minute,
+        "audit_poll": audit_poll,
         "mode": mode,
         "listen": listen,
         "grace_period": grace_period,

@@ -23,13 +23,20 @@ by the scrape target's own labels).
     datacontrols_api_rate_limited_total{endpoint}             429 answers (each was retried)
     datacontrols_audit_log_reads_total{result}                success|failure
     datacontrols_notifications_total{event,result}            sent|failed
+    datacontrols_work_queue_depth                             work items due now, not yet read
+    datacontrols_sweeps_completed                             times every work item was read since the start
+    datacontrols_sweep_progress_ratio                         share of the items read in the sweep under way
+    datacontrols_oldest_read_age_seconds{lane}                organization|quick (unaudited controls)|full
+    datacontrols_request_budget_per_minute                    the cap per endpoint (--max-requests-per-minute)
+    datacontrols_requests_last_minute{endpoint}               requests sent in the last minute, against the cap
     datacontrols_build_info{version,python}                   always 1
 """
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -118,14 +125,53 @@ class DaemonMetrics:
         self.notifications = Counter(
             "datacontrols_notifications", "Webhook notifications by event and result", ["event", "result"], registry=r
         )
+        self.queue_depth = Gauge("datacontrols_work_queue_depth", "Work items due now and not yet read", registry=r)
+        self.sweeps = Gauge(
+            "datacontrols_sweeps_completed", "Times every work item has been read since the start", registry=r
+        )
+        self.sweep_progress = Gauge(
+            "datacontrols_sweep_progress_ratio", "Share of the work items read in the sweep under way", registry=r
+        )
+        self.oldest_read = Gauge(
+            "datacontrols_oldest_read_age_seconds",
+            "Age of the oldest read per lane (organization, quick: unaudited controls, full); absent until read",
+            ["lane"],
+            registry=r,
+        )
+        self.budget_cap = Gauge(
+            "datacontrols_request_budget_per_minute", "The cap on requests a minute per endpoint", registry=r
+        )
+        self.budget_used = Gauge(
+            "datacontrols_requests_last_minute",
+            "Requests sent to each endpoint in the last minute, against the cap",
+            ["endpoint"],
+            registry=r,
+        )
         self.build_info = Gauge("datacontrols_build_info", "Build information", ["version", "python"], registry=r)
         self.build_info.labels(version=__version__, python=platform.python_version()).set(1)
         self.desired_invalid.set(0)
         self._drift_series: set[tuple[str, str]] = set()
         self._held_series: set[str] = set()
+        self._budget_series: set[str] = set()
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+    def work(self, progress: Mapping[str, Any], cap: float, sent: Mapping[str, int]) -> None:
+        """Set the work-queue and budget gauges (from `WorkQueue.progress` and `RequestBudget`), at a scrape."""
+        self.queue_depth.set(progress["queue_depth"])
+        self.sweeps.set(progress["sweeps_completed"])
+        self.sweep_progress.set(progress["sweep_progress"])
+        for lane, values in progress["lanes"].items():
+            age = values["oldest_read_age_seconds"]
+            if age is not None:
+                self.oldest_read.labels(lane).set(age)
+        self.budget_cap.set(cap)
+        for endpoint in self._budget_series - sent.keys():
+            self.budget_used.labels(endpoint).set(0)
+        for endpoint, count in sent.items():
+            self.budget_used.labels(endpoint).set(count)
+        self._budget_series |= sent.keys()
 
     # --- recorded as things happen ---------------------------------------------------------------------
 
@@ -135,6 +181,16 @@ class DaemonMetrics:
         self.api_duration.labels(record.method, record.template).observe(max(0.0, record.duration))
         if record.status == 429:
             self.rate_limited.labels(record.template).inc()
+
+    def finished(self, mode: str, outcome: str, at: float, duration: float, drift: Iterable[Change] | None) -> None:
+        """A run ended at `at`: its count, duration and time, and the drift it planned (None: none planned)."""
+        self.runs.labels(mode, outcome).inc()
+        self.run_duration.labels(mode).observe(duration)
+        self.last_run.set(at)
+        if outcome == "success":
+            self.last_success.set(at)
+        if drift is not None:
+            self.drift(drift)
 
     def change(self, change: Change, outcome: str) -> None:
         counter = self.changes_applied if outcome == "applied" else self.changes_failed

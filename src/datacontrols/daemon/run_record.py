@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from datacontrols.adminapi.transport import RequestRecord
 from datacontrols.daemon.attribution import Attribution
 from datacontrols.daemon.notifications import drift_key, now_iso
 from datacontrols.engine import ApplyResult
@@ -36,6 +37,12 @@ class RunRecord:
     attributions: dict[str, Attribution] = field(default_factory=dict)  # drift key -> attribution
     requests: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (method, template, code) -> count
     audit_events_read: int | None = None
+    batch: dict[str, Any] | None = None  # what the work queue gave this run to read (`queue.Batch.describe`)
+    not_read: list[str] = field(default_factory=list)  # live projects not planned yet: the first sweep is going
+
+    def count(self, record: RequestRecord) -> None:
+        code = str(record.status) if record.status is not None else "error"
+        self.requests[(record.method, record.template, code)] += 1
 
     @property
     def duration(self) -> float | None:
@@ -53,6 +60,7 @@ class RunRecord:
             "requests": sum(self.requests.values()),
             "rate_limited": sum(n for (_, _, code), n in self.requests.items() if code == "429"),
             "read_failures": len(self.read_failures),
+            "not_read": len(self.not_read),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -94,4 +102,5 @@ class RunRecord:
                 "by_endpoint": by_endpoint,
             },
             "audit_log": {"events_read": self.audit_events_read},
+            "batch": self.batch,
         }

@@ -1,24 +1,20 @@
-"""The daemon: a reconcile run on a schedule, with probes, metrics, status, attribution, alerts and a clean stop.
+"""The daemon: a budgeted work queue of reads, with probes, metrics, status, attribution, alerts and a clean stop.
 
-One asyncio loop holds everything: the APScheduler 3 `AsyncIOScheduler` that starts runs, the uvicorn server
-that answers the probes (so a wedged loop fails them), and the runs themselves. This module holds the run
-loop, the schedule and the stop; what one run does is in `reconcile_run`, readiness in `readiness`, the
-record of a run in `run_record`, and the alerts after it in `alerts`.
+One asyncio loop holds the APScheduler ticker, the uvicorn server that answers the probes (so a wedged loop
+fails them) and the runs. Here: the run loop and the stop; what to read when is in `schedule` and `queue`,
+what was read in `sweep`, a run's body in `reconcile_run`, readiness in `readiness`, alerts in `alerts`.
+Every request counts against `--max-requests-per-minute` per endpoint (`RequestBudget`, in the client).
 
-A run (`Daemon.run_once`):
+Each tick the audit log is read when due (its events make what they name due at once), then the items due
+now are one run (`run_due`): load the desired state (re-read every run; invalid -> reported, not ready,
+nothing applied) -> read the batch -> plan the organization as last read -> attribute -> apply what the
+batch read afresh (enforce only; held-back changes skipped) -> metrics, /status, alerts, one closing log
+line. `run_once` reads everything as one run. Runs never overlap (one scheduler instance, and a lock);
+report mode uses a read-only client.
 
-    load the desired state (re-read every time: a changed ConfigMap applies without a restart; invalid ->
-    reported, not ready, nothing applied) -> `reconcile_run`: observe -> diff -> read the audit log (never
-    fails the run) -> apply (enforce mode only; changes held back by `enforcement: report` are skipped)
-    -> metrics, /status, alerts -> one closing log line with the counts.
-
-Runs never overlap: the scheduler allows one instance (a run still going when the next is due is skipped
-and counted), and a lock guards any other caller. Report mode uses a read-only client: it cannot write.
-
-Stopping (SIGTERM/SIGINT, or `request_stop()`): readiness fails at once, the scheduler starts nothing new,
-`engine.apply` starts no new write, a write in flight finishes, and `serve()` returns 0 within the grace
-period. A run still reading when the stop comes is cancelled (reads are safe to abandon); a run that is
-writing is waited for. Only when the grace period runs out is a writing run cancelled (exit code 1).
+Stopping (SIGTERM/SIGINT, `request_stop()`): readiness fails at once, nothing new starts, a run still
+reading is cancelled, a write in flight finishes, and `serve()` returns 0 within the grace period (1 when it
+had to cut a write short).
 """
 
 from __future__ import annotations
@@ -26,20 +22,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import datetime as dt
 import signal
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Final
 
 import structlog
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.interval import IntervalTrigger
 from pydantic import SecretStr
 
-from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi
+from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RequestBudget
 from datacontrols.adminapi.transport import RequestRecord
 from datacontrols.daemon.admin_key import RotatingClient
 from datacontrols.daemon.alert_ledger import LedgerFile
@@ -47,19 +41,24 @@ from datacontrols.daemon.alerts import alert_run
 from datacontrols.daemon.attribution import AuditTrail
 from datacontrols.daemon.metrics import DaemonMetrics
 from datacontrols.daemon.notifications import DriftLedger, Notifier, now_iso
+from datacontrols.daemon.queue import WorkQueue
 from datacontrols.daemon.readiness import DesiredStateCheck, answer_liveness, answer_readiness, hung_threshold
-from datacontrols.daemon.reconcile_run import RunContext, reconcile_run
+from datacontrols.daemon.reconcile_run import RunContext, read_audit_log, reconcile_run
 from datacontrols.daemon.run_health import RunHealth
 from datacontrols.daemon.run_record import CANCELLABLE_PHASES, RunRecord
+from datacontrols.daemon.schedule import Schedule, ticker
 from datacontrols.daemon.settings import DaemonSettings
 from datacontrols.daemon.status import StatusAccess, full_status
-from datacontrols.daemon.view import DaemonView, ProbeServer, ProbeServerFactory
+from datacontrols.daemon.sweep import Sweep
+from datacontrols.daemon.view import ProbeServer, ProbeServerFactory
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import AuthError, DataControlsError, UnsafePlanError
 
-__all__ = ["Daemon", "RunRecord"]
+__all__ = ["TICK", "Daemon", "RunRecord"]
 
 log = structlog.get_logger("datacontrols.daemon")
+
+TICK: Final = 1.0  # seconds between looks at the work queue (the interval, when shorter)
 
 
 class Daemon:
@@ -87,13 +86,18 @@ class Daemon:
         self.clock = clock
         self._monotonic = monotonic
 
+        options = dict(api_options or {})
+        # One budget for every client this daemon makes (a new key, a new client), on the clients' clock.
+        self.budget = RequestBudget(settings.max_requests_per_minute, options.get("clock", time.monotonic))
+
         def connect(key: SecretStr) -> AdminApi:  # again for each new key in --admin-key-file (`admin_key`)
             return AdminApi.connect(
                 admin_key=key,
                 base_url=base_url or settings.base_url or DEFAULT_BASE_URL,
                 read_only=settings.mode == "report",  # report mode cannot write: a different object, not a flag
                 on_request=self._on_request,
-                **dict(api_options or {}),
+                budget=self.budget,
+                **options,
             )
 
         self.client = RotatingClient(connect, admin_key, settings.admin_key_file)
@@ -105,6 +109,11 @@ class Daemon:
         self.status_access = StatusAccess(settings.status_token)
         self.started_at = clock()
         self.stopping = asyncio.Event()
+        self.queue = WorkQueue(interval=settings.interval, epoch=self.started_at, jitter=settings.effective_jitter)
+        self.schedule = Schedule(
+            self.queue, self.budget, min(settings.audit_poll, settings.interval), clock=clock, monotonic=monotonic
+        )
+        self.sweep = Sweep(registry)
         self._run_context = RunContext(
             api=self.api,
             registry=registry,
@@ -113,6 +122,7 @@ class Daemon:
             metrics=self.metrics,
             audit=self.audit,
             clock=clock,
+            sweep=self.sweep,
         )
         self.last_run: RunRecord | None = None
         self.current_run: RunRecord | None = None
@@ -149,7 +159,24 @@ class Daemon:
     # --- one run -------------------------------------------------------------------------------------
 
     async def run_once(self) -> RunRecord | None:
-        """Run one reconcile now; None when it was skipped (another is going, or the daemon is stopping)."""
+        """Read and reconcile everything now, as one run (a whole sweep); None when it was skipped (another
+        is going, or the daemon is stopping)."""
+        return await self._start(whole=True)
+
+    async def run_due(self) -> RunRecord | None:
+        """Read the audit log when due, then reconcile the work items due now; None when nothing was due."""
+        if self.stopping.is_set() or self._lock.locked():
+            return None
+        if self.schedule.audit_due():
+            if await read_audit_log(None, self._run_context):
+                self.schedule.followed(self.audit, self.sweep.project_names_by_id())
+            else:
+                self.schedule.audit_tried()
+        if not self.schedule.anything_due():
+            return None
+        return await self._start(whole=False)
+
+    async def _start(self, *, whole: bool) -> RunRecord | None:
         if self.stopping.is_set():
             self._skip("shutting_down")
             return None
@@ -161,7 +188,7 @@ class Daemon:
             self.current_run = run
             self._run_started_mono = self._monotonic()
             self.metrics.run_in_progress.set(1)
-            task = asyncio.create_task(self._run(run), name=f"reconcile-{run.run_id}")
+            task = asyncio.create_task(self._run(run, whole), name=f"reconcile-{run.run_id}")
             self._run_task = task
             try:
                 return await asyncio.shield(task)
@@ -180,12 +207,12 @@ class Daemon:
                 self._run_started_mono = None
                 self.metrics.run_in_progress.set(0)
 
-    async def _run(self, run: RunRecord) -> RunRecord:
+    async def _run(self, run: RunRecord, whole: bool) -> RunRecord:
         started = self._monotonic()
         with structlog.contextvars.bound_contextvars(run_id=run.run_id, mode=run.mode):
             log.info("run_started")
             try:
-                await self._reconcile(run)
+                await self._reconcile(run, whole)
             except asyncio.CancelledError:
                 run.outcome = "interrupted"
                 run.error = "stopped by shutdown before it finished"
@@ -208,8 +235,10 @@ class Daemon:
             await self._alert(run)
             return run
 
-    async def _reconcile(self, run: RunRecord) -> None:
-        """Load the desired state, then the run itself; an invalid desired state ends the run before any read."""
+    async def _reconcile(self, run: RunRecord, whole: bool) -> None:
+        """Load the desired state, then the run itself; an invalid desired state ends the run before any read.
+
+        `whole`: everything, and the audit log (a whole sweep, `run_once`); else the items due now."""
         if await self.client.refresh():  # the key file changed: this run and the next use the new key
             self.api = self.client.api
             self._run_context = dataclasses.replace(self._run_context, api=self.api)
@@ -219,41 +248,35 @@ class Daemon:
             run.outcome = "invalid_desired_state"
             run.error = f"the desired state has {problems} problem(s); nothing is applied until it is valid"
             return
-        await reconcile_run(run, desired, self._run_context)
+        read_audit = whole or self.schedule.audit_due()
+        batch = self.schedule.batch(desired, whole=whole)
+        run.batch = batch.describe()
+        await reconcile_run(run, desired, self._run_context, batch, read_audit=read_audit)
+        if run.audit_events_read is not None:  # the run read the audit log (when due, or for new drift)
+            self.schedule.followed(self.audit, self.sweep.project_names_by_id())
+        self.schedule.finished(batch, run.plan, self.mode)
 
     def _on_request(self, record: RequestRecord) -> None:
         self.metrics.request(record)
-        run = self.current_run
-        if run is not None:
-            code = str(record.status) if record.status is not None else "error"
-            run.requests[(record.method, record.template, code)] += 1
+        if self.current_run is not None:
+            self.current_run.count(record)
 
     def _finish(self, run: RunRecord, started: float) -> None:
         run.finished_at = self.clock()
         run.phase = "done"
         duration = max(0.0, self._monotonic() - started)
-        self.metrics.runs.labels(run.mode, run.outcome).inc()
-        self.metrics.run_duration.labels(run.mode).observe(duration)
-        self.metrics.last_run.set(run.finished_at)
+        planned = run.plan.drift if run.plan is not None and run.outcome != "interrupted" else None
+        self.metrics.finished(run.mode, run.outcome, run.finished_at, duration, planned)
         checked = run.plan is not None and run.outcome != "interrupted"
         self.health.record(checked=checked, failed=run.outcome == "failure", at=run.finished_at, now=self._monotonic())
         if run.outcome == "success":
             self.last_success_at = run.finished_at
-            self.metrics.last_success.set(run.finished_at)
-        if run.plan is not None and run.outcome != "interrupted":
-            self.metrics.drift(run.plan.drift)
-        # Ready needs one run that got through with a valid desired state and a working key.
+        # Ready after one whole sweep with a valid desired state and a working key, not undone by a new file.
         if run.plan is not None and run.outcome in ("success", "failure", "refused"):
-            self._completed_once = True
+            self._completed_once = self._completed_once or self.queue.swept_once
         self.last_run = run
         self.runs_completed += 1
-        log.info(
-            "run_finished",
-            outcome=run.outcome,
-            duration_s=round(duration, 3),
-            error=run.error,
-            **run.counts(),
-        )
+        log.info("run_finished", outcome=run.outcome, duration_s=round(duration, 3), error=run.error, **run.counts())
 
     async def _alert(self, run: RunRecord) -> None:
         at = now_iso(run.finished_at or self.clock())
@@ -301,34 +324,26 @@ class Daemon:
         return full_status(self)
 
     def render_metrics(self) -> bytes:
-        """The Prometheus text exposition of this daemon's metrics."""
+        """The Prometheus text exposition of this daemon's metrics (the work queue's gauges as of now)."""
+        self.metrics.work(self.work_progress(), self.budget.per_minute, self.budget.sent_last_minute())
         return self.metrics.render()
+
+    def work_progress(self) -> dict[str, Any]:
+        """The work queue as /status shows it (`Schedule.progress`)."""
+        return self.schedule.progress()
 
     # --- serving -------------------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Start the HTTP server (probes answer at once) and the scheduler (the first run starts at once)."""
         host, port = self.settings.host_port
-        self._http = (self._probe_server or _uvicorn_server)(self, host, port)
+        if self._probe_server is None:
+            from datacontrols.daemon.http import HttpServer  # here: importing the daemon loads no web server
+
+        self._http = (self._probe_server or HttpServer)(self, host, port)
         await self._http.start()
-        scheduler = AsyncIOScheduler(
-            timezone=dt.UTC,
-            job_defaults={
-                "coalesce": True,
-                "max_instances": 1,
-                "misfire_grace_time": max(1, int(self.settings.interval)),
-            },
-        )
-        scheduler.add_listener(self._on_scheduler_event, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
+        scheduler = ticker(self._scheduled_run, self.tick, self._on_scheduler_event)
         jitter = self.settings.effective_jitter
-        scheduler.add_job(
-            self._scheduled_run,
-            IntervalTrigger(seconds=self.settings.interval, jitter=jitter if jitter > 0 else None),
-            id="reconcile",
-            name="reconcile",
-            next_run_time=dt.datetime.now(dt.UTC),
-            replace_existing=True,
-        )
         scheduler.start()
         self._scheduler = scheduler
         log.info(
@@ -350,14 +365,20 @@ class Daemon:
     def http_port(self) -> int | None:
         return self._http.port if self._http is not None else None
 
+    @property
+    def tick(self) -> float:
+        """Seconds between looks at the work queue."""
+        return min(TICK, self.settings.interval)
+
     async def _scheduled_run(self) -> None:
         if self.health.wait(self._monotonic()) > 0:
             self._skip("backoff")  # the API was down a moment ago: do not spend the budget back to back
             return
-        await self.run_once()
+        await self.run_due()
 
     def _on_scheduler_event(self, event: JobEvent) -> None:
-        if event.code == EVENT_JOB_MAX_INSTANCES:
+        # A tick during a run is the queue waiting, not a skipped run, unless the interval is the tick itself.
+        if event.code == EVENT_JOB_MAX_INSTANCES and self.tick >= self.settings.interval:
             self._skip("overlap")
         elif event.code == EVENT_JOB_MISSED:
             self._skip("missed")
@@ -427,10 +448,3 @@ class Daemon:
             await self._http.stop()
         await self.client.aclose()
         await self.notifier.aclose()
-
-
-def _uvicorn_server(view: DaemonView, host: str, port: int) -> ProbeServer:
-    # Imported here, not at the top: importing the daemon (and so the CLI) loads no web server.
-    from datacontrols.daemon.http import HttpServer
-
-    return HttpServer(view, host, port)

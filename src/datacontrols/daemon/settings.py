@@ -59,9 +59,21 @@ class DaemonSettings(BaseSettings):
     base_url: str | None = Field(
         default=None, description="Admin API base URL (else DATACONTROLS_BASE_URL, else OpenAI's)"
     )
-    interval: Duration = Field(default=300.0, gt=0, description="Time between the starts of two runs")
+    interval: Duration = Field(
+        default=300.0, gt=0, description="The longest a project's controls go unread (the sweep is spread over it)"
+    )
     jitter: Duration | None = Field(
-        default=None, description="Random delay added to each run (default: a tenth of the interval, at most 30 s)"
+        default=None,
+        description="Random delay added to each item's turn (default: a tenth of the interval, at most 30 s)",
+    )
+    max_requests_per_minute: float = Field(
+        default=5.0,
+        gt=0,
+        allow_inf_nan=False,
+        description="Requests a minute per endpoint at most, every request counted (half what the API allows)",
+    )
+    audit_poll: Duration = Field(
+        default=20.0, gt=0, description="How often the audit log is read; its events make what they name due at once"
     )
     mode: Mode = Field(default="report", description="report never writes; enforce applies corrections")
     listen: str = Field(default="0.0.0.0:8080", description="HOST:PORT for /healthz, /readyz, /metrics, /status")

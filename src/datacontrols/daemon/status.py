@@ -87,6 +87,8 @@ class StatusSource(Protocol):
 
     def readiness(self) -> tuple[bool, dict[str, Any]]: ...
 
+    def work_progress(self) -> dict[str, Any]: ...
+
 
 def full_status(daemon: StatusSource) -> dict[str, Any]:
     """The whole /status document: the last run, its plan (JSON v1), drift with authors; no secrets."""
@@ -114,6 +116,7 @@ def full_status(daemon: StatusSource) -> dict[str, Any]:
             else None
         ),
         "last_run": daemon.last_run.to_json() if daemon.last_run is not None else None,
+        "work": daemon.work_progress(),
         "open_drift": [item.to_json() for item in daemon.ledger.open.values()],
         "audit_log": {
             "available": daemon.audit.available,
@@ -147,6 +150,7 @@ def summary_status(full: Mapping[str, Any]) -> dict[str, Any]:
         "runs": full.get("runs"),
         "current_run": full.get("current_run"),
         "last_run": _run_summary(last) if isinstance(last, Mapping) else None,
+        "work": _work_summary(full.get("work") or {}),
         "open_drift": {
             "count": len(drift),
             "by_kind": dict(sorted(Counter(str(item.get("kind")) for item in drift).items())),
@@ -166,6 +170,16 @@ def _run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
         **{name: run.get(name) for name in fields},
         "requests": {name: requests.get(name) for name in ("total", "rate_limited", "failed")},
         "audit_log": run.get("audit_log"),
+    }
+
+
+def _work_summary(work: Mapping[str, Any]) -> dict[str, Any]:
+    # Counts and ages only; the endpoints are route templates (no ids), so their counts are harmless too.
+    fields = ("sweeps_completed", "swept_once", "sweep_progress", "queue_depth", "behind_schedule", "lanes")
+    return {
+        **{name: work.get(name) for name in fields},
+        "max_requests_per_minute": work.get("max_requests_per_minute"),
+        "requests_last_minute": work.get("requests_last_minute"),
     }
 
 
