@@ -330,10 +330,22 @@ def export_command(
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
     retry_budget: RetryBudgetOption = 120.0,
+    projects: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--project",
+            help="Add only this live project's file to the desired state in --out (repeatable; by name).",
+        ),
+    ] = None,
 ) -> None:
     """Write the live organization as desired-state files (read only), to start managing what exists."""
     exporting = export_to(
-        out=out, force=force, admin_key_file=admin_key_file, base_url=base_url, retry_budget=retry_budget
+        out=out,
+        force=force,
+        admin_key_file=admin_key_file,
+        base_url=base_url,
+        retry_budget=retry_budget,
+        projects=tuple(projects or ()),
     )
     raise _Finished(_run(exporting))
 

@@ -25,6 +25,11 @@ overwritten without `force`: without it, a directory that already holds organiza
 file is refused before any request. With it, files this export writes are replaced; other project files are
 left and named in a note (they would still be part of the desired state). What was written is loaded back
 with the real loader before returning: an export that would not load is an error, not a file.
+
+`--project NAME` (repeatable) adds those live projects to a desired state that exists: only their files are
+read and written (the project list and each one's own reads; nothing of the organization), organization.yaml
+is left as it is, and only those files must be new (or `force`). A project another file already describes
+is refused: it would be two files for one project.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import io
 import os
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -166,10 +171,13 @@ def _existing(out: Path) -> list[Path]:
     return found
 
 
-def check_target(out: Path, *, force: bool) -> None:
-    """Refuse, before any request, to write over an existing desired state without `force`."""
+def check_target(out: Path, *, force: bool, adding: bool = False) -> None:
+    """Refuse, before any request, to write over an existing desired state without `force` (`adding`: a
+    `--project` export, which adds files to one; its own files are checked once their names are known)."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a directory")
+    if adding:
+        return
     existing = _existing(out)
     if existing and not force:
         shown = ", ".join(p.relative_to(out).as_posix() for p in existing[:3])
@@ -181,16 +189,24 @@ def check_target(out: Path, *, force: bool) -> None:
 
 
 async def export_organization(
-    api: AdminApi, out: Path, *, force: bool = False, registry: Registry = DEFAULT_REGISTRY
+    api: AdminApi,
+    out: Path,
+    *,
+    force: bool = False,
+    registry: Registry = DEFAULT_REGISTRY,
+    only: Sequence[str] = (),
 ) -> ExportResult:
-    """Read the organization and write it as a desired state under `out` (see the module docstring)."""
-    check_target(out, force=force)
+    """Read the organization and write it as a desired state under `out` (see the module docstring);
+    `only`: the names of the live projects to add, and nothing else."""
+    check_target(out, force=force, adding=bool(only))
     result = ExportResult()
-    org_kinds = [(k, e) for k in registry.organization if (e := exporter_of(k)) is not None]
+    org_kinds = [(k, e) for k in registry.organization if (e := exporter_of(k)) is not None and not only]
     project_kinds = [(k, e) for k in registry.project if (e := exporter_of(k)) is not None]
     missing = list(dict.fromkeys(k.name for k in (*registry.organization, *registry.project) if not exporter_of(k)))
 
-    live = [p for p in await api.projects.list(include_archived=False) if not p.archived]
+    every = [p for p in await api.projects.list(include_archived=False) if not p.archived]
+    stems = file_stems(every)  # of the whole organization: a file name does not depend on what is exported
+    live = _chosen(every, only, out, stems, force=force) if only else every
     organization_values, project_values = await asyncio.gather(
         asyncio.gather(*(kind.observe(api) for kind, _ in org_kinds)),
         asyncio.gather(*(asyncio.gather(*(kind.observe(api, p) for kind, _ in project_kinds)) for p in live)),
@@ -207,7 +223,6 @@ async def export_organization(
     org_document["unmanaged_projects"] = "report"
 
     documents: list[tuple[Path, dict[str, Any]]] = []
-    stems = file_stems(live)
     for project, values in zip(live, project_values, strict=True):
         where = f"project {project.name or project.id!r} ({project.id})"
         parts = [
@@ -218,25 +233,67 @@ async def export_organization(
     documents.sort(key=lambda item: item[0].name)
 
     (out / PROJECTS_DIR).mkdir(parents=True, exist_ok=True)
-    org_path = out / ORGANIZATION_FILE
-    write_text_atomically(
-        org_path, render_yaml(org_document, _header(org_path, "organization.schema.json", "../docs/schema/"))
-    )
-    result.written.append(org_path)
+    if not only:
+        org_path = out / ORGANIZATION_FILE
+        write_text_atomically(
+            org_path, render_yaml(org_document, _header(org_path, "organization.schema.json", "../docs/schema/"))
+        )
+        result.written.append(org_path)
     for path, document in documents:
         write_text_atomically(path, render_yaml(document, _header(path, "project.schema.json", "../../docs/schema/")))
         result.written.append(path)
 
     written = set(result.written)
-    result.notes += [
-        f"{p.relative_to(out).as_posix()} was not written by this export and is still part of the desired state"
-        for p in _existing(out)
-        if p not in written
-    ]
+    result.notes += (
+        []
+        if only
+        else [
+            f"{p.relative_to(out).as_posix()} was not written by this export and is still part of the desired state"
+            for p in _existing(out)
+            if p not in written
+        ]
+    )
     if missing:
         result.notes.append(f"not exported (these kinds have no exporter yet): {', '.join(missing)}")
     result.desired = load_desired_state(out)  # what was written must load; a DesiredStateError here is a bug
     return result
+
+
+def _chosen(
+    every: list[Project], only: Sequence[str], out: Path, stems: Mapping[str, str], *, force: bool
+) -> list[Project]:
+    """The live projects `--project` names, once each; refused before any other read when a name is not a live
+    project, when its file exists (without `force`), or when another file of `out` describes it already."""
+    by_name = {p.name: p for p in every if p.name}
+    unknown = [name for name in only if name not in by_name]
+    if unknown:
+        listed = ", ".join(sorted(by_name)) or "none"
+        raise ConfigError(f"--project {unknown[0]!r} is not a live project (live: {listed}); names match exactly")
+    chosen = [by_name[name] for name in dict.fromkeys(only)]
+    described = _described(out)
+    for project in chosen:
+        path = out / PROJECTS_DIR / f"{stems[project.id]}.yaml"
+        elsewhere = described.get(project.name or "")
+        if elsewhere is not None and elsewhere != path:
+            raise ConfigError(f"project {project.name!r} is already described by {elsewhere}; nothing was written")
+        if path.exists() and not force:
+            raise ConfigError(f"{path} exists; nothing was written. Pass --force to overwrite it")
+    return chosen
+
+
+def _described(out: Path) -> dict[str, Path]:
+    """Project name -> the file of `out` that describes it (an unreadable file is left to the loader later)."""
+    found: dict[str, Path] = {}
+    for path in _existing(out):
+        if path.name == ORGANIZATION_FILE or path.is_symlink() or not path.is_file():
+            continue  # the loader refuses what is not a plain file, with its own message
+        try:
+            document = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        except Exception:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("name"), str):
+            found.setdefault(document["name"], path)
+    return found
 
 
 def _exported(kind: Kind, exporter: Exporter, value: Any, where: str, notes: list[str]) -> Mapping[str, Any]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -241,23 +241,30 @@ async def apply_saved_plan(
 
 
 async def export_to(
-    *, out: Path, force: bool, admin_key_file: Path | None, base_url: str | None, retry_budget: float
+    *,
+    out: Path,
+    force: bool,
+    admin_key_file: Path | None,
+    base_url: str | None,
+    retry_budget: float,
+    projects: Sequence[str] = (),
 ) -> int:
-    """`reconcile export --out DIR`: the live organization as desired-state files."""
+    """`reconcile export --out DIR [--project NAME]`: the live organization (or those projects) as files."""
     from datacontrols.export import check_target, export_organization
 
-    check_target(out, force=force)  # before the key and any request
+    check_target(out, force=force, adding=bool(projects))  # before the key and any request
     key = load_admin_key(admin_key_file)
     retry = RetryPolicy(budget_seconds=retry_budget)
     async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True, retry=retry) as api:
         try:
-            result = await export_organization(api, out, force=force)
+            result = await export_organization(api, out, force=force, only=projects)
         except DesiredStateError as exc:  # what was written does not load: a bug of an exporter
             raise DataControlsError(f"the exported files do not load, which is a bug: {exc.message}") from None
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    count = len(result.written) - 1
-    print(f"Exported the organization and {count} project{'s' if count != 1 else ''} to {out}:")
+    count = len(result.written) - (0 if projects else 1)
+    what = "" if projects else "the organization and "
+    print(f"Exported {what}{count} project{'s' if count != 1 else ''} to {out}:")
     for path in result.written:
         print(f"  {path.relative_to(out).as_posix()}")
     return EXIT_OK

@@ -199,3 +199,71 @@ def test_out_must_be_a_directory(tmp_path: Path) -> None:
     target.write_text("x")
     with pytest.raises(ConfigError, match="is not a directory"):
         check_target(target, force=True)
+
+
+# --- --project: add one project to a desired state that exists ---------------------------------------------
+
+
+async def exported_with(emulator: Emulator, out: Path, **options: Any) -> Any:
+    async with AdminApi.connect(
+        admin_key=ADMIN_KEY, base_url="https://api.openai.com/v1", http_transport=emulator.http_transport()
+    ) as api:
+        return await export_organization(api, out, **options)
+
+
+async def test_export_of_one_project_adds_its_file_alone_and_reads_only_what_it_needs(tmp_path: Path) -> None:
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=demo_seed_path(), rng_seed=1)
+    out = tmp_path / "desired"
+    whole = await exported_with(emulator, out)
+    (out / "projects" / "support-bot.yaml").unlink()
+    organization = (out / "organization.yaml").read_text()
+    emulator.requests.clear()
+
+    added = await exported_with(emulator, out, only=["Support Bot"])
+
+    assert [p.relative_to(out).as_posix() for p in added.written] == ["projects/support-bot.yaml"]
+    assert (out / "organization.yaml").read_text() == organization  # left as it was
+    assert added.desired is not None and added.desired == whole.desired  # the same desired state again
+    templates = {entry.template or entry.path for entry in emulator.requests}
+    organization_level = {t for t in templates if "{project_id}" not in t}
+    assert organization_level == {"/organization/projects"}, templates  # nothing of the organization but its list
+    project_ids = {part for e in emulator.requests for part in e.path.split("/") if part.startswith("proj_")}
+    assert project_ids == {"proj_DemoSupportBot00000000001"}
+
+
+@pytest.mark.parametrize(
+    ("name", "setup", "message"),
+    [
+        ("Nobody", None, "'Nobody' is not a live project"),
+        ("Support Bot", "same", "exists; nothing was written. Pass --force"),
+        ("Support Bot", "elsewhere", "already described by"),
+    ],
+)
+async def test_export_of_one_project_refuses_what_would_be_wrong(
+    tmp_path: Path, name: str, setup: str | None, message: str
+) -> None:
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=demo_seed_path(), rng_seed=1)
+    out = tmp_path / "desired"
+    await exported_with(emulator, out)
+    if setup == "elsewhere":
+        (out / "projects" / "support-bot.yaml").rename(out / "projects" / "bot.yaml")
+    before = {p: p.read_bytes() for p in out.rglob("*.yaml")}
+    with pytest.raises(ConfigError, match=message):
+        await exported_with(emulator, out, only=[name])
+    assert {p: p.read_bytes() for p in out.rglob("*.yaml")} == before  # nothing written
+
+
+def test_export_project_on_the_command_line(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    out = tmp_path / "exported"
+    with served_emulator() as served:
+        first = run_cli(capsys, monkeypatch, ["export", "--out", str(out)], DATACONTROLS_BASE_URL=served.base_url)
+        (out / "projects" / "legacy-chatbot.yaml").unlink()
+        again = run_cli(
+            capsys,
+            monkeypatch,
+            ["export", "--out", str(out), "--project", "Legacy Chatbot"],
+            DATACONTROLS_BASE_URL=served.base_url,
+        )
+    assert first.code == 0 and again.code == 0, again.stderr
+    assert "Exported 1 project to" in again.stdout and "projects/legacy-chatbot.yaml" in again.stdout
+    assert (out / "projects" / "legacy-chatbot.yaml").exists()
