@@ -27,7 +27,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable from the repository root
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import latency, pull_request, pure_diff, rate_limit, requests_per_run
+from benchmarks import daemon_budget, latency, pull_request, pure_diff, rate_limit, requests_per_run
 from benchmarks.table import Table
 from datacontrols.logging import configure_logging
 
@@ -40,6 +40,7 @@ BENCHMARKS: dict[int, tuple[str, Benchmark]] = {
     3: ("rate_limit", rate_limit.run),
     4: ("pure_diff", pure_diff.run),
     7: ("pull_request", pull_request.run),
+    8: ("daemon_budget", daemon_budget.run),
 }
 HERE = Path(__file__).resolve().parent
 

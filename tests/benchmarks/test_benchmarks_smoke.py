@@ -146,3 +146,13 @@ async def test_a_pull_request_changing_one_project_reads_it_and_the_organization
     # The changed project's twelve reads, once each; every other read is an organization-level one.
     per_project = {e: n for e, n in result["per_endpoint"].items() if "{project_id}" in e}
     assert len(per_project) == 12 and set(per_project.values()) == {1}
+
+
+async def test_the_budgeted_daemon_keeps_its_cap_and_sees_an_audited_change_within_a_minute() -> None:
+    from benchmarks import daemon_budget
+
+    result = await daemon_budget.measure(10)
+    assert result["cap_kept"] and result["busiest_endpoint_minute"] <= daemon_budget.CAP
+    assert result["audited_worst"] <= 60
+    assert result["retention_worst"] <= result["retention_bound"]
+    assert result["first_sweep_requests"] > 0 and result["requests_per_hour"] > 0
