@@ -131,3 +131,24 @@ def test_a_project_event_rereads_the_organization_too_and_own_writes_reread_noth
         "A": "audit event project.archived",
     }
     assert rereads_for([archived, event("user.added", "proj_a")], names, lambda _: True) == []
+
+
+def test_the_schedule_says_once_when_the_budget_cannot_keep_the_interval() -> None:
+    import structlog.testing
+
+    from datacontrols.adminapi import RequestBudget
+    from datacontrols.daemon.schedule import Schedule
+
+    now = [T0]
+    queue = queue_of(3, interval=600)
+    schedule = Schedule(queue, RequestBudget(5, lambda: now[0]), 20.0, clock=lambda: now[0], monotonic=lambda: now[0])
+    with structlog.testing.capture_logs() as logs:
+        schedule.finished(queue.everything(), None, "report")
+        now[0] += 2000  # nothing read for more than a period
+        schedule.finished(queue.take(now[0], 1), None, "report")
+        schedule.finished(queue.take(now[0], 1), None, "report")
+        now[0] += 1
+        schedule.finished(queue.take(now[0], 100), None, "report")
+    events = [entry["event"] for entry in logs if entry["event"].startswith("sweep_")]
+    assert events == ["sweep_behind_schedule", "sweep_on_schedule"]
+    assert schedule.batch_limit == 1  # 5 a minute: about 20 s of the budget is one item

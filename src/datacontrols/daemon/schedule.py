@@ -44,6 +44,7 @@ class Schedule:
     clock: Callable[[], float]  # wall clock, as the queue's times
     monotonic: Callable[[], float]
     _audit_read_at: float | None = field(default=None)  # monotonic
+    behind: bool = False  # some item is more than a period late: the budget cannot keep the interval
 
     @property
     def batch_limit(self) -> int:
@@ -60,6 +61,19 @@ class Schedule:
 
     def finished(self, batch: Batch, plan: Plan | None, mode: str) -> None:
         self.queue.done(batch, self.clock())
+        progress = self.queue.progress(self.clock())
+        if progress["behind_schedule"] != self.behind:  # said once per change, not once per run
+            self.behind = progress["behind_schedule"]
+            ages = {lane: values["oldest_read_age_seconds"] for lane, values in progress["lanes"].items()}
+            if self.behind:
+                log.warning(
+                    "sweep_behind_schedule",
+                    hint="the request budget cannot read everything within --interval: raise it, or the cap",
+                    oldest_read_age_s=ages,
+                    queue_depth=progress["queue_depth"],
+                )
+            else:
+                log.info("sweep_on_schedule", oldest_read_age_s=ages)
         if mode != "enforce" or plan is None:
             return
         for name in sorted({c.project for c in plan.applicable if c.project in batch.quick}):
