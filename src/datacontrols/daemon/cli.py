@@ -143,6 +143,9 @@ def serve_command(
     # Their INFO lines (job added, server process started) say nothing the daemon's own lines do not.
     for chatty in ("apscheduler", "uvicorn.error"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # A look at the queue while a run goes on is normal (the daemon counts what matters itself): APScheduler's
+    # "maximum number of running instances reached" warning would come every second of every run.
+    logging.getLogger("apscheduler.scheduler").setLevel(max(logging.ERROR, logging.getLogger().level))
     try:
         daemon = build_daemon(settings)
     except DataControlsError as exc:
