@@ -11,19 +11,9 @@ from adminapi_support import ADMIN_KEY, BASE_URL
 from datacontrols.adminapi import AdminApi, RequestBudget, RequestRecord
 from datacontrols.emulator import Emulator, RateLimitConfig
 from testsupport.clock import FakeClock, SharedClock
+from testsupport.windows import most_in_any_window
 
 E = "/organization/projects/{project_id}/data_retention"
-
-
-def most_in_any_window(times: list[float], window: float) -> int:
-    """The most of `times` inside any half-open window [t, t + window)."""
-    ordered = sorted(times)
-    most, start = 0, 0
-    for end, moment in enumerate(ordered):
-        while ordered[start] <= moment - window:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 def test_a_claim_is_granted_once_per_spacing_and_says_how_long_to_wait() -> None:

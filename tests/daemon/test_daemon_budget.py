@@ -22,19 +22,10 @@ from datacontrols.daemon.queue import QUICK_SHARE
 from datacontrols.daemon.service import Daemon
 from datacontrols.emulator import Emulator
 from testsupport.clock import SharedClock
+from testsupport.windows import most_in_any_window
 
 HOUR = 3600.0
 CAROL = "user-DemoCarol000000000001"  # a member of Support Bot in the approved demo organization
-
-
-def most_in_any_window(times: list[float], window: float) -> int:
-    ordered = sorted(times)
-    most, start = 0, 0
-    for end, moment in enumerate(ordered):
-        while ordered[start] <= moment - window:
-            start += 1
-        most = max(most, end - start + 1)
-    return most
 
 
 @pytest.fixture
