@@ -30,8 +30,12 @@ def rereads_for(
         if is_own(event):
             continue
         project_id = event.project.id if event.project is not None else None
-        if project_id is None and event.type.startswith("project."):
-            project_id = event.details.get("id") if isinstance(event.details.get("id"), str) else None
+        if (
+            project_id is None
+            and event.type.startswith("project.")
+            and isinstance(target := event.details.get("id"), str)
+        ):
+            project_id = target
         name = projects_by_id.get(project_id) if project_id is not None else None
         if event.type in _ORGANIZATION_EVENTS or name is None:
             found.setdefault(None, f"audit event {event.type}")

@@ -131,9 +131,6 @@ class WorkQueue:
         ready.sort(key=lambda pair: (pair[1].triggered is None, pair[1].due, str(pair[0])))
         return [key for key, _ in ready]
 
-    def next_due(self) -> float:
-        return min(item.due for item in self._items.values())
-
     def take(self, now: float, limit: int) -> Batch:
         """Up to `limit` items due now (a project's two lanes count once: its full read covers both)."""
         organization = False
@@ -213,7 +210,3 @@ class WorkQueue:
     def swept_once(self) -> bool:
         """Every item has been read at least once: the daemon has seen the whole organization."""
         return all(item.last_read is not None for item in self._items.values())
-
-    def oldest_read_age(self, now: float) -> dict[str, float | None]:
-        progress = self.progress(now)["lanes"]
-        return {lane: values["oldest_read_age_seconds"] for lane, values in progress.items()}

@@ -67,8 +67,7 @@ async def reconcile_run(
     batch_names = batch.full | batch.quick
     await ctx.sweep.read(ctx.api, desired, organization=batch.organization, full=batch.full, quick=batch.quick)
     batch_failures = {name: why for name, why in ctx.sweep.failures.items() if name in batch_names}
-    planned = ctx.sweep.planned(desired)
-    writable = ctx.sweep.writable(desired, organization=batch.organization, full=batch.full)
+    planned, writable = ctx.sweep.targets(desired, organization=batch.organization, full=batch.full)
 
     async def held(_wanted: DesiredState, _target: Target) -> Observed:
         return ctx.sweep.snapshot()  # read just above; the rest as last read

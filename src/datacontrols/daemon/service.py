@@ -265,9 +265,9 @@ class Daemon:
         run.finished_at = self.clock()
         run.phase = "done"
         duration = max(0.0, self._monotonic() - started)
-        planned = run.plan.drift if run.plan is not None and run.outcome != "interrupted" else None
+        checked = run.plan is not None and run.outcome != "interrupted"  # it read the organization and planned
+        planned = run.plan.drift if checked and run.plan is not None else None
         self.metrics.finished(run.mode, run.outcome, run.finished_at, duration, planned)
-        checked = run.plan is not None and run.outcome != "interrupted"
         self.health.record(checked=checked, failed=run.outcome == "failure", at=run.finished_at, now=self._monotonic())
         if run.outcome == "success":
             self.last_success_at = run.finished_at

@@ -4,8 +4,8 @@ A batch (`queue.Batch`) is read here: the organization's own reads when it is du
 settings, the user directory), then the projects of the batch, whole or only their quick controls, through
 `engine.observe` given the organization read already (so a project costs its own reads only). What was read
 replaces what was held; the rest is kept. `snapshot()` is then the organization as last seen, which the
-run plans whole; `planned()` names what it may plan (what has been read at least once) and `writable()`
-what it may write (only what this batch read afresh: a write never follows a stale read).
+run plans whole; `targets()` names what it may plan (what has been read at least once) and what it may
+write (only what this batch read afresh: a write never follows a stale read).
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ class Sweep:
     settings: dict[str, dict[str, Any]] = field(default_factory=dict)  # project id -> kind name -> value
     failures: dict[str, str] = field(default_factory=dict)  # project name -> why its last read failed
     read_whole: set[str] = field(default_factory=set)  # project names read whole at least once
+    quick: frozenset[str] = field(init=False)  # the kinds the quick lane reads
 
-    @property
-    def quick(self) -> frozenset[str]:
-        return quick_kinds(self.registry.project)
+    def __post_init__(self) -> None:
+        self.quick = quick_kinds(self.registry.project)
 
     async def read(
         self, api: AdminApi, desired: DesiredState, *, organization: bool, full: frozenset[str], quick: frozenset[str]
@@ -95,28 +95,24 @@ class Sweep:
             failures=dict(self.failures),
         )
 
-    def planned(self, desired: DesiredState) -> Target:
-        """What a run may plan: the organization once read, and the projects read whole at least once (plus
-        those with nothing to read: not created yet, or not in the files)."""
-        if self.organization is None:
-            return Target(projects=frozenset(), organization=False, why=NOT_SWEPT_YET)
-        matching = project_kind.match_projects(desired_projects(desired), self.organization.projects)
-        nothing_to_read = {p.name for p, live in matching.pairs if live is None or live.archived}
-        unmanaged = {live.name or live.id for live in matching.unmanaged}
-        names = frozenset(self.read_whole | self.failures.keys() | nothing_to_read | unmanaged)
-        every = {p.name for p in desired.projects}
-        if every <= names:
-            return Target(projects=None, organization=True)
-        return Target(projects=names, organization=True, why=NOT_SWEPT_YET)
+    def targets(self, desired: DesiredState, *, organization: bool, full: frozenset[str]) -> tuple[Target, Target]:
+        """(planned, writable) for a run that read this batch, from one matching of files to live projects.
 
-    def writable(self, desired: DesiredState, *, organization: bool, full: frozenset[str]) -> Target:
-        """What this batch may write: the organization's changes and unmanaged projects' when it read the
-        organization, and the projects it read whole."""
-        names = set(full)
-        if organization and self.organization is not None:
-            matching = project_kind.match_projects(desired_projects(desired), self.organization.projects)
-            names |= {live.name or live.id for live in matching.unmanaged}
-        return Target(projects=frozenset(names), organization=organization)
+        Planned: the organization once read, and the projects read whole at least once (plus those with
+        nothing to read: not created yet, or not in the files). Writable: the organization's changes and the
+        unmanaged projects' when the batch read the organization, and the projects it read whole."""
+        if self.organization is None:
+            return Target(projects=frozenset(), organization=False, why=NOT_SWEPT_YET), Target(projects=frozenset())
+        matching = project_kind.match_projects(desired_projects(desired), self.organization.projects)
+        unmanaged = {live.name or live.id for live in matching.unmanaged}
+        nothing_to_read = {p.name for p, live in matching.pairs if live is None or live.archived}
+        names = frozenset(self.read_whole | self.failures.keys() | nothing_to_read | unmanaged)
+        if {p.name for p in desired.projects} <= names:
+            planned = Target(projects=None, organization=True)
+        else:
+            planned = Target(projects=names, organization=True, why=NOT_SWEPT_YET)
+        writable = Target(projects=frozenset(full | (unmanaged if organization else set())), organization=organization)
+        return planned, writable
 
     def project_names_by_id(self) -> Mapping[str, str]:
         held = self.organization
