@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from datacontrols.adminapi.one_writer import Claim, create_once, oldest
+from datacontrols.adminapi.one_writer import Claim, create_once, first_listed, oldest
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,9 @@ class Family:
         self.settled += 1
 
     async def run(self) -> Claim[Thing]:
-        return await create_once(find=self.find, create=self.create, discard=self.discard, settle=self.settle)
+        return await create_once(
+            find=self.find, create=self.create, discard=self.discard, settle=self.settle, keep=oldest
+        )
 
 
 def test_the_oldest_is_the_earliest_created_then_the_lowest_id() -> None:
@@ -83,3 +85,25 @@ async def test_a_create_without_a_rival_is_a_plain_create() -> None:
     family = Family([], mine=Thing("p1", 10))
     claim = await family.run()
     assert claim == Claim(kept=Thing("p1", 10), created=Thing("p1", 10)) and claim.note is None
+
+
+async def test_without_a_creation_time_the_first_listed_is_kept_whatever_the_ids() -> None:
+    # Spend alerts: the API lists them in the order they were made, the same order for every writer.
+    rival, mine = Thing("alert_z", 0), Thing("alert_a", 0)
+    family = Family([], mine=mine, rival=rival)  # the rival's create landed first
+    claim = await create_once(
+        find=family.find, create=family.create, discard=family.discard, settle=family.settle, keep=first_listed
+    )
+    assert claim.kept.id == "alert_z" and family.discarded == ["alert_a"] and claim.discarded
+
+
+async def test_a_list_that_lags_behind_the_create_counts_this_runs_own_as_the_newest() -> None:
+    class Lagging(Family):
+        async def find(self) -> list[Thing]:
+            return [t for t in self.live if t is not self.mine]
+
+    family = Lagging([], mine=Thing("mine", 10))
+    claim = await create_once(
+        find=family.find, create=family.create, discard=family.discard, settle=family.settle, keep=first_listed
+    )
+    assert claim.kept.id == "mine" and claim.created is not None and not family.discarded

@@ -12,8 +12,9 @@ from collections import Counter
 import pytest
 
 from datacontrols.adminapi import AdminApi
+from datacontrols.desired.limits import SpendAlert
 from datacontrols.desired.members import Members
-from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
+from datacontrols.desired.schema import DesiredState, OrganizationFile, OrganizationSettings, ProjectFile
 from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.engine import diff, observe
 from datacontrols.reconcile import Intent, Outcome, reconcile
@@ -104,3 +105,46 @@ async def test_a_run_without_creates_spends_no_extra_request_and_a_create_spends
     assert [c.project for c in created.plan if c.action == "create"] == ["Gamma"]
     lists = emu.requests.for_template("/organization/projects", "GET")
     assert len(lists) == 1 + 2, "a create lists once before it is sent and once after"
+
+
+def invites_and_alerts() -> DesiredState:
+    """Two new people invited and two spend alerts (the organization's and one project's) to create."""
+    alerts = [SpendAlert(threshold_usd=250, recipients=["finops@example.com"])]
+    members = Members(users={"new.one@example.com": "member", "new.two@example.com": "member"})
+    project = ProjectFile(name="Alpha", members=members, spend_alerts=alerts)
+    organization = OrganizationFile(
+        unmanaged_projects="ignore", invite_missing_users=True, organization=OrganizationSettings(spend_alerts=alerts)
+    )
+    return DesiredState(organization=organization, projects=(project,))
+
+
+# Invites and spend alerts have no natural id either: two runs racing must send one invite to each person
+# and leave one alert at each threshold (alerts carry no created_at: the first listed is kept).
+@pytest.mark.parametrize("head_start", [0.0, 0.6])
+async def test_two_appliers_racing_leave_one_invite_per_person_and_one_alert_per_threshold(head_start: float) -> None:
+    seed = {"projects": [{"name": "Alpha"}]}
+    emu = Emulator(admin_key=ADMIN_KEY, seed=seed, rng_seed=11, faults=FaultConfig(latency=LATENCY))
+    state = invites_and_alerts()
+    async with connect(emu) as api:  # an invite weakens access: a person approves the plan, as they would
+        approved = diff(state, await observe(api, state)).digest()
+
+    async def one(delay: float) -> Outcome:
+        await asyncio.sleep(delay)
+        async with connect(emu) as api:
+            return await reconcile(api, state, Intent(apply=True, allow_unsafe=approved))
+
+    outcomes = await asyncio.gather(one(0.0), one(head_start))
+    for outcome in outcomes:
+        creates = sorted(c.kind for c in outcome.plan if c.action == "create")
+        assert creates == ["invite", "invite", "spend_alert", "spend_alert"], creates
+        assert outcome.result is not None and not outcome.result.failed, outcome.result
+    pending = Counter(i.email for i in emu.state.invites.values() if i.status == "pending")
+    assert pending == {"new.one@example.com": 1, "new.two@example.com": 1}, pending
+    alpha = next(p for p in emu.state.projects.values() if p.name == "Alpha")
+    assert [a.threshold_amount for a in emu.state.organization.spend_alerts] == [25_000]
+    assert [a.threshold_amount for a in alpha.spend_alerts] == [25_000]
+    notes = [note for o in outcomes if o.result is not None for _, note in o.result.notes]
+    assert len(notes) == 4, notes  # each of the four creates was raced once, and the loser said so
+    async with connect(emu) as api:
+        again = diff(state, await observe(api, state))
+    assert again.applicable == (), list(again)

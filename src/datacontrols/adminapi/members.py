@@ -5,7 +5,8 @@
 - Project users are added by `user_id` with a role (`owner` or `member`, a free string in the spec); the
   user must already belong to the organization. There is no email lookup on this endpoint's GET.
 - Invites are created with an organization role (`reader` or `owner`) and a list of projects; `projects: []`
-  means "no project" (leaving it out would put the invitee into the default project).
+  means "no project" (leaving it out would put the invitee into the default project). `create_once` checks
+  for a pending invite of the email before and after the POST, so two runs racing send one (`one_writer`).
 
 A remove of something already gone answers 404; the families turn that into "done" (the caller wanted it
 gone, and it is), so a person who left the organization out of band does not fail a run.
@@ -19,8 +20,9 @@ from typing import Any
 from pydantic import Field
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
+from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
-from datacontrols.errors import NotFound
+from datacontrols.errors import BadRequest, NotFound
 
 __all__ = ["Invite", "Invites", "OrganizationUser", "OrganizationUsers", "ProjectUser", "ProjectUsers"]
 
@@ -119,11 +121,39 @@ class Invites(Family):
         body: dict[str, Any] = {"email": email, "role": role, "projects": list(projects or [])}
 
         async def recheck() -> Invite | None:
-            pending = [i for i in await self.list() if i.email.casefold() == email.casefold() and i.status == "pending"]
+            pending = await self.pending(email)
             return pending[0] if pending else None
 
         where = route(INVITES_PATH)
         return parse(Invite, await self._t.write("POST", where, body=body, recheck=recheck), where)
+
+    async def pending(self, email: str) -> builtins.list[Invite]:
+        """The pending invites of `email` (compared without case, as the API matches addresses)."""
+        return [i for i in await self.list() if i.email.casefold() == email.casefold() and i.status == "pending"]
+
+    async def create_once(
+        self, email: str, *, role: str = "reader", projects: builtins.list[dict[str, str]] | None = None
+    ) -> Claim[Invite]:
+        """Invite `email` unless an invite of it is pending; of racing duplicates the oldest is kept and this
+        run deletes its own (the invitee gets one invite to accept). See `one_writer`. An API that refuses a
+        second pending invite itself (400 `already_exists`) lost the race for us: the rival's invite is used."""
+
+        async def discard(invite: Invite) -> None:
+            await self.delete(invite.id)
+
+        try:
+            return await create_once(
+                find=lambda: self.pending(email),
+                create=lambda: self.create(email, role=role, projects=projects),
+                discard=discard,
+                settle=lambda: self._t.pause(SETTLE_SECONDS),
+                keep=oldest,
+            )
+        except BadRequest as exc:
+            rivals = await self.pending(email) if exc.code == "already_exists" else []
+            if not rivals:
+                raise
+            return Claim(kept=oldest(rivals), created=None)
 
     async def delete(self, invite_id: str) -> bool:
         try:

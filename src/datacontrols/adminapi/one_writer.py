@@ -17,28 +17,35 @@ sees both, and may win the id tie-break within the same second) could both keep 
 create the second list missed is stamped at least a second later, so it is the newer and its writer discards
 it. The wait uses the transport's sleep, so tests with virtual time do not spend it.
 
+Objects without a `created_at` (spend alerts) keep the first listed instead (`first_listed`): the API lists
+them in the order they were made, which is the same order for every writer and needs no wait to be exact.
+
 Both lists run only when there is a create to make: a run without creates sends no extra request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Final, Generic, Protocol, TypeVar
 
-__all__ = ["SETTLE_SECONDS", "Claim", "create_once", "oldest"]
+__all__ = ["SETTLE_SECONDS", "Claim", "create_once", "first_listed", "oldest"]
 
 SETTLE_SECONDS: Final = 1.0
 
 
-class Created(Protocol):
+class Identified(Protocol):
     @property
     def id(self) -> str: ...
+
+
+class Created(Identified, Protocol):
     @property
     def created_at(self) -> int: ...
 
 
-T = TypeVar("T", bound=Created)
+T = TypeVar("T", bound=Identified)
+C = TypeVar("C", bound=Created)
 
 
 @dataclass(frozen=True)
@@ -63,9 +70,14 @@ class Claim(Generic[T]):
         return None
 
 
-def oldest(objects: Iterable[T]) -> T:
+def oldest(objects: Sequence[C]) -> C:
     """The one every writer keeps: the earliest created, ties broken by id."""
     return min(objects, key=lambda o: (o.created_at, o.id))
+
+
+def first_listed(objects: Sequence[T]) -> T:
+    """The one every writer keeps when objects carry no creation time: the first the API lists."""
+    return objects[0]
 
 
 async def create_once(
@@ -74,19 +86,23 @@ async def create_once(
     create: Callable[[], Awaitable[T]],
     discard: Callable[[T], Awaitable[object]],
     settle: Callable[[], Awaitable[None]],
+    keep: Callable[[Sequence[T]], T],
     discarded_as: str = "deleted",
 ) -> Claim[T]:
-    """Create unless `find()` (the live objects of the name) already has one; then settle duplicates.
+    """Create unless `find()` (the live objects of the name, in the API's order) already has one; then settle
+    duplicates: of several, `keep` (`oldest` or `first_listed`) names the one every writer keeps.
 
     `discard` is only ever called on the object `create` returned.
     """
     before = await find()
     if before:
-        return Claim(kept=oldest(before), created=None)
+        return Claim(kept=keep(before), created=None)
     mine = await create()
     await settle()
-    rivals = [o for o in await find() if o.id != mine.id]
-    kept = oldest([mine, *rivals])
+    after = list(await find())
+    if all(o.id != mine.id for o in after):
+        after.append(mine)  # a list that lags behind the create: this run's own is the newest
+    kept = keep(after)
     if kept.id == mine.id:
         return Claim(kept=mine, created=mine)
     await discard(mine)

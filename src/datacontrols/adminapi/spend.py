@@ -6,7 +6,9 @@ Every method takes `project_id=None` for the organization's own limit or alerts,
   DELETE removes it. A GET when none is set is undocumented; the API is expected to answer 404, which
   `get_limit` turns into None. `enforcement` is read-only state, never something to set.
 - Spend alerts (`.../spend_alerts`): many per scope, each with an opaque id. The same body creates and
-  updates, so an update replaces the alert whole. Style-A list pagination.
+  updates, so an update replaces the alert whole. Style-A list pagination. Alerts have no name: one with the
+  same threshold and channel is the same alert, which `create_alert_once` checks for before and after the
+  POST, so two runs racing leave one (`one_writer`; alerts carry no `created_at`, the first listed is kept).
 
 Amounts are integers in cents; the currency is always USD and the interval always a month (the only values
 the spec allows in requests). Responses read them as open strings, as the spec says.
@@ -17,6 +19,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
+from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, first_listed
 from datacontrols.adminapi.transport import Route, route
 
 __all__ = [
@@ -144,16 +147,43 @@ class Spend(Family):
         async def recheck() -> SpendAlert | None:
             # Alerts have no natural key; one with exactly this threshold and channel is taken as ours (the
             # planner creates an alert only where none at its threshold was seen).
-            matches = [
-                alert
-                for alert in await self.list_alerts(project_id=project_id)
-                if _alert_is(alert, threshold_amount, recipients, subject_prefix)
-            ]
+            matches = await self.alerts_like(threshold_amount, recipients, subject_prefix, project_id=project_id)
             return matches[0] if matches else None
 
         where = _alerts_route(project_id)
         body = _alert_body(threshold_amount, recipients, subject_prefix)
         return parse(SpendAlert, await self._t.write("POST", where, body=body, recheck=recheck), where)
+
+    async def alerts_like(
+        self, threshold_amount: int, recipients: list[str], subject_prefix: str | None, *, project_id: str | None
+    ) -> list[SpendAlert]:
+        """The alerts with exactly this threshold and channel, in the API's order."""
+        alerts = await self.list_alerts(project_id=project_id)
+        return [alert for alert in alerts if _alert_is(alert, threshold_amount, recipients, subject_prefix)]
+
+    async def create_alert_once(
+        self,
+        threshold_amount: int,
+        recipients: list[str],
+        *,
+        subject_prefix: str | None = None,
+        project_id: str | None = None,
+    ) -> Claim[SpendAlert]:
+        """Create the alert unless one with this threshold and channel exists; of racing duplicates the first
+        listed is kept and this run deletes its own. See `one_writer`."""
+
+        async def discard(alert: SpendAlert) -> None:
+            await self.delete_alert(alert.id, project_id=project_id)
+
+        return await create_once(
+            find=lambda: self.alerts_like(threshold_amount, recipients, subject_prefix, project_id=project_id),
+            create=lambda: self.create_alert(
+                threshold_amount, recipients, subject_prefix=subject_prefix, project_id=project_id
+            ),
+            discard=discard,
+            settle=lambda: self._t.pause(SETTLE_SECONDS),
+            keep=first_listed,
+        )
 
     async def update_alert(
         self,

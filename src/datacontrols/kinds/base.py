@@ -159,8 +159,8 @@ class OrganizationKind(Kind):
         """Pure: the changes that would make `observed` equal to `desired`."""
 
     @abstractmethod
-    async def apply(self, api: AdminApi, change: Change) -> None:
-        """Carry out one change this kind planned."""
+    async def apply(self, api: AdminApi, change: Change) -> Claim[Any] | None:
+        """Carry out one change this kind planned (a create without a natural id returns its `Claim`)."""
 
 
 class ProjectKind(Kind):

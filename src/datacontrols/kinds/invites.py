@@ -24,6 +24,7 @@ from datacontrols.plan import Change, Facts, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.one_writer import Claim
 
 __all__ = ["InviteFacts", "Invites", "listed_emails"]
 
@@ -114,7 +115,8 @@ class Invites(OrganizationKind):
             )
         return changes
 
-    async def apply(self, api: AdminApi, change: Change) -> None:
+    async def apply(self, api: AdminApi, change: Change) -> Claim[Invite]:
         if change.action != "create":
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
-        await api.invites.create(change.facts_as(InviteFacts).email, role="reader", projects=[])
+        # Checked before and after the POST: two runs racing send the person one invite.
+        return await api.invites.create_once(change.facts_as(InviteFacts).email, role="reader", projects=[])

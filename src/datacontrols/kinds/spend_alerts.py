@@ -28,6 +28,7 @@ from datacontrols.plan import Change, Facts, FieldChange, Severity, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
+    from datacontrols.adminapi.one_writer import Claim
     from datacontrols.adminapi.projects import Project
 
 __all__ = ["KIND", "AlertFacts", "OrganizationSpendAlerts", "ProjectSpendAlerts", "compare_spend_alerts"]
@@ -167,24 +168,24 @@ def _delete(project: str | None, live: SpendAlert, reason: str) -> Change:
     )
 
 
-async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
+async def _apply(api: AdminApi, change: Change, project_id: str | None) -> Claim[SpendAlert] | None:
     facts = change.facts_as(AlertFacts)
     if change.action == "delete":
         await api.spend.delete_alert(required(facts.alert_id, "alert id"), project_id=project_id)
-        return
+        return None
     amount = required(facts.threshold_amount, "threshold amount")
-    if change.action == "create":
-        await api.spend.create_alert(
+    if change.action == "create":  # checked before and after: two runs racing leave one alert
+        return await api.spend.create_alert_once(
             amount, list(facts.recipients), subject_prefix=facts.subject_prefix, project_id=project_id
         )
-    else:
-        await api.spend.update_alert(
-            required(facts.alert_id, "alert id"),
-            amount,
-            list(facts.recipients),
-            subject_prefix=facts.subject_prefix,
-            project_id=project_id,
-        )
+    await api.spend.update_alert(
+        required(facts.alert_id, "alert id"),
+        amount,
+        list(facts.recipients),
+        subject_prefix=facts.subject_prefix,
+        project_id=project_id,
+    )
+    return None
 
 
 class OrganizationSpendAlerts(OrganizationKind):
@@ -203,8 +204,8 @@ class OrganizationSpendAlerts(OrganizationKind):
     def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
         return compare_spend_alerts(None, desired.organization.organization.spend_alerts, observed)
 
-    async def apply(self, api: AdminApi, change: Change) -> None:
-        await _apply(api, change, None)
+    async def apply(self, api: AdminApi, change: Change) -> Claim[SpendAlert] | None:
+        return await _apply(api, change, None)
 
 
 class ProjectSpendAlerts(ProjectKind):
@@ -243,5 +244,5 @@ class ProjectSpendAlerts(ProjectKind):
             ]
         return changes
 
-    async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
-        await _apply(api, change, project_id)
+    async def apply(self, api: AdminApi, change: Change, project_id: str) -> Claim[SpendAlert] | None:
+        return await _apply(api, change, project_id)
