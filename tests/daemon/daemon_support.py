@@ -25,6 +25,7 @@ from pydantic import SecretStr
 
 from datacontrols.daemon import Daemon, DaemonMetrics, DaemonSettings, Notifier
 from datacontrols.daemon.http import create_app
+from datacontrols.daemon.leader import LeaderElection
 from datacontrols.daemon.view import ProbeServerFactory
 from datacontrols.emulator import Emulator
 from datacontrols.logging import configure_logging
@@ -60,6 +61,7 @@ def daemon_for(
     api_options: Mapping[str, Any] | None = None,
     probe_server: ProbeServerFactory | None = None,
     admin_key: str = ADMIN_KEY,
+    leader: LeaderElection | None = None,
     **overrides: Any,
 ) -> Daemon:
     """A daemon whose client talks to `emulator` in-process (no sockets), on `clock` when given."""
@@ -77,6 +79,7 @@ def daemon_for(
         notifier=notifier,
         api_options=options,
         probe_server=probe_server,
+        leader=leader,
         **time_options,
     )
 

@@ -94,6 +94,8 @@ def test_environment_fills_what_flags_leave_out(monkeypatch: pytest.MonkeyPatch)
         {"webhook_format": "teams"},
         {"webhook": "ftp://example.com/hook"},
         {"log_level": "loud"},
+        {"leader_election_lease": "My_Lease"},
+        {"leader_election_namespace": "-ns"},
     ],
 )
 def test_bad_settings_are_refused(values: dict[str, Any]) -> None:
@@ -122,6 +124,7 @@ def _invoke(*args: str, env: dict[str, str] | None = None) -> Any:
         (("--mode", "apply"), "--mode"),
         (("--interval", "5x"), "--interval"),
         (("--listen", "nowhere"), "--listen"),
+        (("--leader-election-lease", "Not A Name"), "--leader-election-lease: 'Not A Name' is not a Kubernetes name"),
     ],
 )
 def test_bad_flags_exit_1_with_one_line_each(args: tuple[str, ...], message: str) -> None:
@@ -149,3 +152,22 @@ def test_a_taken_port_exits_1_and_says_so(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "cannot listen there" in result.output
     assert ADMIN_KEY not in result.output
+
+
+def test_a_lease_without_kubernetes_credentials_exits_1_with_one_line(tmp_path: Path) -> None:
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("clusters: [\n")
+    for kubeconfig in (tmp_path / "missing", broken):
+        result = _invoke(
+            "--desired-state",
+            str(DESIRED_STATE),
+            "--listen",
+            "127.0.0.1:0",
+            "--leader-election-lease",
+            "dc-leader",
+            env={"OPENAI_ADMIN_KEY": "sk-admin-settings-tests-0123456789", "KUBECONFIG": str(kubeconfig)},
+        )
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: --leader-election-lease dc-leader: no Kubernetes")
+        assert "Traceback" not in result.output

@@ -210,12 +210,12 @@ async def soak_daemon(tmp_path: Path, seconds: float) -> dict[str, Any]:
                 if phase == "valid" and 0.45 * seconds <= elapsed < 0.55 * seconds:
                     broken.write_text(BROKEN)
                     phase = "broken"
-                elif phase == "broken" and daemon.desired_valid is False:
+                elif phase == "broken" and daemon.desired_check.valid is False:
                     await check_invalid_is_reported(http, daemon)
                     soak.saw_unready_for_invalid = True
                     broken.unlink()
                     phase = "fixed"
-                elif phase == "fixed" and daemon.desired_valid:
+                elif phase == "fixed" and daemon.desired_check.valid:
                     phase = "valid"
                 await asyncio.sleep(0.02)
             assert phase == "valid", f"the soak ended in phase {phase}"

@@ -104,6 +104,17 @@ def serve_command(
             file_okay=False,
         ),
     ] = None,
+    leader_election_lease: Annotated[
+        str | None,
+        typer.Option(
+            "--leader-election-lease",
+            help="Run as one of several replicas: the holder of this Kubernetes Lease reads and writes, the others "
+            "stand by. [none]",
+        ),
+    ] = None,
+    leader_election_namespace: Annotated[
+        str | None, typer.Option("--leader-election-namespace", help="The Lease's namespace. [the pod's own]")
+    ] = None,
     log_level: Annotated[str | None, typer.Option("--log-level", help="debug, info, warning or error. [info]")] = None,
     log_format: Annotated[
         str | None, typer.Option("--log-format", help="auto (JSON unless a terminal), json or console.")
@@ -129,6 +140,8 @@ def serve_command(
         "audit_lookback": audit_lookback,
         "max_staleness": max_staleness,
         "state_dir": state_dir,
+        "leader_election_lease": leader_election_lease,
+        "leader_election_namespace": leader_election_namespace,
         "log_level": log_level,
         "log_format": log_format,
     }
@@ -137,7 +150,8 @@ def serve_command(
     except ValidationError as exc:
         for error in exc.errors(include_input=False, include_url=False):
             where = ".".join(str(part) for part in error["loc"]) or "settings"
-            print(f"error: --{where.replace('_', '-')}: {redact(error['msg'])}", file=sys.stderr)
+            message = error["msg"].removeprefix("Value error, ")  # pydantic's prefix says nothing to a user
+            print(f"error: --{where.replace('_', '-')}: {redact(message)}", file=sys.stderr)
         raise typer.Exit(1) from None
     configure_logging(settings.log_level, settings.log_format)
     # Their INFO lines (job added, server process started) say nothing the daemon's own lines do not.
@@ -166,4 +180,9 @@ def build_daemon(settings: DaemonSettings) -> Daemon:
     base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
     if base_url is not None:
         check_base_url(base_url)
-    return Daemon(settings, admin_key=key, base_url=base_url)
+    leader = None
+    if settings.leader_election_lease is not None:
+        from datacontrols.daemon.leader import connect_election  # here: without a Lease, no Kubernetes client
+
+        leader = connect_election(settings.leader_election_lease, settings.leader_election_namespace)
+    return Daemon(settings, admin_key=key, base_url=base_url, leader=leader)

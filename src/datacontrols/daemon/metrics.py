@@ -147,6 +147,9 @@ class DaemonMetrics:
             ["endpoint"],
             registry=r,
         )
+        self.leader = Gauge(
+            "datacontrols_leader", "1 while this replica may read and write (holds the Lease, or has none)", registry=r
+        )
         self.build_info = Gauge("datacontrols_build_info", "Build information", ["version", "python"], registry=r)
         self.build_info.labels(version=__version__, python=platform.python_version()).set(1)
         self.desired_invalid.set(0)

@@ -89,15 +89,21 @@ def answer_readiness(
     max_staleness: float | None = None,
     last_error: str | None = None,
     key_rejected: int | None = None,
+    leader: dict[str, Any] | None = None,
 ) -> tuple[bool, dict[str, Any]]:
     """Ready after one run that got through with a valid desired state and a working key, until shutdown,
     and while the last successful run is at most `max_staleness` old (a daemon that has not been able to
     check for hours is not keeping its promise, and its pod should say so). `key_rejected` is the HTTP status of
     the API's refusal of the admin key (401, 403) since the last run that got through: at once not ready, for a
-    key that does not work will not start working by waiting out the staleness."""
+    key that does not work will not start working by waiting out the staleness.
+
+    `leader` (`LeaderElection.describe()`, with a Lease): a follower is ready while it is not stopping, for it
+    keeps no promise of its own (the leader reads and writes), and a rollout must be able to wait for it."""
     reasons = []
     if stopping:
         reasons.append("shutting down")
+    if leader is not None and leader["role"] == "follower":
+        return not stopping, {"status": "not ready" if stopping else "ready", "reasons": reasons, "leader": leader}
     if desired_valid is False:
         reasons.append(f"the desired state is invalid ({desired_problems} problem(s))")
     if key_rejected is not None:
@@ -113,4 +119,6 @@ def answer_readiness(
     body: dict[str, Any] = {"status": "ready" if ready else "not ready", "reasons": reasons}
     if last_success_age is not None:
         body["last_success_age_seconds"] = round(last_success_age, 1)
+    if leader is not None:
+        body["leader"] = leader
     return ready, body

@@ -2,19 +2,19 @@
 
 One asyncio loop holds the APScheduler ticker, the uvicorn server that answers the probes (so a wedged loop
 fails them) and the runs. Here: the run loop and the stop; what to read when is in `schedule` and `queue`,
-what was read in `sweep`, a run's body in `reconcile_run`, readiness in `readiness`, alerts in `alerts`.
-Every request counts against `--max-requests-per-minute` per endpoint (`RequestBudget`, in the client).
+what was read in `sweep`, a run's body in `reconcile_run`, readiness in `readiness`, alerts in `alerts`,
+the Lease in `leader` (with one, only its holder runs: a follower reads and writes nothing).
 
 Each tick the audit log is read when due (its events make what they name due at once), then the items due
-now are one run (`run_due`): load the desired state (re-read every run; invalid -> reported, not ready,
-nothing applied) -> read the batch -> plan the organization as last read -> attribute -> apply what the
-batch read afresh (enforce only; held-back changes skipped) -> metrics, /status, alerts, one closing log
-line. `run_once` reads everything as one run. Runs never overlap (one scheduler instance, and a lock);
-report mode uses a read-only client.
+now are one run (`run_due`): load the desired state (re-read every run; invalid -> not ready, nothing
+applied) -> read the batch -> plan the organization as last read -> attribute -> apply what the batch read
+afresh (enforce only; held-back changes skipped) -> metrics, /status, alerts, one closing log line.
+`run_once` reads everything as one run. Runs never overlap (one scheduler, and a lock); report mode uses
+a read-only client. Every request counts against `--max-requests-per-minute` per endpoint.
 
-Stopping (SIGTERM/SIGINT, `request_stop()`): readiness fails at once, nothing new starts, a run still
-reading is cancelled, a write in flight finishes, and `serve()` returns 0 within the grace period (1 when it
-had to cut a write short).
+Stopping (SIGTERM/SIGINT, `request_stop()`, a lost Lease): readiness fails at once, nothing new starts, a
+run still reading is cancelled, a write in flight finishes, and `serve()` returns 0 within the grace period
+(1 when it had to cut a write short, or lost the Lease).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import signal
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import structlog
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobEvent
@@ -39,6 +39,7 @@ from datacontrols.daemon.admin_key import RotatingClient
 from datacontrols.daemon.alert_ledger import LedgerFile
 from datacontrols.daemon.alerts import alert_run
 from datacontrols.daemon.attribution import AuditTrail
+from datacontrols.daemon.drain import drain, drain_budget
 from datacontrols.daemon.metrics import DaemonMetrics
 from datacontrols.daemon.notifications import DriftLedger, Notifier, now_iso
 from datacontrols.daemon.queue import WorkQueue
@@ -53,6 +54,9 @@ from datacontrols.daemon.sweep import Sweep
 from datacontrols.daemon.view import ProbeServer, ProbeServerFactory
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import AuthError, DataControlsError, UnsafePlanError
+
+if TYPE_CHECKING:
+    from datacontrols.daemon.leader import LeaderElection  # imported by the CLI only when a Lease is configured
 
 __all__ = ["TICK", "Daemon", "RunRecord"]
 
@@ -77,14 +81,17 @@ class Daemon:
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
         probe_server: ProbeServerFactory | None = None,
+        leader: LeaderElection | None = None,
     ) -> None:
-        """`probe_server` builds the HTTP side when the daemon starts (default: uvicorn, `daemon.http`)."""
+        """`probe_server` builds the HTTP side when the daemon starts (default: uvicorn, `daemon.http`);
+        `leader`: the Lease election, when more than one replica may run."""
         self.settings = settings
         self.registry = registry
         self.metrics = metrics or DaemonMetrics()
         self.notifier = notifier or Notifier(settings.webhook, settings.webhook_format, metrics=self.metrics)
         self.clock = clock
         self._monotonic = monotonic
+        self.leader = leader
 
         options = dict(api_options or {})
         # One budget for every client this daemon makes (a new key, a new client), on the clients' clock.
@@ -115,14 +122,7 @@ class Daemon:
         )
         self.sweep = Sweep(registry)
         self._run_context = RunContext(
-            api=self.api,
-            registry=registry,
-            mode=settings.mode,
-            stopping=self.stopping,
-            metrics=self.metrics,
-            audit=self.audit,
-            clock=clock,
-            sweep=self.sweep,
+            self.api, registry, settings.mode, self.stopping, self.metrics, self.audit, clock, self.sweep
         )
         self.last_run: RunRecord | None = None
         self.current_run: RunRecord | None = None
@@ -146,15 +146,6 @@ class Daemon:
     @property
     def mode(self) -> str:
         return self.settings.mode
-
-    @property
-    def desired_valid(self) -> bool | None:
-        """Whether the desired state read by the last run was valid; None before the first read."""
-        return self.desired_check.valid
-
-    @property
-    def desired_problems(self) -> list[str]:
-        return self.desired_check.problems
 
     # --- one run -------------------------------------------------------------------------------------
 
@@ -308,6 +299,7 @@ class Daemon:
 
     def readiness(self) -> tuple[bool, dict[str, Any]]:
         return answer_readiness(
+            leader=self.leader.describe() if self.leader is not None else None,
             stopping=self.stopping.is_set(),
             desired_valid=self.desired_check.valid,
             desired_problems=len(self.desired_check.problems),
@@ -326,6 +318,7 @@ class Daemon:
     def render_metrics(self) -> bytes:
         """The Prometheus text exposition of this daemon's metrics (the work queue's gauges as of now)."""
         self.metrics.work(self.work_progress(), self.budget.per_minute, self.budget.sent_last_minute())
+        self.metrics.leader.set(1 if self.leader is None or self.leader.leading else 0)
         return self.metrics.render()
 
     def work_progress(self) -> dict[str, Any]:
@@ -346,6 +339,8 @@ class Daemon:
         jitter = self.settings.effective_jitter
         scheduler.start()
         self._scheduler = scheduler
+        if self.leader is not None:
+            self.leader.start(self.stopping, on_lost=self._leadership_lost)
         log.info(
             "daemon_started",
             mode=self.mode,
@@ -371,6 +366,8 @@ class Daemon:
         return min(TICK, self.settings.interval)
 
     async def _scheduled_run(self) -> None:
+        if self.leader is not None and not self.leader.leading:
+            return  # a follower: the leader reads and writes
         if self.health.wait(self._monotonic()) > 0:
             self._skip("backoff")  # the API was down a moment ago: do not spend the budget back to back
             return
@@ -382,6 +379,13 @@ class Daemon:
             self._skip("overlap")
         elif event.code == EVENT_JOB_MISSED:
             self._skip("missed")
+
+    def _cut_short(self) -> None:
+        self._cancelled_by_stop = True
+
+    def _leadership_lost(self) -> None:
+        self.exit_code = 1  # as controller-runtime's manager exits: Kubernetes restarts it as a follower
+        self.request_stop()
 
     def request_stop(self) -> None:
         """Begin a graceful stop (the SIGTERM/SIGINT handler): readiness fails, nothing new starts."""
@@ -420,21 +424,14 @@ class Daemon:
         """Drain: wait for the run in flight (within the grace period), then close everything."""
         self.request_stop()
         began = stop_clock if stop_clock is not None else self._monotonic()
-        # Keep a little of the grace period for closing the server and the client.
-        budget = max(0.0, self.settings.grace_period - min(2.0, self.settings.grace_period * 0.1))
-        task = self._run_task
-        if task is not None and not task.done():
-            remaining = budget - (self._monotonic() - began)
-            done, _ = await asyncio.wait({task}, timeout=max(0.0, remaining))
-            if not done:
-                self.exit_code = 1
-                log.error("shutdown_grace_exceeded", grace_period_s=self.settings.grace_period)
-                self._cancelled_by_stop = True
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        within = drain_budget(self.settings.grace_period) - (self._monotonic() - began)
+        if not await drain(self._run_task, within, before_cut=self._cut_short):
+            self.exit_code = 1
+            log.error("shutdown_grace_exceeded", grace_period_s=self.settings.grace_period)
         if self._scheduler is not None and self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        if self.leader is not None:
+            await self.leader.stop()  # after the last write: a follower may take over at once
         await self._close()
         log.info("shutdown_complete", exit_code=self.exit_code, seconds=round(self._monotonic() - began, 3))
         return self.exit_code

@@ -10,6 +10,7 @@ secret (Slack's carry a token in their path): it is a `SecretStr`, registered fo
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -22,6 +23,7 @@ from datacontrols.redaction import register_secret
 __all__ = ["DaemonSettings", "Duration", "Mode", "WebhookFormat", "parse_duration", "parse_listen"]
 
 Mode = Literal["report", "enforce"]
+_K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 WebhookFormat = Literal["json", "slack"]
 
 
@@ -94,6 +96,14 @@ class DaemonSettings(BaseSettings):
     state_dir: Path | None = Field(
         default=None, description="Directory for what must outlive a restart: the alert ledger (none: memory only)"
     )
+    leader_election_lease: str | None = Field(
+        default=None,
+        description="The Kubernetes Lease whose holder is the one replica that reads and writes (none: this "
+        "process is the only one)",
+    )
+    leader_election_namespace: str | None = Field(
+        default=None, description="The Lease's namespace (default: the pod's own)"
+    )
     log_level: str = Field(default="info", description="debug, info, warning or error")
     log_format: Literal["auto", "json", "console"] = Field(default="auto", description="auto: JSON unless a terminal")
 
@@ -127,6 +137,16 @@ class DaemonSettings(BaseSettings):
             raise ValueError("the status token must be at least 16 characters (e.g. openssl rand -hex 32)")
         register_secret(token)
         return SecretStr(token)
+
+    @field_validator("leader_election_lease", "leader_election_namespace")
+    @classmethod
+    def _check_lease_name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        # A Kubernetes object name (RFC 1123 subdomain): refused here rather than by the API server at start.
+        if not _K8S_NAME.fullmatch(value) or len(value) > 253:
+            raise ValueError(f"{value!r} is not a Kubernetes name (lower-case letters, digits, '-' and '.')")
+        return value
 
     @field_validator("log_level")
     @classmethod

@@ -28,6 +28,7 @@ from datacontrols.redaction import redact_value
 
 if TYPE_CHECKING:
     from datacontrols.daemon.attribution import AuditTrail
+    from datacontrols.daemon.readiness import DesiredStateCheck
     from datacontrols.daemon.settings import DaemonSettings
 
 __all__ = ["SUMMARY_NOTE", "TOKEN_ENV", "StatusAccess", "StatusSource", "full_status", "summary_status"]
@@ -75,15 +76,10 @@ class StatusSource(Protocol):
     ledger: DriftLedger
     audit: AuditTrail
     stopping: asyncio.Event
+    desired_check: DesiredStateCheck
 
     @property
     def mode(self) -> str: ...
-
-    @property
-    def desired_valid(self) -> bool | None: ...
-
-    @property
-    def desired_problems(self) -> list[str]: ...
 
     def readiness(self) -> tuple[bool, dict[str, Any]]: ...
 
@@ -105,8 +101,8 @@ def full_status(daemon: StatusSource) -> dict[str, Any]:
         "stopping": daemon.stopping.is_set(),
         "desired_state": {
             "path": str(daemon.settings.desired_state),
-            "valid": daemon.desired_valid,
-            "problems": list(daemon.desired_problems),
+            "valid": daemon.desired_check.valid,
+            "problems": list(daemon.desired_check.problems),
         },
         "last_success_at": now_iso(daemon.last_success_at) if daemon.last_success_at is not None else None,
         "runs": {"finished": daemon.runs_completed, "skipped": daemon.runs_skipped},
