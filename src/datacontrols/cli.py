@@ -34,7 +34,7 @@ from datacontrols.commands.plan_apply import EXIT_ERROR, EXIT_OK, plan_or_apply,
 from datacontrols.commands.terminal import color, emit, print_progress, print_result
 from datacontrols.credentials import BASE_URL_ENV, load_admin_key
 from datacontrols.daemon.cli import SERVE_HELP, serve_command
-from datacontrols.desired import desired_state_json_schema, load_desired_state
+from datacontrols.desired import desired_state_json_schema, load_desired_state, print_warnings
 from datacontrols.desired.schema import DesiredState
 from datacontrols.durations import parse_duration
 from datacontrols.engine import ApplyResult
@@ -209,6 +209,7 @@ def validate_command(desired_state: DesiredStateOption = Path("desired_state")) 
 
     async def run() -> int:
         desired = load_desired_state(desired_state)
+        print_warnings(desired)
         print(f"{desired_state}: valid ({_describe(desired)})")
         return EXIT_OK
 

@@ -29,7 +29,7 @@ import httpx
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.adminapi.read_cache import ReadCache
 from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
-from datacontrols.desired import load_desired_state
+from datacontrols.desired import load_desired_state, print_warnings
 from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, OnChange, Registry
 from datacontrols.errors import ConfigError, DataControlsError, DesiredStateError
@@ -182,6 +182,7 @@ async def apply_saved_plan(
     `stopping` and `on_phase` go to `reconcile` (an interrupt during the apply finishes the writes in flight)."""
     saved = read_saved_plan(plan_file)
     desired = load_desired_state(desired_dir)
+    print_warnings(desired)
     key = load_admin_key(admin_key_file)
     url = resolve_base_url(base_url)
     stale: list[str] = []

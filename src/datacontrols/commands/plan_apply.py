@@ -21,7 +21,7 @@ from datacontrols.commands.terminal import print_progress as _print_progress
 from datacontrols.commands.terminal import print_result as _print_result
 from datacontrols.commands.terminal import report_read_failures as _report_read_failures
 from datacontrols.credentials import load_admin_key
-from datacontrols.desired import load_desired_state
+from datacontrols.desired import load_desired_state, print_warnings
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.gitops import Delivery, resolve_base_url
 from datacontrols.kinds.service_accounts import with_secret_sink
@@ -57,6 +57,7 @@ async def plan_or_apply(
     delivery = delivery or Delivery()
     delivery.check(dry_run=dry_run)
     desired = load_desired_state(desired_dir)  # before the key: bad files fail without any request
+    print_warnings(desired)
     base = delivery.load_base()  # the pull-request view's target branch, if any
     if secret_sink is not None and not dry_run:
         check_sink(secret_sink)  # an unusable sink fails before any request, not after an account exists

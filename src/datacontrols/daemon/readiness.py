@@ -30,6 +30,7 @@ class DesiredStateCheck:
         self.metrics = metrics
         self.valid: bool | None = None  # None: not read yet
         self.problems: list[str] = []
+        self._warned: set[str] = set()  # the file is read every run: each warning is logged once
 
     def load(self) -> DesiredState | None:
         """The desired state, or None when it is invalid (its problems are then in `problems`, and logged)."""
@@ -40,6 +41,9 @@ class DesiredStateCheck:
         except ConfigError as exc:
             problems = [exc.message]
         else:
+            for warning in sorted(set(desired.warnings) - self._warned):
+                log.warning("desired_state_warning", warning=warning)
+            self._warned.update(desired.warnings)
             if self.valid is False:
                 log.info("desired_state_valid_again")
             self.valid, self.problems = True, []

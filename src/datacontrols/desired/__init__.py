@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datacontrols.desired.jsonschema import desired_state_json_schema
-from datacontrols.desired.loader import load_desired_state
+from datacontrols.desired.loader import load_desired_state, print_warnings
 from datacontrols.desired.schema import (
     DesiredState,
     ModelPolicy,
@@ -24,4 +24,5 @@ __all__ = [
     "ProjectSettings",
     "desired_state_json_schema",
     "load_desired_state",
+    "print_warnings",
 ]

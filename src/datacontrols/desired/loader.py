@@ -17,12 +17,14 @@ in any of these modules.
 from __future__ import annotations
 
 import os
+import sys
 import unicodedata
 from pathlib import Path
-from typing import Final
+from typing import Final, TextIO
 
 from pydantic import BaseModel
 
+from datacontrols.desired.lookalikes import mixed_script, skeleton
 from datacontrols.desired.reading import MAX_FILE_BYTES, FileProblem, Position, read_text
 from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
 from datacontrols.desired.validation_errors import validate
@@ -39,6 +41,7 @@ __all__ = [
     "PROJECTS_DIR",
     "PROJECT_SUFFIXES",
     "load_desired_state",
+    "print_warnings",
 ]
 
 ORGANIZATION_FILE: Final = "organization.yaml"
@@ -65,6 +68,12 @@ def load_desired_state(directory: str | Path) -> DesiredState:
     return state
 
 
+def print_warnings(desired: DesiredState, stream: TextIO | None = None) -> None:
+    """The desired state's warnings, one `warning: ...` line each, on stderr: valid, but worth a look."""
+    for warning in desired.warnings:
+        print(f"warning: {warning}", file=stream or sys.stderr)
+
+
 # --------------------------------------------------------------------------------------------------------
 # Walking the directory and checking across files
 
@@ -74,6 +83,8 @@ class _Loader:
         self.root = root
         self.display_root = _display_path(root)
         self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        self.looks: dict[str, tuple[str, Position, str]] = {}  # project names by `skeleton`
 
     def display(self, relative: str) -> str:
         return relative if self.display_root == "." else f"{self.display_root}/{relative}"
@@ -98,7 +109,31 @@ class _Loader:
             if isinstance(project, ProjectFile) and unique:
                 projects.append(project)
                 sources[project.name] = relative
-        return DesiredState(organization=organization or OrganizationFile(), projects=tuple(projects), sources=sources)
+                self.check_lookalike(relative, parsed, project.name)
+        return DesiredState(
+            organization=organization or OrganizationFile(),
+            projects=tuple(projects),
+            sources=sources,
+            warnings=tuple(self.warnings),
+        )
+
+    def check_lookalike(self, relative: str, parsed: Parsed, name: str) -> None:
+        """Warn about a name that mixes scripts, or that looks like an earlier one without being it."""
+        line, col = parsed.position(("name",))
+        where = f"{self.display(relative)}:{line}:{col}: name"
+        if (mixed := mixed_script(name)) is not None:
+            self.warnings.append(redact(f"{where}: {name!r} {mixed}"))
+        looks = skeleton(name)
+        if looks in self.looks:
+            first, (first_line, first_col), other = self.looks[looks]
+            self.warnings.append(
+                redact(
+                    f"{where}: {name!r} looks like {other!r} ({self.display(first)}:{first_line}:{first_col}) "
+                    "but is a different name (a letter from another script): they are two projects"
+                )
+            )
+        else:
+            self.looks[looks] = (relative, (line, col), name)
 
     def load_organization(self) -> OrganizationFile | None:
         if (self.root / "organization.yml").exists():

@@ -213,6 +213,9 @@ class DesiredState(BaseModel):
     organization: OrganizationFile = Field(default_factory=OrganizationFile)
     projects: tuple[ProjectFile, ...] = ()
     sources: dict[str, str] = Field(default_factory=dict, description="project name -> file it came from")
+    warnings: tuple[str, ...] = Field(
+        default=(), description="positioned lines about valid but suspicious files (look-alike names)"
+    )
 
     def enforcement(self, group: str | None, project: ProjectFile | None = None) -> EnforcementLevel:
         """The enforcement level of a kind group (None: project lifecycle), for a project or the organization."""
