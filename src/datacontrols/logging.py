@@ -1,6 +1,7 @@
 """Logging: structlog over the standard library, to stderr, secrets scrubbed.
 
-JSON lines when stderr is not a terminal (Kubernetes, CI), readable lines when it is. stdout is reserved for
+JSON lines when stderr is not a terminal (Kubernetes, CI), readable lines when it is. A warning or error
+repeated within a minute is written once, then counted (`log_repeats`). stdout is reserved for
 what a command prints (a plan, a schema). Every event passes `scrub_secrets`: values under secret-looking
 keys are replaced whole and `sk-...` shapes are removed from all strings. Tracebacks never carry locals.
 """
@@ -14,7 +15,9 @@ from typing import Any, Literal
 
 import structlog
 
+from datacontrols.colors import wants_color
 from datacontrols.errors import ConfigError
+from datacontrols.log_repeats import RepeatLimitedHandler
 from datacontrols.redaction import redact_value
 
 __all__ = ["LOG_FORMATS", "LOG_LEVELS", "LogFormat", "configure_logging", "scrub_secrets"]
@@ -72,9 +75,10 @@ def configure_logging(level: str = "info", fmt: LogFormat = "auto", stream: Any 
         renderer = structlog.processors.JSONRenderer()
     else:
         # structlog's default console traceback (rich) prints every frame's locals: the admin key among them.
-        renderer = structlog.dev.ConsoleRenderer(colors=_isatty(out), exception_formatter=structlog.dev.plain_traceback)
+        colors = wants_color(out)
+        renderer = structlog.dev.ConsoleRenderer(colors=colors, exception_formatter=structlog.dev.plain_traceback)
     final += [scrub_secrets, renderer]
-    handler = logging.StreamHandler(out)
+    handler = RepeatLimitedHandler(out)  # a warning repeated a thousand times a second is one line a minute
     handler.setFormatter(structlog.stdlib.ProcessorFormatter(foreign_pre_chain=shared, processors=final))
     root = logging.getLogger()
     for existing in list(root.handlers):

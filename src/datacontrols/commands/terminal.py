@@ -3,10 +3,10 @@ the confirmation prompt. Plain writes to stdout and stderr; the rendering itself
 
 from __future__ import annotations
 
-import os
 import sys
-from typing import Any
+from typing import Any, TextIO
 
+from datacontrols.colors import wants_color
 from datacontrols.engine import ApplyResult
 from datacontrols.plan import Change, Plan
 
@@ -19,16 +19,8 @@ def emit(text: str) -> None:
 
 
 def color(stream: Any) -> bool:
-    """Colour on a terminal; NO_COLOR (no-color.org) turns it off, FORCE_COLOR on (a CI log that renders ANSI).
-    NO_COLOR wins when both are set: asking for no colour is the safer reading."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR"):
-        return True
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
+    """Whether the plan printed to `stream` is coloured (`colors.wants_color`)."""
+    return wants_color(stream)
 
 
 def report_read_failures(failures: dict[str, str]) -> bool:
@@ -46,7 +38,10 @@ def confirm(plan: Plan) -> bool:
             file=sys.stderr,
         )
         return False
-    answer = input(f"\nApply {count} change{'s' if count != 1 else ''}? Only 'yes' will be accepted: ")
+    # The question goes to stderr: stdout holds only what the command prints (a plan, a JSON document).
+    print(f"\nApply {count} change{'s' if count != 1 else ''}? Only 'yes' will be accepted: ", end="", file=sys.stderr)
+    sys.stderr.flush()
+    answer = input()
     if answer.strip() != "yes":
         print("Apply cancelled; nothing was written.", file=sys.stderr)
         return False
@@ -56,18 +51,22 @@ def confirm(plan: Plan) -> bool:
 _SYMBOLS = {"create": "+", "update": "~", "delete": "-", "archive": "-"}
 
 
-def print_progress(change: Change, outcome: str) -> None:
+def print_progress(change: Change, outcome: str, stream: TextIO | None = None) -> None:
     where = f"project {change.project!r}" if change.project else "organization"
     subject = f" {change.subject}" if change.subject else ""
-    print(f"  {outcome:<8} {_SYMBOLS.get(change.action, '?')} {change.kind}{subject} ({where})", flush=True)
+    line = f"  {outcome:<8} {_SYMBOLS.get(change.action, '?')} {change.kind}{subject} ({where})"
+    print(line, flush=True, file=stream or sys.stdout)
 
 
-def print_result(result: ApplyResult) -> None:
+def print_result(result: ApplyResult, stream: TextIO | None = None) -> None:
+    """The apply's summary (on stdout, or on stderr when stdout holds JSON), its notes, then its failures."""
+    out = stream or sys.stdout
     print(
         f"Apply {'complete' if result.ok else 'incomplete'}: {len(result.applied)} applied, "
-        f"{len(result.failed)} failed, {len(result.skipped)} skipped."
+        f"{len(result.failed)} failed, {len(result.skipped)} skipped.",
+        file=out,
     )
     for change, note in result.notes:  # a create another writer raced: the reader should know who made it
-        print(f"note: {change.kind} {change.action} for {change.where}: {note}")
+        print(f"note: {change.kind} {change.action} for {change.where}: {note}", file=out)
     for change, why in result.failed:
         print(f"error: {change.kind} {change.action} for {change.where} failed: {why}", file=sys.stderr)
