@@ -13,10 +13,10 @@ traceback, and nothing is written after it.
 from __future__ import annotations
 
 import asyncio
-import math
+import functools
+import os
 import sys
 from collections.abc import Coroutine
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,13 +26,36 @@ from typer._click.core import ParameterSource  # typer vendors Click; this is it
 from typer.exceptions import Abort as TyperAbort
 
 from datacontrols import __version__
-from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
+from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.cioutput import github_annotations
 from datacontrols.commands.emulator import emulator_command
 from datacontrols.commands.interrupts import STOPPED_AT_ONCE, GracefulStop
+from datacontrols.commands.options import (
+    AdminKeyFileOption,
+    AllowUnsafeOption,
+    AutoApproveOption,
+    BaseDesiredStateOption,
+    BaseUrlOption,
+    DesiredStateOption,
+    DetailedExitcodeOption,
+    DryRunOption,
+    ExcludeProjectsOption,
+    FormatOption,
+    GitlabReportOption,
+    LogFormatOption,
+    LogLevelOption,
+    NoColorOption,
+    NoRemovalsOption,
+    OutOption,
+    OutputFormat,
+    ProjectsOption,
+    RetryBudgetOption,
+    SecretSinkOption,
+    env,
+)
 from datacontrols.commands.plan_apply import EXIT_ERROR, EXIT_OK, plan_or_apply, registry_for
 from datacontrols.commands.terminal import color, emit, print_progress, print_result
-from datacontrols.credentials import BASE_URL_ENV, load_admin_key
+from datacontrols.credentials import load_admin_key
 from datacontrols.daemon.cli import SERVE_HELP, serve_command
 from datacontrols.desired import desired_state_json_schema, load_desired_state, print_warnings
 from datacontrols.desired.schema import DesiredState
@@ -58,12 +81,6 @@ class _Finished(Exception):
         self.code = code
 
 
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-
-
 app = typer.Typer(
     add_completion=True,  # --install-completion / --show-completion for bash, zsh, fish and PowerShell
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -72,95 +89,29 @@ app = typer.Typer(
     help="Keep an OpenAI organization's data controls equal to the desired state in git.",
 )
 
-DesiredStateOption = Annotated[
-    Path, typer.Option("--desired-state", help="Directory holding organization.yaml and projects/*.yaml.")
-]
-AdminKeyFileOption = Annotated[
-    Path | None,
-    typer.Option("--admin-key-file", help="File holding the Admin API key (else OPENAI_ADMIN_KEY).", dir_okay=False),
-]
-BaseUrlOption = Annotated[
-    str | None, typer.Option("--base-url", help=f"Admin API base URL (else {BASE_URL_ENV}, else {DEFAULT_BASE_URL}).")
-]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="How to print the plan.")]
-NoRemovalsOption = Annotated[
-    bool, typer.Option("--no-removals", help="Report every delete and archive instead of applying it.")
-]
-AllowUnsafeOption = Annotated[
-    str | None,
-    typer.Option(
-        "--allow-unsafe", metavar="PLAN_DIGEST", help="Apply this plan (only) even though it exceeds a threshold."
-    ),
-]
-
-
-def _finite_budget(value: float) -> float:
-    # nan would compare false with every bound (no call would ever give up); inf never ends either.
-    if not math.isfinite(value) or value < 0:
-        raise typer.BadParameter(f"must be a number of seconds, 0 or more, not {value}")
-    return value
-
-
-RetryBudgetOption = Annotated[
-    float,
-    typer.Option(
-        "--retry-budget", help="Seconds one API call may spend retrying before it fails.", callback=_finite_budget
-    ),
-]
-GitlabReportOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--gitlab-report", help="Write GitLab's Terraform report (create/update/delete counts).", dir_okay=False
-    ),
-]
-
 
 @app.callback(invoke_without_command=True)
 def reconcile(
     ctx: typer.Context,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only read and print the plan; never write.")] = False,
+    dry_run: DryRunOption = False,
     desired_state: DesiredStateOption = Path("desired_state"),
     output_format: FormatOption = OutputFormat.text,
-    detailed_exitcode: Annotated[
-        bool, typer.Option("--detailed-exitcode", help="Exit 0 when nothing differs, 2 when changes are pending.")
-    ] = False,
-    auto_approve: Annotated[bool, typer.Option("--auto-approve", help="Apply without asking.")] = False,
+    detailed_exitcode: DetailedExitcodeOption = False,
+    auto_approve: AutoApproveOption = False,
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
     retry_budget: RetryBudgetOption = 120.0,
-    secret_sink: Annotated[
-        Path | None,
-        typer.Option(
-            "--secret-sink",
-            help="Directory for the API keys of created service accounts (one file each, mode 0600); "
-            "without it, service accounts are created without a key.",
-            file_okay=False,
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", help="With --dry-run: save the plan for `reconcile apply FILE`.", dir_okay=False),
-    ] = None,
-    base_desired_state: Annotated[
-        Path | None,
-        typer.Option(
-            "--base-desired-state",
-            help="With --dry-run: the target branch's desired state; show only the changes this one introduces.",
-        ),
-    ] = None,
-    projects: Annotated[
-        list[str] | None,
-        typer.Option("--project", help="Read, plan and apply only this project (repeatable; by name)."),
-    ] = None,
-    exclude_projects: Annotated[
-        list[str] | None,
-        typer.Option("--exclude-project", help="Leave this project out (repeatable; by name)."),
-    ] = None,
+    secret_sink: SecretSinkOption = None,
+    out: OutOption = None,
+    base_desired_state: BaseDesiredStateOption = None,
+    projects: ProjectsOption = None,
+    exclude_projects: ExcludeProjectsOption = None,
     no_removals: NoRemovalsOption = False,
     allow_unsafe: AllowUnsafeOption = None,
     gitlab_report: GitlabReportOption = None,
-    log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "warning",
-    log_format: Annotated[str, typer.Option("--log-format", help="auto, json or console.")] = "auto",
+    log_level: LogLevelOption = "warning",
+    log_format: LogFormatOption = "auto",
+    no_color: NoColorOption = False,
     version: Annotated[bool, typer.Option("--version", help="Print the version and exit.")] = False,
 ) -> None:
     """Plan (with --dry-run) or apply the desired state to the organization."""
@@ -171,6 +122,8 @@ def reconcile(
     if version:
         print(f"openai-datacontrols {__version__}")
         raise typer.Exit(EXIT_OK)
+    if no_color:
+        os.environ["NO_COLOR"] = "1"  # one switch for everything this process prints, subcommands included
     if ctx.invoked_subcommand is not None:
         # An option of the plan/apply command written before a subcommand would be silently ignored (and
         # `reconcile --dry-run apply PLAN` would write): refuse it instead. Logging options are honoured.
@@ -235,9 +188,17 @@ def explain_command(
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
     retry_budget: RetryBudgetOption = 120.0,
+    output_format: Annotated[
+        str, typer.Option("--format", metavar="<text|json>", help="text, or json: one JSON document on stdout.")
+    ] = "text",
 ) -> None:
     """Show each project's effective data retention, residency, hosted tools and model policy."""
-    from datacontrols.explain import explain_organization, render_explanation
+    import json
+
+    from datacontrols.explain import explain_organization, explanation_json, render_explanation
+
+    if output_format not in ("text", "json"):
+        _fail(f"--format must be text or json, not {output_format!r}")
 
     async def run() -> int:
         desired = load_desired_state(desired_state) if desired_state.exists() else None
@@ -246,7 +207,10 @@ def explain_command(
         url = resolve_base_url(base_url)
         async with AdminApi.connect(admin_key=key, base_url=url, read_only=True, retry=retry) as api:
             explanation = await explain_organization(api, desired, only=project)
-        emit(render_explanation(explanation))
+        if output_format == "json":
+            emit(json.dumps(explanation_json(explanation), indent=2, ensure_ascii=False))
+        else:
+            emit(render_explanation(explanation))
         return EXIT_OK
 
     raise _Finished(_run(run()))
@@ -279,10 +243,7 @@ def apply_command(
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
     retry_budget: RetryBudgetOption = 120.0,
-    secret_sink: Annotated[
-        Path | None,
-        typer.Option("--secret-sink", help="Directory for created service accounts' keys.", file_okay=False),
-    ] = None,
+    secret_sink: SecretSinkOption = None,
 ) -> None:
     """Apply a saved plan exactly: re-read live state and refuse (exit 1) if anything moved since it was made."""
 
@@ -294,9 +255,12 @@ def apply_command(
         stop = GracefulStop()
         results: list[ApplyResult] = []
 
+        machine = output_format is OutputFormat.json  # stdout: one JSON document; the lines go to stderr
+        lines = sys.stderr if machine else sys.stdout
+
         def on_result(result: ApplyResult) -> None:
             results.append(result)
-            print_result(result)
+            print_result(result, stream=lines)
 
         try:
             code = await apply_saved_plan(
@@ -312,7 +276,7 @@ def apply_command(
                 color=output_format is OutputFormat.text and color(sys.stdout),
                 gitlab_report=gitlab_report,
                 emit=emit,
-                on_change=print_progress,
+                on_change=functools.partial(print_progress, stream=lines),
                 on_result=on_result,
                 stopping=stop.stopping,
                 on_phase=stop.on_phase,
@@ -378,7 +342,12 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
 
 # Options of the root command that every subcommand honours: they configure logging before it runs, or are
 # eager and finish before any subcommand starts (version, shell completion).
-_HONOURED_BY_SUBCOMMANDS = frozenset({"log_level", "log_format", "version", "install_completion", "show_completion"})
+_HONOURED_BY_SUBCOMMANDS = frozenset(
+    {"log_level", "log_format", "no_color", "version", "install_completion", "show_completion"}
+)
+
+
+_WRITERS = frozenset({"apply", "serve", "demo"})  # subcommands that may write (demo: to its own emulator)
 
 
 def _given(ctx: typer.Context, *names: str) -> bool:
@@ -393,6 +362,15 @@ def _refuse_root_options(ctx: typer.Context, subcommand: str) -> None:
         if param.name is None or param.name in _HONOURED_BY_SUBCOMMANDS or not _given(ctx, param.name):
             continue
         flag = max(param.opts, key=len)
+        if ctx.get_parameter_source(param.name) is ParameterSource.ENVIRONMENT:
+            # A variable is set for every command of a pipeline: the subcommands that share the option read
+            # it themselves, the others leave it. A dry run is the exception: no command may write under it.
+            if param.name == "dry_run" and ctx.params.get("dry_run") and subcommand in _WRITERS:
+                _fail(
+                    f"{env(flag)} is set, and `reconcile {subcommand}` writes; nothing was done. Unset it to "
+                    f"let it write, or run `reconcile --dry-run` to only plan"
+                )
+            continue
         if param.name == "dry_run" and subcommand == "apply":
             _fail(
                 "--dry-run cannot be combined with `reconcile apply`, which writes a saved plan; nothing was "

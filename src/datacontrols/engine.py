@@ -264,6 +264,21 @@ class ApplyResult:
     def ok(self) -> bool:
         return not self.failed and not self.skipped
 
+    def to_json(self) -> dict[str, Any]:
+        """The `result` of `--format json`: each change named as the plan names it, with why it failed."""
+
+        def named(change: Change) -> dict[str, Any]:
+            ref = {"action": change.action, "kind": change.kind, "project": change.project}
+            return ref | ({"subject": change.subject} if change.subject is not None else {})
+
+        return {
+            "ok": self.ok,
+            "applied": [named(c) for c in self.applied],
+            "failed": [named(c) | {"error": why} for c, why in self.failed],
+            "skipped": [named(c) for c in self.skipped],
+            "notes": [named(c) | {"note": note} for c, note in self.notes],
+        }
+
 
 async def apply(
     api: AdminApi,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import Any
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.projects import Project
@@ -17,7 +18,14 @@ from datacontrols.errors import ApiError, ConfigError
 from datacontrols.explain_access import explain_access
 from datacontrols.kinds.protection import effective_retention
 
-__all__ = ["STORE_NOTE", "Explanation", "ProjectExplanation", "explain_organization", "render_explanation"]
+__all__ = [
+    "STORE_NOTE",
+    "Explanation",
+    "ProjectExplanation",
+    "explain_organization",
+    "explanation_json",
+    "render_explanation",
+]
 
 ZDR = frozenset({"zero_data_retention", "enhanced_zero_data_retention"})
 MAM = frozenset({"modified_abuse_monitoring", "enhanced_modified_abuse_monitoring"})
@@ -139,3 +147,31 @@ def render_explanation(explanation: Explanation) -> str:
         lines.extend(f"  note: {c}" for c in p.caveats)
         lines.append("")
     return "\n".join(lines) + "\n" + STORE_NOTE
+
+
+def explanation_json(explanation: Explanation) -> dict[str, Any]:
+    """`reconcile explain --format json`: the same facts as the text, one document (format_version 1)."""
+    return {
+        "format_version": 1,
+        "organization_data_retention": explanation.organization_retention,
+        "projects": [
+            {
+                "name": p.name,
+                "id": p.id,
+                "zero_data_retention": p.effective_retention in ZDR if p.effective_retention is not None else None,
+                "verdict": p.verdict,
+                "data_retention": {
+                    "setting": p.retention_setting,
+                    "effective": p.effective_retention,
+                    "desired": p.desired_effective_retention,
+                },
+                "residency": p.residency,
+                "hosted_tools": dict(sorted(p.hosted_tools.items())),
+                "models": p.model_policy,
+                "access": [{"what": label, "detail": text} for label, text in p.access],
+                "notes": list(p.caveats),
+            }
+            for p in explanation.projects
+        ],
+        "note": " ".join(STORE_NOTE.split()),
+    }

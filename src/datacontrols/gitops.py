@@ -187,6 +187,13 @@ async def apply_saved_plan(
     url = resolve_base_url(base_url)
     stale: list[str] = []
 
+    def rendered_for(outcome: Outcome, result: ApplyResult | None = None) -> str:
+        extra: dict[str, Any] = {"project_ids": outcome.project_ids} if output_format == "json" else {}
+        if result is not None:
+            extra["result"] = result.to_json()
+        plan, refusal, not_read = outcome.plan, outcome.refusal, outcome.not_read_note
+        return render_outcome(plan, refusal, output_format, color=color, not_read=not_read, extra=extra)
+
     async def review(outcome: Outcome) -> bool:
         lines = moved(
             saved,
@@ -200,10 +207,9 @@ async def apply_saved_plan(
         if lines:
             stale.extend(lines)
             return False
-        rendered = render_outcome(
-            outcome.plan, outcome.refusal, output_format, color=color, not_read=outcome.not_read_note
-        )
-        emit(rendered)
+        rendered = rendered_for(outcome)
+        if not (output_format == "json" and outcome.plan.applicable and outcome.refusal is None):
+            emit(rendered)  # else the one JSON document waits for the apply's result
         publish_outputs(output_format, rendered, outcome.plan, gitlab_report)
         if outcome.unpinned and outcome.plan.applicable:
             print(f"warning: {outcome.unpinned}", file=sys.stderr)
@@ -236,6 +242,8 @@ async def apply_saved_plan(
         _error(outcome.refusal.message)
         return EXIT_ERROR
     result = outcome.result or ApplyResult()
+    if output_format == "json":
+        emit(rendered_for(outcome, result))
     if on_result is not None:
         on_result(result)
     return EXIT_OK if result.ok else EXIT_ERROR

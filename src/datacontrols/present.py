@@ -14,7 +14,8 @@ Pure: a function of the plan, its pull-request view and its refusal; no I/O.
 from __future__ import annotations
 
 import json
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from datacontrols.plan import Plan
 from datacontrols.prview import PullRequestPlan, render_pull_request
@@ -39,11 +40,13 @@ def render_outcome(
     view: PullRequestPlan | None = None,
     color: bool = False,
     not_read: NotRead | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> str:
     """Render `plan` (or `view`, the pull request's part of it) with the verdict on the whole plan, and what
-    the run's target left unread (`not_read`: how many live projects, and why)."""
+    the run's target left unread (`not_read`: how many live projects, and why). `extra`: more top-level keys
+    of the JSON document (the project ids, an apply's result); other formats print those their own way."""
     if fmt == "json":
-        return _json(plan, refusal, view, not_read)
+        return _json(plan, refusal, view, not_read, extra or {})
     text = render_pull_request(view, fmt, color=color) if view is not None else render(plan, fmt, color=color)
     if not_read is not None and not_read[0]:
         text = text.rstrip("\n") + f"\n\n{_scope_line(not_read)}\n"
@@ -59,12 +62,18 @@ def _scope_line(not_read: NotRead) -> str:
     return f"{count} project{'s' if count != 1 else ''} not read: {why}."
 
 
-def _json(plan: Plan, refusal: Refusal | None, view: PullRequestPlan | None, not_read: NotRead | None) -> str:
+def _json(
+    plan: Plan,
+    refusal: Refusal | None,
+    view: PullRequestPlan | None,
+    not_read: NotRead | None,
+    extra: Mapping[str, Any],
+) -> str:
     refused = refusal.to_json() if refusal is not None else None
     scope = {"not_read": {"projects": not_read[0], "why": not_read[1]}} if not_read and not_read[0] else {}
     if view is None:
-        return render_json(plan, refused=refused, **scope)
-    document = {**view.to_json(), "refused": redact_value(refused), **scope}
+        return render_json(plan, refused=refused, **scope, **extra)
+    document = {**view.to_json(), "refused": redact_value(refused), **scope, **redact_value(dict(extra))}
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
 
 

@@ -85,6 +85,12 @@ class Outcome:
         return len(self.not_read), self.target.why
 
     @property
+    def project_ids(self) -> dict[str, str]:
+        """The live id of each active project the shown plan names (one still to be created has none)."""
+        named = {change.project for change in self.shown if change.project is not None}
+        return {p.name: p.id for p in self.observed.projects if p.name in named and not p.archived}
+
+    @property
     def shown(self) -> Plan:
         """What the output is about: the pull request's own changes in the PR view, else the whole plan."""
         return self.view.introduced if self.view is not None else self.plan

@@ -17,7 +17,14 @@ from datacontrols.cli import app
 
 ROOT = typer.main.get_command(app)
 SUBCOMMANDS = sorted(ROOT.commands)  # type: ignore[attr-defined]
-HONOURED = {"log_level", "log_format", "version", "install_completion", "show_completion"}  # eager or logging
+HONOURED = {
+    "log_level",
+    "log_format",
+    "no_color",
+    "version",
+    "install_completion",
+    "show_completion",
+}  # eager or output
 
 # A value each root option accepts (what matters is that it is given, not what it says).
 SAMPLE: dict[str, list[str]] = {

@@ -8,8 +8,10 @@ apply would refuse.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from pathlib import Path
+from typing import Any
 
 from datacontrols.adminapi import AdminApi, RetryPolicy
 from datacontrols.commands.interrupts import GracefulStop
@@ -22,7 +24,7 @@ from datacontrols.commands.terminal import print_result as _print_result
 from datacontrols.commands.terminal import report_read_failures as _report_read_failures
 from datacontrols.credentials import load_admin_key
 from datacontrols.desired import load_desired_state, print_warnings
-from datacontrols.engine import DEFAULT_REGISTRY, Registry
+from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry
 from datacontrols.gitops import Delivery, resolve_base_url
 from datacontrols.kinds.service_accounts import with_secret_sink
 from datacontrols.present import render_outcome
@@ -68,29 +70,44 @@ async def plan_or_apply(
     retry = RetryPolicy(budget_seconds=retry_budget)
     options = delivery.connect_options()
     color = output_format == "text" and _color(sys.stdout)
+    # With --format json stdout is exactly one JSON document: an apply's plan waits for its result, and the
+    # progress and the summary lines go to stderr.
+    machine = output_format == "json"
     saved = EXIT_OK
 
-    async def review(outcome: Outcome) -> bool:
-        nonlocal saved
-        rendered = render_outcome(
+    def rendered_for(outcome: Outcome, result: ApplyResult | None = None) -> str:
+        extra: dict[str, Any] = {"project_ids": outcome.project_ids} if machine else {}
+        if result is not None:
+            extra["result"] = result.to_json()
+        return render_outcome(
             outcome.shown,
             outcome.refusal,
             output_format,
             view=outcome.view,
             color=color,
             not_read=outcome.not_read_note,
+            extra=extra,
         )
-        _emit(rendered)
+
+    async def review(outcome: Outcome) -> bool:
+        nonlocal saved
+        rendered = rendered_for(outcome)
+        applying = not dry_run and bool(outcome.plan.applicable) and outcome.refusal is None
+        if not (machine and applying):
+            _emit(rendered)
         _report_read_failures(outcome.read_failures)
         if secret_sink is not None:
             for warning in missing_sink_keys(outcome.desired, outcome.observed, secret_sink):
                 print(f"warning: {warning}", file=sys.stderr)
         saved = delivery.publish(outcome, output_format, rendered, base_url=url, dry_run=dry_run)
-        if dry_run or not outcome.plan.applicable or outcome.refusal is not None:
+        if not applying:
             return False  # a refused plan is refused before anyone is asked to confirm it
         if outcome.unpinned:
             print(f"warning: {outcome.unpinned}", file=sys.stderr)
-        return auto_approve or _confirm(outcome.plan)
+        approved = auto_approve or _confirm(outcome.plan)
+        if machine and not approved:
+            _emit(rendered)
+        return approved
 
     intent = delivery.intent(desired, apply=not dry_run, base=base)
     stop = GracefulStop()
@@ -102,7 +119,7 @@ async def plan_or_apply(
                 intent,
                 registry=registry,
                 review=review,
-                on_change=_print_progress,
+                on_change=functools.partial(_print_progress, stream=sys.stderr if machine else sys.stdout),
                 stopping=stop.stopping,
                 on_phase=stop.on_phase,
             )
@@ -120,8 +137,10 @@ async def plan_or_apply(
         return EXIT_ERROR
     if outcome.result is None:  # declined at the prompt: it said why
         return EXIT_ERROR
-    _print_result(outcome.result)
     result = outcome.result
+    if machine:
+        _emit(rendered_for(outcome, result))
+    _print_result(result, stream=sys.stderr if machine else sys.stdout)
     if stop.report(result):
         return EXIT_ERROR
     return EXIT_OK if result.ok and not failures else EXIT_ERROR
