@@ -117,3 +117,22 @@ def test_no_color_wins_over_force_color(capsys: pytest.CaptureFixture[str], monk
         plain = run_cli(capsys, monkeypatch, ["--no-color", *args], **env)
     assert "\x1b[" in coloured.stdout, "FORCE_COLOR colours a plan that is not on a terminal"
     assert "\x1b[" not in plain.stdout and plain.stdout.strip()
+
+
+def test_fail_on_uncorrectable_fails_a_plan_the_api_cannot_carry_out_without_reading_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed = approved_demo_seed()  # weakening changes approved by a person: the dry run itself passes
+    seed["projects"] = [
+        {**p, "residency": "US_STORAGE_PROCESSING"} if p["name"] == "Support Bot" else dict(p) for p in seed["projects"]
+    ]
+    with served_emulator(seed) as served:
+        args = ["--dry-run", "--detailed-exitcode", "--desired-state", str(DESIRED)]
+        plain = run_cli(capsys, monkeypatch, args, DATACONTROLS_BASE_URL=served.base_url)
+        failing = run_cli(
+            capsys, monkeypatch, [*args, "--fail-on-uncorrectable"], DATACONTROLS_BASE_URL=served.base_url
+        )
+    assert plain.code == 2, "without the flag an uncorrectable difference is one more pending change"
+    assert failing.code == 1 and failing.stdout == plain.stdout, "the same plan is printed, then the run fails"
+    (line,) = [line for line in failing.stderr.splitlines() if "cannot change" in line]
+    assert line.startswith("error: 1 difference(s) the Admin API cannot change (project for project 'Support Bot')")

@@ -32,6 +32,7 @@ SAMPLE: dict[str, list[str]] = {
     "desired_state": ["--desired-state", str(DESIRED)],
     "output_format": ["--format", "json"],
     "detailed_exitcode": ["--detailed-exitcode"],
+    "fail_on_uncorrectable": ["--fail-on-uncorrectable"],
     "auto_approve": ["--auto-approve"],
     "admin_key_file": ["--admin-key-file", "key.txt"],
     "base_url": ["--base-url", "http://127.0.0.1:9/v1"],

@@ -29,6 +29,7 @@ __all__ = [
     "DetailedExitcodeOption",
     "DryRunOption",
     "ExcludeProjectsOption",
+    "FailOnUncorrectableOption",
     "FormatOption",
     "GitlabReportOption",
     "LogFormatOption",
@@ -71,6 +72,14 @@ DesiredStateOption = Annotated[
     Path, _option("--desired-state", "Directory holding organization.yaml and projects/*.yaml.")
 ]
 FormatOption = Annotated[OutputFormat, _option("--format", "How to print the plan.")]
+FailOnUncorrectableOption = Annotated[
+    bool,
+    _option(
+        "--fail-on-uncorrectable",
+        "Exit 1 when the plan holds a difference the Admin API cannot change (a residency), so a pipeline "
+        "fails on it without reading the plan.",
+    ),
+]
 DetailedExitcodeOption = Annotated[
     bool, _option("--detailed-exitcode", "Exit 0 when nothing differs, 2 when changes are pending.")
 ]

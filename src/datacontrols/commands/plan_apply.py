@@ -55,6 +55,7 @@ async def plan_or_apply(
     retry_budget: float,
     secret_sink: Path | None = None,
     delivery: Delivery | None = None,
+    fail_on_uncorrectable: bool = False,
 ) -> int:
     delivery = delivery or Delivery()
     delivery.check(dry_run=dry_run)
@@ -126,6 +127,14 @@ async def plan_or_apply(
     finally:
         stop.uninstall()
     failures = bool(outcome.read_failures)
+    if fail_on_uncorrectable and (stuck := [c for c in outcome.shown if c.action == "uncorrectable"]):
+        failures = True  # after the apply of the rest, if any: the Admin API cannot change these
+        what = "; ".join(f"{c.kind} for {c.where}" for c in stuck[:5]) + ("; ..." if len(stuck) > 5 else "")
+        print(
+            f"error: {len(stuck)} difference(s) the Admin API cannot change ({what}): change the desired state "
+            "to match, or the organization by hand (--fail-on-uncorrectable)",
+            file=sys.stderr,
+        )
     if dry_run:
         if failures or saved != EXIT_OK or outcome.refusal is not None:
             return EXIT_ERROR  # apply would refuse this plan: fail now, in the pull request, not after the merge
