@@ -36,6 +36,7 @@ APPLY_PLAN = "uv run reconcile apply plan.json"
 VALIDATE = "uv run reconcile validate"
 KEY_FROM_SECRETS = "${{ secrets.OPENAI_ADMIN_KEY }}"
 COMMENT_MARKER = "<!-- openai-datacontrols-plan -->"
+ACTION = "YOUR-ORG/openai-datacontrols@"  # the example names the action as a user's copy would
 
 
 def _github() -> dict[str, Any]:
@@ -46,18 +47,6 @@ def _github() -> dict[str, Any]:
 def _gitlab() -> dict[str, Any]:
     pipeline: dict[str, Any] = load_yaml(GITLAB_PIPELINE.read_text())
     return pipeline
-
-
-def _step(job: str, step_id: str) -> dict[str, Any]:
-    for step in _github()["jobs"][job]["steps"]:
-        if step.get("id") == step_id:
-            found: dict[str, Any] = step
-            return found
-    raise AssertionError(f"job {job} has no step with id {step_id}")
-
-
-def _runs(job: dict[str, Any]) -> str:
-    return "\n".join(step.get("run", "") for step in job["steps"])
 
 
 def _gitlab_script(job: str) -> str:
@@ -117,71 +106,87 @@ def test_github_actions_are_pinned_by_commit_with_the_release_named() -> None:
         assert re.search(r"#\s*v\d+\.\d+\.\d+", comment), f"{action} needs a `# vX.Y.Z` comment"
 
 
-def test_uv_is_the_same_pinned_version_in_the_image_and_both_pipelines() -> None:
+def test_uv_is_the_same_pinned_version_in_the_image_and_the_gitlab_pipeline() -> None:
     (image_tag,) = re.findall(r"^FROM ghcr\.io/astral-sh/uv:(\S+)", DOCKERFILE.read_text(), flags=re.MULTILINE)
     assert re.fullmatch(r"\d+\.\d+\.\d+", image_tag)
-    assert _github()["env"]["UV_VERSION"] == image_tag
     assert _gitlab()["variables"]["UV_VERSION"] == image_tag
 
 
 def test_uv_run_keeps_to_the_lock_and_the_runtime_dependencies() -> None:
     # `uv run` syncs before it runs: without these it would add the dev group back, or rewrite uv.lock.
-    for variables in (_github()["env"], _gitlab()["variables"]):
-        assert variables["UV_NO_DEV"] == "1"
-        assert variables["UV_LOCKED"] == "1"
-        assert variables["UV_PYTHON_DOWNLOADS"] == "never"
+    variables = _gitlab()["variables"]
+    assert variables["UV_NO_DEV"] == "1"
+    assert variables["UV_LOCKED"] == "1"
+    assert variables["UV_PYTHON_DOWNLOADS"] == "never"
 
 
-def test_github_every_job_installs_the_locked_project_with_uv() -> None:
-    for name, job in _github()["jobs"].items():
-        runs = _runs(job)
-        assert 'pip install "uv==${UV_VERSION}"' in runs, name
-        assert "uv sync --locked" in runs, name
+def _action_steps(job: str) -> list[dict[str, Any]]:
+    steps = [s for s in _github()["jobs"][job]["steps"] if s.get("uses", "").startswith(ACTION)]
+    assert steps, f"job {job} does not use the action"
+    return steps
+
+
+def test_github_every_job_uses_the_action_and_installs_nothing_itself() -> None:
+    text = GITHUB_WORKFLOW.read_text()
+    assert "uv sync" not in text and "pip install" not in text, "the action installs the tool, not the workflow"
+    for name in _github()["jobs"]:
+        _action_steps(name)
 
 
 def test_github_validates_every_change_without_the_key() -> None:
     workflow = _github()
     validate = workflow["jobs"]["validate"]
-    assert VALIDATE in _runs(validate)
+    assert [s["with"] for s in _action_steps("validate")] == [{"command": "validate"}]
     assert "OPENAI_ADMIN_KEY" not in json.dumps(validate)
-    assert set(workflow["on"]) >= {"pull_request", "push"}
+    assert set(workflow["on"]) >= {"pull_request", "push", "schedule"}
     for job in ("plan", "plan-main"):
         assert workflow["jobs"][job]["needs"] == "validate"
 
 
-def test_github_pull_request_plan_goes_to_the_summary_and_a_comment() -> None:
+def test_github_every_key_is_in_its_environment_and_only_apply_has_the_writer() -> None:
+    jobs = _github()["jobs"]
+    for name, job in jobs.items():
+        uses_key = "secrets.OPENAI_ADMIN_KEY" in json.dumps(job)
+        assert uses_key == (name != "validate"), name
+        if uses_key:
+            assert job["environment"] == ("openai-organization" if name == "apply" else "openai-organization-plan")
+    assert _github()["permissions"] == {}, "no job gets more than it asks for"
+
+
+def test_github_pull_request_plan_compares_with_the_base_and_comments() -> None:
     job = _github()["jobs"]["plan"]
     assert "github.event_name == 'pull_request'" in job["if"]
     assert job["permissions"]["pull-requests"] == "write"
-    plan = _step("plan", "plan")
-    assert plan["env"]["OPENAI_ADMIN_KEY"] == KEY_FROM_SECRETS
-    script = plan["run"]
-    assert f"{PR_PLAN} > plan.md" in script
-    assert script.index("set +e") < script.index(PR_PLAN) < script.index("ec=$?")
-    assert '>> "$GITHUB_STEP_SUMMARY"' in script
-    comment = next(s for s in job["steps"] if "Comment" in s.get("name", ""))
-    assert "!cancelled()" in comment["if"], "the comment is posted when the plan fails too"
+    checkout = job["steps"][0]
+    assert checkout["with"]["fetch-depth"] == 0, "the base commit's files are checked out in a worktree"
+    (step,) = _action_steps("plan")
+    assert step["with"] == {"command": "plan"}, "base-ref and comment keep their pull-request defaults"
+    assert step["env"]["OPENAI_ADMIN_KEY"] == KEY_FROM_SECRETS
 
 
-def test_github_main_applies_the_plan_it_saved() -> None:
+def test_github_main_applies_the_plan_it_saved_one_at_a_time() -> None:
     jobs = _github()["jobs"]
     main = jobs["plan-main"]
-    assert "refs/heads/main" in main["if"] and "pull_request" in main["if"]
-    assert f"{SAVE_PLAN} " in _step("plan-main", "plan")["run"]
+    (plan,) = _action_steps("plan-main")
+    assert plan["with"]["save-plan"] == "true" and plan["with"]["base-ref"] == ""
+    assert main["outputs"]["changes"] == f"${{{{ steps.{plan['id']}.outputs.changes }}}}"
     uploads = [s for s in main["steps"] if s.get("uses", "").startswith("actions/upload-artifact@")]
-    assert "plan.json" in uploads[0]["with"]["path"]
+    assert uploads[0]["with"]["path"] == "plan.json"
     apply = jobs["apply"]
     assert apply["needs"] == "plan-main"
     assert apply["if"] == "needs.plan-main.outputs.changes == 'true'"
-    assert apply["concurrency"]["cancel-in-progress"] is False
+    assert apply["concurrency"] == {"group": "openai-datacontrols-apply", "cancel-in-progress": False}
     downloads = [s for s in apply["steps"] if s.get("uses", "").startswith("actions/download-artifact@")]
     assert downloads[0]["with"]["name"] == uploads[0]["with"]["name"]
-    step = _step("apply", "apply")
-    assert step["run"] == APPLY_PLAN
-    assert step["env"]["OPENAI_ADMIN_KEY"] == KEY_FROM_SECRETS
-    # Only these steps see the key.
-    text = GITHUB_WORKFLOW.read_text()
-    assert text.count("secrets.OPENAI_ADMIN_KEY") == 3
+    (step,) = _action_steps("apply")
+    assert step["with"]["command"] == "apply"
+
+
+def test_github_scheduled_check_keeps_one_drift_issue() -> None:
+    job = _github()["jobs"]["drift"]
+    assert job["if"] == "github.event_name == 'schedule'" and job["permissions"]["issues"] == "write"
+    (step,) = _action_steps("drift")
+    assert step["with"] == {"command": "plan", "base-ref": "", "comment": "false", "drift-issue": "true"}
 
 
 def test_gitlab_runs_the_same_commands_with_the_terraform_report() -> None:
@@ -207,7 +212,7 @@ def test_gitlab_runs_the_same_commands_with_the_terraform_report() -> None:
 def _pipeline_commands() -> list[list[str]]:
     """Every `uv run reconcile ...` the pipelines run, as argument lists (after `reconcile`)."""
     commands: list[list[str]] = []
-    for path in (GITHUB_WORKFLOW, GITLAB_PIPELINE):
+    for path in (GITLAB_PIPELINE,):  # the action's commands: tests/deploy/test_deploy_action.py
         for line in path.read_text().splitlines():
             if line.strip().startswith("#"):
                 continue  # the files' own comments mention `uv run reconcile` in prose
@@ -230,7 +235,7 @@ def test_every_command_the_pipelines_run_exists_in_the_cli() -> None:
     group = typer.main.get_command(app)
     assert isinstance(group, TyperGroup)
     commands = _pipeline_commands()
-    assert len(commands) >= 6
+    assert len(commands) >= 4
     missing: set[str] = set()
     for argv in commands:
         command: Command = group
@@ -346,53 +351,6 @@ def test_uncorrectable_plans_say_so_in_their_heading() -> None:
     assert pattern.search(UNCORRECTABLE)
     assert not pattern.search(CHANGES)
     assert not pattern.search(NO_CHANGES)
-
-
-@pytest.mark.parametrize(("plan", "exit_code", "passes"), PLAN_OUTCOMES)
-def test_github_pull_request_plan_step(shell: Shell, plan: str, exit_code: int, passes: bool) -> None:
-    result = shell.run(_step("plan", "plan")["run"], plan=plan, exit_code=exit_code)
-    assert (result.returncode == 0) is passes, result.stdout + result.stderr
-    assert shell.uv_calls == ["run reconcile --dry-run --format markdown --detailed-exitcode"]
-    assert shell.read("plan.md") == plan
-    assert shell.read("step_summary.md") == plan
-    assert f"exitcode={exit_code}" in shell.read("github_output").splitlines()
-    if not passes:
-        assert "::error title=" in result.stdout
-
-
-@pytest.mark.parametrize(("plan", "exit_code", "passes"), PLAN_OUTCOMES)
-def test_github_main_plan_step(shell: Shell, plan: str, exit_code: int, passes: bool) -> None:
-    result = shell.run(_step("plan-main", "plan")["run"], plan=plan, exit_code=exit_code)
-    assert (result.returncode == 0) is passes, result.stdout + result.stderr
-    assert shell.uv_calls == ["run reconcile --dry-run --out plan.json --format markdown --detailed-exitcode"]
-    outputs = shell.read("github_output").splitlines()
-    if passes:
-        assert outputs == [f"changes={'true' if exit_code == 2 else 'false'}"]
-    else:
-        assert not any(line.startswith("changes=") for line in outputs), "a failed plan is never applied"
-
-
-@pytest.mark.parametrize(("existing", "method"), [("", "POST"), ("101\n202\n", "PATCH")])
-def test_github_comment_step_updates_its_own_comment(shell: Shell, existing: str, method: str) -> None:
-    step = next(s for s in _github()["jobs"]["plan"]["steps"] if "Comment" in s.get("name", ""))
-    (shell.root / "plan.md").write_text(CHANGES)
-    result = shell.run(
-        step["run"], GH_EXISTING_IDS=existing, REPOSITORY="acme/org-settings", PR_NUMBER="7", GH_TOKEN="t"
-    )
-    assert result.returncode == 0, result.stderr
-    listing, write = shell.read("gh.log").splitlines()
-    assert listing.startswith("api --paginate repos/acme/org-settings/issues/7/comments")
-    repository = "repos/acme/org-settings"
-    target = f"{repository}/issues/comments/202" if method == "PATCH" else f"{repository}/issues/7/comments"
-    assert write == f"api --method {method} {target} -F body=@comment.md"
-    assert shell.read("comment.md") == f"{COMMENT_MARKER}\n{CHANGES}"
-
-
-def test_github_comment_step_posts_nothing_without_a_plan(shell: Shell) -> None:
-    step = next(s for s in _github()["jobs"]["plan"]["steps"] if "Comment" in s.get("name", ""))
-    result = shell.run(step["run"], GH_EXISTING_IDS="", REPOSITORY="acme/org-settings", PR_NUMBER="7")
-    assert result.returncode == 0
-    assert shell.read("gh.log") == ""
 
 
 @pytest.mark.parametrize(("plan", "exit_code", "passes"), PLAN_OUTCOMES)
