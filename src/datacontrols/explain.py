@@ -1,8 +1,9 @@
 """`reconcile explain`: is this project's traffic really zero data retention?
 
 For each live project: its own retention setting, what it resolves to (the organization's setting when it
-inherits), its residency, hosted tools and model policy, and the caveats that a retention setting alone
-does not cover. Read-only; it reads every project it shows, whether or not the desired state manages it.
+inherits), its residency, where its data is stored (OpenAI, or the customer's external storage and its
+status), hosted tools and model policy, and the caveats that a retention setting alone does not cover.
+Read-only; it reads every project it shows, whether or not the desired state manages it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datacontrols.adminapi import AdminApi
+from datacontrols.adminapi.external_storage import ExternalStorageConfiguration
 from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, ConfigError
 from datacontrols.explain_access import explain_access
+from datacontrols.kinds.external_storage import FAILING_STATUSES, describe_storage
 from datacontrols.kinds.protection import effective_retention
 
 __all__ = [
@@ -50,6 +53,18 @@ class ProjectExplanation:
     desired_effective_retention: str | None = None
     caveats: list[str] = field(default_factory=list)
     access: list[tuple[str, str]] = field(default_factory=list)  # members and key findings (explain_access.py)
+    # The project's external storage configurations; None: they could not be read (`storage_error` says why).
+    external_storage: list[ExternalStorageConfiguration] | None = field(default_factory=list)
+    storage_error: str | None = None
+
+    @property
+    def storage(self) -> str:
+        """Where the project's data is stored, and the status of each customer-managed configuration."""
+        if self.external_storage is None:
+            return f"unknown: external storage could not be read ({self.storage_error})"
+        if not self.external_storage:
+            return "OpenAI (no external storage)"
+        return "; ".join(_storage_line(config) for config in self.external_storage)
 
     @property
     def verdict(self) -> str:
@@ -78,6 +93,8 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         org_retention: str | None = (await api.retention.get_organization()).type
     except ApiError:
         org_retention = None
+    one_id = projects[0].id if only is not None and len(projects) == 1 else None
+    storage_by_project, storage_error = await _read_storage(api, one_id)
     desired_by_name = {p.name: p for p in desired.projects} if desired else {}
     desired_org = desired.organization.organization.data_retention if desired else None
 
@@ -106,6 +123,10 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         if wanted is not None and desired is not None:
             setting = desired.effective(wanted).data_retention
             explanation.desired_effective_retention = effective_retention(setting, desired_org or org_retention)
+        if storage_error is None:
+            explanation.external_storage = storage_by_project.get(project.id, [])
+        else:
+            explanation.external_storage, explanation.storage_error = None, storage_error
         explanation.caveats = _caveats(effective, enabled)
         rules = desired.effective(wanted).keys if wanted is not None and desired is not None else None
         explanation.access = (await explain_access(api, project.id, rules)).lines
@@ -113,6 +134,29 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
 
     explained = await asyncio.gather(*(one(p) for p in projects))
     return Explanation(organization_retention=org_retention, projects=sorted(explained, key=lambda e: e.name))
+
+
+async def _read_storage(
+    api: AdminApi, project_id: str | None
+) -> tuple[dict[str, list[ExternalStorageConfiguration]], str | None]:
+    """Every project's external storage in one listing (or one project's); an error is shown, not raised."""
+    try:
+        configs = await api.external_storage.list(project_id=project_id)
+    except ApiError as exc:
+        return {}, exc.message
+    found: dict[str, list[ExternalStorageConfiguration]] = {}
+    for config in configs:
+        found.setdefault(config.project_id, []).append(config)
+    return found, None
+
+
+def _storage_line(config: ExternalStorageConfiguration) -> str:
+    status = config.status
+    if status == "pending":
+        status = "pending (registered, not yet validated)"
+    elif status in FAILING_STATUSES:
+        status = f"{status} (OpenAI cannot reliably reach it: check its access policy)"
+    return f"customer-managed {describe_storage(config)}, {status}"
 
 
 def _caveats(effective: str | None, tools: dict[str, bool]) -> list[str]:
@@ -138,6 +182,7 @@ def render_explanation(explanation: Explanation) -> str:
         if p.desired_effective_retention is not None and p.desired_effective_retention != p.effective_retention:
             lines.append(f"  desired               {p.desired_effective_retention} (differs: run a plan)")
         lines.append(f"  residency             {p.residency}")
+        lines.append(f"  data stored in        {p.storage}")
         on = sorted(t for t, v in p.hosted_tools.items() if v)
         off = sorted(t for t, v in p.hosted_tools.items() if not v)
         enabled, disabled = ", ".join(on) or "none", ", ".join(off) or "none"
@@ -166,6 +211,21 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
                     "desired": p.desired_effective_retention,
                 },
                 "residency": p.residency,
+                "external_storage": (
+                    None
+                    if p.external_storage is None
+                    else [
+                        {
+                            "id": c.id,
+                            "provider": c.provider.type,
+                            "location": c.provider.location,
+                            "geography": c.geography,
+                            "status": c.status,
+                        }
+                        for c in p.external_storage
+                    ]
+                ),
+                "data_stored_in": p.storage,
                 "hosted_tools": dict(sorted(p.hosted_tools.items())),
                 "models": p.model_policy,
                 "access": [{"what": label, "detail": text} for label, text in p.access],

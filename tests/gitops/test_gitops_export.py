@@ -225,9 +225,15 @@ async def test_export_of_one_project_adds_its_file_alone_and_reads_only_what_it_
     assert (out / "organization.yaml").read_text() == organization  # left as it was
     assert added.desired is not None and added.desired == whole.desired  # the same desired state again
     templates = {entry.template or entry.path for entry in emulator.requests}
-    organization_level = {t for t in templates if "{project_id}" not in t}
+    # A read filtered by `project_id` (external storage) is one project's read, not the organization's.
+    organization_level = {
+        entry.template or entry.path
+        for entry in emulator.requests
+        if "{project_id}" not in (entry.template or entry.path) and "project_id" not in entry.query
+    }
     assert organization_level == {"/organization/projects"}, templates  # nothing of the organization but its list
     project_ids = {part for e in emulator.requests for part in e.path.split("/") if part.startswith("proj_")}
+    project_ids |= {e.query["project_id"] for e in emulator.requests if "project_id" in e.query}
     assert project_ids == {"proj_DemoSupportBot00000000001"}
 
 

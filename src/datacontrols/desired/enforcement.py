@@ -27,7 +27,7 @@ EnforcementLevel = Literal["enforce", "report", "ignore"]
 # The `group` a kind declares (kinds/*.py); each is a field of `Enforcement` below, and a test holds the two
 # together, so a group cannot exist in one place only.
 EnforcementGroup = Literal[
-    "data_retention", "residency", "hosted_tools", "model_permissions", "members", "keys", "limits"
+    "data_retention", "residency", "hosted_tools", "model_permissions", "members", "keys", "limits", "external_storage"
 ]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
@@ -56,6 +56,10 @@ class Enforcement(BaseModel):
     keys: EnforcementLevel | None = Field(default=None, description=f"Project API keys: {_LEVEL_HELP}")
     limits: EnforcementLevel | None = Field(
         default=None, description=f"Rate limits, spend limits and spend alerts: {_LEVEL_HELP}"
+    )
+    external_storage: EnforcementLevel | None = Field(
+        default=None,
+        description=f"Customer-managed external storage (report-only; ignore hides its findings): {_LEVEL_HELP}",
     )
 
     def get(self, group: str | None) -> EnforcementLevel | None:

@@ -36,6 +36,7 @@ from datacontrols.desired.members import (
     Members,
 )
 from datacontrols.desired.safety import SAFETY_DESCRIPTION, SafetySettings
+from datacontrols.desired.storage import EXTERNAL_STORAGE_DESCRIPTION, ExternalStorageSetting, StorageChecks
 
 __all__ = [
     "DesiredModel",
@@ -123,9 +124,12 @@ class ProjectSettings(DesiredModel):
         default=None, description=SPEND_ALERTS_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
     keys: KeyHygiene | None = Field(default=None, description=KEYS_DESCRIPTION)
+    external_storage: ExternalStorageSetting | None = Field(
+        default=None, description=EXTERNAL_STORAGE_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
 
 
-class ProjectDefaults(ProjectSettings, LimitChecks):
+class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks):
     """Applied to every project file unless the project says otherwise."""
 
 
@@ -180,7 +184,7 @@ class OrganizationFile(DesiredModel):
     safety: SafetySettings = Field(default_factory=SafetySettings, description=SAFETY_DESCRIPTION)
 
 
-class ProjectFile(ProjectSettings, LimitChecks):
+class ProjectFile(ProjectSettings, LimitChecks, StorageChecks):
     """`desired_state/projects/<any-name>.yaml`: one project."""
 
     name: Name = Field(description="The project's name; projects are matched by name")

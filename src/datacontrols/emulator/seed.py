@@ -17,6 +17,10 @@
         rate_limits: {gpt-4.1: {max_requests_per_1_minute: 500}}      # limits, spend: see limits_seed.py
         spend_limit: {threshold_amount: 50000}                        # cents; null: none
         spend_alerts: [{threshold_amount: 25000, recipients: [finops@example.com]}]
+        external_storage:                   # customer-managed storage (the SDK's shapes, not in the spec)
+          - {provider: {type: aws, bucket: acme-eu, role_arn: "arn:aws:iam::123456789012:role/openai",
+                        region: eu-west-1}, status: unhealthy}   # id optional; geography from the region;
+                                                                 # status default validated
         created_at: 1711471533              # optional: the emulator clock when absent
         archived_at: null                   # optional; only for archived projects
 
@@ -35,6 +39,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from ruamel.yaml import YAML
 
+from datacontrols.adminapi.external_storage import PROVIDERS
 from datacontrols.adminapi.permissions import HOSTED_TOOLS, HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import (
@@ -69,9 +74,11 @@ from datacontrols.emulator.members_seed import (
     dump_organization_access,
     dump_project_access,
 )
+from datacontrols.emulator.routes.external_storage import derive_provider, geography_of
 from datacontrols.emulator.state import (
     DEFAULT_ORGANIZATION_RETENTION,
     EmulatorState,
+    ExternalStorageRecord,
     IdFactory,
     ModelPolicy,
     OrganizationRecord,
@@ -106,6 +113,22 @@ class SeedModelPermissions(_SeedModel):
     model_ids: list[str]
 
 
+class SeedExternalStorage(_SeedModel):
+    """A project's external storage configuration; the provider's derived fields are filled in when absent."""
+
+    id: str | None = None
+    provider: dict[str, str]
+    geography: str | None = None  # None: derived from the provider's region
+    status: Literal["pending", "validated", "degraded", "unhealthy"] = "validated"
+    created_at: int | None = None
+
+    @model_validator(mode="after")
+    def _provider_has_a_type(self) -> SeedExternalStorage:
+        if self.provider.get("type") not in PROVIDERS:
+            raise ValueError(f"provider.type must be one of {', '.join(PROVIDERS)}")
+        return self
+
+
 class SeedProject(_SeedModel):
     id: str | None = None
     name: str = Field(min_length=1)
@@ -125,6 +148,7 @@ class SeedProject(_SeedModel):
     groups: list[SeedProjectGroup] = Field(default_factory=list)
     service_accounts: list[SeedServiceAccount] = Field(default_factory=list)
     api_keys: list[SeedApiKey] = Field(default_factory=list)
+    external_storage: list[SeedExternalStorage] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _archive_fields_agree(self) -> SeedProject:
@@ -165,6 +189,9 @@ class SeedDocument(_SeedModel):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"project ids used twice: {', '.join(duplicates)}")
+        storage = [s.id for p in self.projects for s in p.external_storage if s.id is not None]
+        if len(storage) != len(set(storage)):
+            raise ValueError("an external storage id is used twice")
         if sum(p.default for p in self.projects) > 1:
             raise ValueError("more than one project is marked default")
         return self
@@ -234,9 +261,41 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
             spend_limit=entry.spend_limit.threshold_amount if entry.spend_limit is not None else None,
             spend_alerts=alerts_from_seed(entry.spend_alerts, ids, alert_ids),
         )
+        for storage in entry.external_storage:
+            _add_storage(state, project_id, storage, ids, created_at)
     state.organization.spend_alerts = alerts_from_seed(org.spend_alerts, ids, alert_ids)
     access_from_seed(seed, state, ids, now)
     return state
+
+
+def _add_storage(
+    state: EmulatorState, project_id: str, entry: SeedExternalStorage, ids: IdFactory, created_at: int
+) -> None:
+    taken = {s.id for s in state.external_storage.values()}
+    storage_id = entry.id if entry.id is not None else ids.unused("extstore_", taken)
+    provider = derive_provider(entry.provider, ids.resource("", 32))
+    state.external_storage[storage_id] = ExternalStorageRecord(
+        id=storage_id,
+        project_id=project_id,
+        provider=provider,
+        geography=entry.geography if entry.geography is not None else geography_of(provider.get("region")),
+        status=entry.status,
+        created_at=entry.created_at if entry.created_at is not None else created_at,
+    )
+
+
+def _dump_storage(state: EmulatorState, project_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": s.id,
+            "provider": dict(s.provider),
+            "geography": s.geography,
+            "status": s.status,
+            "created_at": s.created_at,
+        }
+        for s in state.external_storage.values()
+        if s.project_id == project_id
+    ]
 
 
 def dump_state(state: EmulatorState) -> dict[str, Any]:
@@ -272,6 +331,7 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
                 "spend_limit": dump_spend_limit(p.spend_limit),
                 "spend_alerts": dump_alerts(p.spend_alerts),
                 **dump_project_access(p),
+                "external_storage": _dump_storage(state, p.id),
             }
             for p in state.projects.values()
         ],

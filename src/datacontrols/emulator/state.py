@@ -24,6 +24,7 @@ __all__ = [
     "ApiKeyRecord",
     "EmulatorState",
     "Event",
+    "ExternalStorageRecord",
     "GroupGrantRecord",
     "GroupRecord",
     "IdFactory",
@@ -251,6 +252,20 @@ class ProjectRecord:
 
 
 @dataclass
+class ExternalStorageRecord:
+    """A project's customer-managed storage (not in the pinned spec: openai-python 3.63.0's shapes).
+
+    `provider` is the whole provider object the API answers, the derived fields (`region`, ...) included."""
+
+    id: str
+    project_id: str
+    provider: dict[str, str]
+    geography: str
+    status: str = "pending"  # pending | validated | degraded | unhealthy
+    created_at: int = 0
+
+
+@dataclass
 class OrganizationRecord:
     data_retention: str = DEFAULT_ORGANIZATION_RETENTION
     # Values OpenAI has approved this organization for; writes of other values are refused with 403.
@@ -290,6 +305,7 @@ class EmulatorState:
     groups: dict[str, GroupRecord] = field(default_factory=dict)
     invites: dict[str, InviteRecord] = field(default_factory=dict)
     admin_api_keys: dict[str, AdminKeyRecord] = field(default_factory=dict)
+    external_storage: dict[str, ExternalStorageRecord] = field(default_factory=dict)  # insertion = creation order
 
     def default_project(self) -> ProjectRecord | None:
         return next((p for p in self.projects.values() if p.default), None)

@@ -19,6 +19,7 @@ from datacontrols.kinds.base import (
     World,
 )
 from datacontrols.kinds.directory import AdminKeyIdentity, OrganizationGroups, OrganizationUsers
+from datacontrols.kinds.external_storage import ProjectExternalStorage
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
 from datacontrols.kinds.invites import Invites
 from datacontrols.kinds.model_permissions import ProjectModelPermissions
@@ -64,6 +65,7 @@ PROJECT_KINDS: tuple[ProjectKind, ...] = (
     ProjectDataRetention(),
     ProjectModelPermissions(),
     ProjectHostedTools(),
+    ProjectExternalStorage(),  # report-only: never written
     ProjectRateLimits(),
     ProjectSpendLimit(),
     ProjectSpendAlerts(),
