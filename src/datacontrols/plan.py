@@ -10,6 +10,19 @@ Actions (the plan JSON `action`):
     archive        a project is archived (one-way)
     uncorrectable  live state differs and the API cannot change it (residency); never applied
     report         nothing to change, but something to say (unmanaged project, key finding); never applied
+
+Severity is one thing: the risk of applying the change, in words a reviewer can act on.
+    critical  it weakens a data control (`weakens`: retention, a tool enabled, a model policy widened,
+              access given, a spend limit raised...): a person must approve the exact plan
+    high      it may interrupt traffic or lock someone out (`disrupts`: a key or member removed, a tool
+              disabled, models withdrawn, a limit lowered, a project archived)
+    normal    it tightens or corrects, and nothing that works today stops working
+For the changes apply makes it is derived from `weakens` and `disrupts`, never set by hand; a report or an
+uncorrectable difference says how serious the finding is (critical for a data control, high otherwise).
+
+Drift has a second question, what the live state exposes now (`exposes`: zero data retention turned off in
+the dashboard, a tool enabled by hand). Restoring it is normal or high risk, but the drift itself is
+critical: `Change.alert_severity` is what the daemon alerts and counts it as.
 """
 
 from __future__ import annotations
@@ -42,11 +55,11 @@ __all__ = [
 FORMAT_VERSION = 1
 
 Action = Literal["create", "update", "delete", "archive", "uncorrectable", "report"]
-Severity = Literal["critical", "high", "medium", "low"]
+Severity = Literal["critical", "high", "normal"]
 
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "archive", "uncorrectable", "report")
 APPLIED_ACTIONS: frozenset[Action] = frozenset({"create", "update", "delete", "archive"})
-SEVERITIES: tuple[Severity, ...] = ("critical", "high", "medium", "low")
+SEVERITIES: tuple[Severity, ...] = ("critical", "high", "normal")
 
 # Order of execution within one project: make it exist, then tighten, then remove, then archive.
 _ACTION_ORDER = {"create": 0, "update": 1, "delete": 2, "archive": 3, "uncorrectable": 4, "report": 5}
@@ -123,7 +136,7 @@ class Change:
     kind: str
     project: str | None
     fields: Mapping[str, FieldChange] = field(default_factory=dict)
-    severity: Severity = "low"
+    severity: Severity = "normal"
     reason: str = ""
     subject: str | None = None
     facts: Facts = field(default_factory=Facts, compare=False)
@@ -135,12 +148,34 @@ class Change:
     # weakens, in words ("weakens zero data retention (zero_data_retention -> none)"). Such a change is
     # applied only with a person's approval of the exact plan; the daemon never applies it.
     weakens: str | None = None
+    # Set when applying this change may interrupt traffic or lock someone out: what, in words ("requests to
+    # gpt-4o will be refused"). It makes the change's severity high.
+    disrupts: str | None = None
+    # Set on drift the live state opened: what it allows that the files do not, in words. The change closes it.
+    exposes: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.action not in APPLIED_ACTIONS:
+            return
+        derived: Severity = "critical" if self.weakens else "high" if self.disrupts else "normal"
+        if self.severity not in ("normal", derived):
+            raise ValueError(
+                f"a {self.kind} {self.action} gives its own severity {self.severity!r}: an applied change's "
+                "severity comes from weakens and disrupts"
+            )
+        object.__setattr__(self, "severity", derived)  # frozen: set once, here
 
     def facts_as(self, cls: type[_F]) -> _F:
         """The facts, as the kind's own class `cls`; other facts are a bug in the kind, refused here."""
         if not isinstance(self.facts, cls):
             raise TypeError(f"a {self.kind} change carries {type(self.facts).__name__}, not {cls.__name__}")
         return self.facts
+
+    @property
+    def alert_severity(self) -> Severity:
+        """How serious the drift is for an alert: critical when the live state exposes what the files forbid,
+        else the risk of applying the change."""
+        return "critical" if self.exposes is not None else self.severity
 
     @property
     def where(self) -> str:
@@ -180,6 +215,10 @@ class Change:
             data["subject"] = self.subject
         if self.weakens is not None:
             data["weakens"] = self.weakens
+        if self.disrupts is not None:
+            data["disrupts"] = self.disrupts
+        if self.exposes is not None:
+            data["exposes"] = self.exposes
         return data
 
 

@@ -35,8 +35,9 @@ def tools_change(project: str = "Support Bot", before: bool = True, reason: str 
         kind="project_hosted_tools",
         project=project,
         fields={"web_search": FieldChange(before, not before)},
-        severity="critical",
         reason=reason,
+        weakens="enables hosted tools: web_search" if not before else None,
+        disrupts="requests that use web_search will be refused" if before else None,
     )
 
 

@@ -229,7 +229,7 @@ def test_served_daemons_probe_report_attribute_and_enforce(launch: Callable[...,
     assert tools_drift["attribution"]["note"] == NO_AUDIT_EVENT
     assert time.monotonic() - drift_made_at < TWO_INTERVALS
     text = report.get("/metrics").text
-    assert (metric_value(text, "datacontrols_drift_open", kind="project_user", severity="high") or 0) >= 1
+    assert (metric_value(text, "datacontrols_drift_open", kind="project_user", severity="critical") or 0) >= 1
 
     # Enforce: both are put back within two intervals.
     wait_for(

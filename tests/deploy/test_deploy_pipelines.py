@@ -64,7 +64,6 @@ CHANGES = render_markdown(
                 kind="project_data_retention",
                 project="Support Bot",
                 fields={"type": FieldChange("none", "zero_data_retention")},
-                severity="high",
             )
         ]
     )

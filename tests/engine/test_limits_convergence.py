@@ -123,10 +123,10 @@ async def test_every_action_converges_to_an_empty_plan(tmp_path: Path, api: Admi
         ("Support", "spend_alert", "delete", "90.00 USD"),
     ]
     severities = {(c.project, c.kind, c.subject): c.severity for c in before}
-    assert severities[("Support", "project_rate_limit", "gpt-4.1")] == "low"
-    assert severities[("Support", "project_rate_limit", "o3")] == "high", "raising a limit loosens"
-    assert severities[("Support", "spend_limit", None)] == "low"
-    assert severities[("Support", "spend_alert", "90.00 USD")] == "high", "a deleted alert is high"
+    assert severities[("Support", "project_rate_limit", "gpt-4.1")] == "high", "a lower limit may refuse requests"
+    assert severities[("Support", "project_rate_limit", "o3")] == "normal", "a higher one cuts nothing off"
+    assert severities[("Support", "spend_limit", None)] == "high", "a lower hard limit may stop requests"
+    assert severities[("Support", "spend_alert", "90.00 USD")] == "normal", "an alert removed cuts nothing off"
     assert result.ok, result.failed
     assert not after.has_changes and list(after) == []
 
@@ -183,7 +183,8 @@ async def test_removing_limits_and_alerts_converges(tmp_path: Path, api: AdminAp
         ],
         key=str,
     )
-    assert {c.severity for c in before} == {"high"}
+    # Removing a hard spend limit weakens a control; removing an alert does not, nor does it cut anything off.
+    assert {(c.kind, c.severity) for c in before} == {("spend_limit", "critical"), ("spend_alert", "normal")}
     assert result.ok and list(after) == []
     assert emulator.state.organization.spend_limit is None and emulator.state.organization.spend_alerts == []
     assert emulator.state.projects[SUPPORT].spend_limit is None and emulator.state.projects[SUPPORT].spend_alerts == []
@@ -249,7 +250,7 @@ async def test_a_raise_the_api_refuses_fails_that_project_only(
     )
     _, result, after = await converge(api, desired)
     ((failed, message),) = result.failed
-    assert (failed.project, failed.kind, failed.severity) == ("Support", "project_rate_limit", "high")
+    assert (failed.project, failed.kind, failed.severity) == ("Support", "project_rate_limit", "normal")
     assert f"organization's limit of {GPT_CEILING}" in message
     assert [(c.project, c.kind) for c in result.applied] == [("Other", "spend_limit")]
     assert actions(after, *LIMIT_KINDS) == [("Support", "project_rate_limit", "update", "gpt-4.1")]
@@ -262,7 +263,7 @@ async def test_a_project_limit_above_the_organizations_is_a_warning_not_drift(
     desired = desired_state(tmp_path, IGNORE_OTHERS, support="name: Support\nspend_limit: {amount_usd: 1000}\n")
     plan = await plan_of(api, desired)
     (warning,) = [c for c in plan if c.action == "report"]
-    assert (warning.project, warning.kind, warning.severity) == ("Support", "spend_limit", "medium")
+    assert (warning.project, warning.kind, warning.severity) == ("Support", "spend_limit", "normal")
     assert "1000.00 USD is above the organization's 100.00 USD" in warning.reason
     await apply(api, plan)
     assert emulator.state.organization.spend_limit == 10000, "a warning is never applied"

@@ -36,7 +36,7 @@ def test_split_separates_introduced_from_pre_existing() -> None:
 
 def test_split_words_do_not_matter_but_values_and_enforcement_do() -> None:
     base = change("k", "A", 1, 2)
-    reworded = dataclasses.replace(base, reason="other words", severity="critical")
+    reworded = dataclasses.replace(base, reason="other words", disrupts="and other words")
     other_value = change("k", "A", 1, 3)
     now_enforced = dataclasses.replace(base, enforcement="report")
     assert list(split(Plan.of([reworded]), Plan.of([base])).introduced) == []

@@ -67,7 +67,7 @@ RATE_CASES: list[tuple[str, dict[str, dict[str, int]], Any, list[Any]]] = [
         "lowering one field is a low update naming only that field",
         {"gpt-4.1": GPT},
         LIVE_ROWS,
-        [("update", "gpt-4.1", "low", {"max_requests_per_1_minute": (10000, 500)})],
+        [("update", "gpt-4.1", "high", {"max_requests_per_1_minute": (10000, 500)})],
     ),
     (
         "raising any field is high",
@@ -94,8 +94,8 @@ RATE_CASES: list[tuple[str, dict[str, dict[str, int]], Any, list[Any]]] = [
         {"gpt-5-nano": {"max_requests_per_1_minute": 5}, "gpt-4.1": GPT},
         LIVE_ROWS,
         [
-            ("update", "gpt-4.1", "low", {"max_requests_per_1_minute": (10000, 500)}),
-            ("report", "gpt-5-nano", "medium", {}),
+            ("update", "gpt-4.1", "high", {"max_requests_per_1_minute": (10000, 500)}),
+            ("report", "gpt-5-nano", "normal", {}),
         ],
     ),
     (
@@ -103,8 +103,8 @@ RATE_CASES: list[tuple[str, dict[str, dict[str, int]], Any, list[Any]]] = [
         {"gpt-4.1": {"max_images_per_1_minute": 5, "max_requests_per_1_minute": 400}},
         LIVE_ROWS,
         [
-            ("report", "gpt-4.1", "medium", {}),
-            ("update", "gpt-4.1", "low", {"max_requests_per_1_minute": (10000, 400)}),
+            ("report", "gpt-4.1", "normal", {}),
+            ("update", "gpt-4.1", "high", {"max_requests_per_1_minute": (10000, 400)}),
         ],
     ),
     (
@@ -115,7 +115,7 @@ RATE_CASES: list[tuple[str, dict[str, dict[str, int]], Any, list[Any]]] = [
             (
                 "update",
                 "gpt-4.1",
-                "low",
+                "normal",
                 {"max_requests_per_1_minute": (None, 500), "max_tokens_per_1_minute": (None, 200000)},
             )
         ],
@@ -155,39 +155,39 @@ LIMIT_CASES: list[tuple[str, Any, Any, list[Any]]] = [
         "no limit live: create, low",
         usd("500"),
         None,
-        [("create", None, "low", {"threshold_amount": (None, "500.00 USD")})],
+        [("create", None, "high", {"threshold_amount": (None, "500.00 USD")})],
     ),
     (
         "lowering is low",
         usd("500"),
         live_limit(100000),
-        [("update", None, "low", {"threshold_amount": ("1000.00 USD", "500.00 USD")})],
+        [("update", None, "high", {"threshold_amount": ("1000.00 USD", "500.00 USD")})],
     ),
     (
         "raising is high",
         usd("19.99"),
         live_limit(1000),
-        [("update", None, "high", {"threshold_amount": ("10.00 USD", "19.99 USD")})],
+        [("update", None, "critical", {"threshold_amount": ("10.00 USD", "19.99 USD")})],
     ),
     ("equal: nothing", usd("19.99"), live_limit(1999), []),
     (
         "removing is high",
         "none",
         live_limit(1999),
-        [("delete", None, "high", {"threshold_amount": ("19.99 USD", None)})],
+        [("delete", None, "critical", {"threshold_amount": ("19.99 USD", None)})],
     ),
     ("none and none live: nothing", "none", None, []),
     (
         "another interval is drift even at the same amount",
         usd("5"),
         live_limit(500, interval="week"),
-        [("update", None, "high", {"interval": ("week", "month")})],
+        [("update", None, "normal", {"interval": ("week", "month")})],
     ),
     (
         "a new project: create",
         usd("5"),
         NOT_CREATED,
-        [("create", None, "low", {"threshold_amount": (None, "5.00 USD")})],
+        [("create", None, "normal", {"threshold_amount": (None, "5.00 USD")})],
     ),
     ("none on a new project: nothing", "none", NOT_CREATED, []),
 ]
@@ -255,7 +255,7 @@ def test_a_project_limit_above_the_organizations_is_a_warning(
     if warned:
         (report,) = reports
         assert (
-            report.severity == "medium"
+            report.severity == "normal"
             and "600.00 USD" in report.reason
             and "USD, which is reached first" in (report.reason)
         )
@@ -271,7 +271,7 @@ ALERT_CASES: list[tuple[str, list[DesiredAlert], Any, list[Any]]] = [
         "a missing alert is created",
         [want_alert("250", A)],
         [],
-        [("create", "250.00 USD", "low", {"threshold_amount": (None, "250.00 USD"), "recipients": (None, [A])})],
+        [("create", "250.00 USD", "normal", {"threshold_amount": (None, "250.00 USD"), "recipients": (None, [A])})],
     ),
     (
         "matched by threshold; recipients as a set, case-insensitively",
@@ -283,21 +283,21 @@ ALERT_CASES: list[tuple[str, list[DesiredAlert], Any, list[Any]]] = [
         "changed recipients are one update",
         [want_alert("250", A)],
         [alert("x", 25000, B)],
-        [("update", "250.00 USD", "medium", {"recipients": ([B], [A])})],
+        [("update", "250.00 USD", "normal", {"recipients": ([B], [A])})],
     ),
     (
         "only adding recipients is low",
         [want_alert("250", A, B)],
         [alert("x", 25000, A)],
-        [("update", "250.00 USD", "low", {"recipients": ([A], [A, B])})],
+        [("update", "250.00 USD", "normal", {"recipients": ([A], [A, B])})],
     ),
     (
         "a live alert at another threshold is deleted, and the desired one created",
         [want_alert("250", A)],
         [alert("x", 30000, A)],
         [
-            ("create", "250.00 USD", "low", {"threshold_amount": (None, "250.00 USD"), "recipients": (None, [A])}),
-            ("delete", "300.00 USD", "high", {"threshold_amount": ("300.00 USD", None), "recipients": ([A], None)}),
+            ("create", "250.00 USD", "normal", {"threshold_amount": (None, "250.00 USD"), "recipients": (None, [A])}),
+            ("delete", "300.00 USD", "normal", {"threshold_amount": ("300.00 USD", None), "recipients": ([A], None)}),
         ],
     ),
     (
@@ -305,28 +305,28 @@ ALERT_CASES: list[tuple[str, list[DesiredAlert], Any, list[Any]]] = [
         [],
         [alert("x", 100, A), alert("y", 200, B)],
         [
-            ("delete", "1.00 USD", "high", {"threshold_amount": ("1.00 USD", None), "recipients": ([A], None)}),
-            ("delete", "2.00 USD", "high", {"threshold_amount": ("2.00 USD", None), "recipients": ([B], None)}),
+            ("delete", "1.00 USD", "normal", {"threshold_amount": ("1.00 USD", None), "recipients": ([A], None)}),
+            ("delete", "2.00 USD", "normal", {"threshold_amount": ("2.00 USD", None), "recipients": ([B], None)}),
         ],
     ),
     (
         "of two live alerts at one threshold the right one stays, the other goes",
         [want_alert("1", A)],
         [alert("x", 100, B), alert("y", 100, A)],
-        [("delete", "1.00 USD", "high", {"threshold_amount": ("1.00 USD", None), "recipients": ([B], None)})],
+        [("delete", "1.00 USD", "normal", {"threshold_amount": ("1.00 USD", None), "recipients": ([B], None)})],
     ),
     ("an absent subject prefix is not managed", [want_alert("1", A)], [alert("x", 100, A, prefix="[x]")], []),
     (
         "a set subject prefix is",
         [want_alert("1", A, subject_prefix="[y]")],
         [alert("x", 100, A, prefix="[x]")],
-        [("update", "1.00 USD", "medium", {"subject_prefix": ("[x]", "[y]")})],
+        [("update", "1.00 USD", "normal", {"subject_prefix": ("[x]", "[y]")})],
     ),
     (
         "null clears it",
         [want_alert("1", A, subject_prefix=None)],
         [alert("x", 100, A, prefix="[x]")],
-        [("update", "1.00 USD", "medium", {"subject_prefix": ("[x]", None)})],
+        [("update", "1.00 USD", "normal", {"subject_prefix": ("[x]", None)})],
     ),
     (
         "a new project: every alert created",
@@ -336,7 +336,7 @@ ALERT_CASES: list[tuple[str, list[DesiredAlert], Any, list[Any]]] = [
             (
                 "create",
                 "1.00 USD",
-                "low",
+                "normal",
                 {"threshold_amount": (None, "1.00 USD"), "recipients": (None, [A]), "subject_prefix": (None, "[p]")},
             )
         ],
@@ -365,7 +365,7 @@ def test_an_alert_above_the_effective_limit_is_reported() -> None:
     defaults = ProjectDefaults(spend_alerts=[want_alert("900", A)])
     project = desired_project(defaults, name="P", spend_limit=usd("100"))
     changes = ALERTS.compare(project, [alert("x", 90000, A)], EMPTY_WORLD)
-    assert summary(changes) == [("report", "900.00 USD", "medium", {})]
+    assert summary(changes) == [("report", "900.00 USD", "normal", {})]
     assert "above the project's hard spend limit 100.00 USD" in changes[0].reason
 
 

@@ -119,7 +119,7 @@ def test_a_user_not_in_the_organization_is_a_finding_never_a_crash() -> None:
 
     pending = Invite(id="invite-1", email="Erin@example.com", status="pending")
     (finding,) = ProjectUsers().compare(desired, (), world(state, invites=(pending,)))
-    assert (finding.action, finding.severity) == ("report", "low") and "pending" in finding.reason
+    assert (finding.action, finding.severity) == ("report", "normal") and "pending" in finding.reason
 
     inviting, state = project(invite=True, users={"erin@example.com": "member"})
     (finding,) = ProjectUsers().compare(inviting, (), world(state))

@@ -51,7 +51,7 @@ def test_unrestricted_deletes_a_live_policy() -> None:
 
 def test_a_policy_where_none_exists_is_created() -> None:
     [change] = KIND.compare(project(policy("allow_list", "o3", "gpt-4.1")), None, world())
-    assert (change.action, change.severity) == ("create", "critical")  # live allows every model: weaker
+    assert (change.action, change.severity) == ("create", "high")  # every model is usable live: some are withdrawn
     assert change.fields == {
         "mode": FieldChange(None, "allow_list"),
         "model_ids": FieldChange(None, ["gpt-4.1", "o3"]),
@@ -96,7 +96,8 @@ def test_a_differing_policy_is_one_whole_update(
     setting: Any, observed: ModelPermissions, fields: dict[str, FieldChange], reason: str
 ) -> None:
     [change] = KIND.compare(project(setting), observed, world())
-    assert (change.action, change.severity) == ("update", "critical")
+    assert change.action == "update"
+    assert change.severity == ("critical" if change.weakens else "high"), "each case widens or withdraws models"
     assert change.fields == fields
     assert change.reason == reason
     # The API replaces the policy whole, so apply needs the complete desired policy, not only what differs.
@@ -105,7 +106,7 @@ def test_a_differing_policy_is_one_whole_update(
 
 def test_new_project_policy_is_created_after_the_project() -> None:
     [change] = KIND.compare(project(policy("deny_list", "o3")), NOT_CREATED, world())
-    assert (change.action, change.severity, change.reason) == ("create", "medium", "set on the new project")
+    assert (change.action, change.severity, change.reason) == ("create", "normal", "set on the new project")
     assert change.fields == {"mode": FieldChange(None, "deny_list"), "model_ids": FieldChange(None, ["o3"])}
     assert change.order > 0
 

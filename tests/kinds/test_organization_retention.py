@@ -64,10 +64,10 @@ def test_equal_is_quiet(retention: str) -> None:
     ("observed", "wanted", "severity"),
     [
         pytest.param("zero_data_retention", "modified_abuse_monitoring", "critical", id="leaves-zdr"),
-        pytest.param("modified_abuse_monitoring", "zero_data_retention", "critical", id="live-weaker"),
+        pytest.param("modified_abuse_monitoring", "zero_data_retention", "normal", id="live-weaker"),
         pytest.param("enhanced_zero_data_retention", "zero_data_retention", "critical", id="leaves-enhanced"),
-        pytest.param("some_future_value", "zero_data_retention", "high", id="unknown-live-value"),
-        pytest.param(None, "zero_data_retention", "high", id="not-read"),
+        pytest.param("some_future_value", "zero_data_retention", "normal", id="unknown-live-value"),
+        pytest.param(None, "zero_data_retention", "normal", id="not-read"),
     ],
 )
 def test_difference_is_one_update(observed: Any, wanted: str, severity: str) -> None:

@@ -14,7 +14,7 @@ from datacontrols.plan import FieldChange
 
 def test_create_carries_name_and_residency() -> None:
     [change] = compare_project(desired_project(name="x", residency="EU_STORAGE_PROCESSING"), None)
-    assert (change.action, change.kind, change.project, change.severity) == ("create", "project", "x", "low")
+    assert (change.action, change.kind, change.project, change.severity) == ("create", "project", "x", "normal")
     assert change.fields == {
         "name": FieldChange(None, "x"),
         "residency": FieldChange(None, "EU_STORAGE_PROCESSING"),
@@ -121,7 +121,8 @@ def test_external_key(file: dict[str, Any], live_key: str | None, expected: dict
         assert changes == []
     else:
         [change] = changes
-        assert (change.action, change.fields, change.severity) == ("update", expected, "medium")
+        # Replacing or removing the customer-managed key weakens who holds the data's key.
+        assert (change.action, change.fields, change.severity) == ("update", expected, "critical")
 
 
 def test_a_project_in_agreement_has_no_lifecycle_change() -> None:
@@ -132,7 +133,7 @@ def test_a_project_in_agreement_has_no_lifecycle_change() -> None:
     ("policy", "expected"),
     [
         pytest.param("ignore", [], id="ignore"),
-        pytest.param("report", [("report", "medium")], id="report"),
+        pytest.param("report", [("report", "normal")], id="report"),
         pytest.param("archive", [("archive", "high")], id="archive"),
     ],
 )
@@ -155,12 +156,12 @@ def test_unmanaged_without_a_name_is_named_by_id() -> None:
     assert "p7" in change.reason
 
 
-def test_a_project_archived_by_hand_is_created_anew_and_the_plan_says_so_loudly() -> None:
+def test_a_project_archived_by_hand_is_created_anew_and_the_plan_says_why() -> None:
     archived = live_project("p_old", "Bot", status="archived", archived_at=1)
     matching = match_projects([desired_project(name="Bot")], [archived])
     assert matching.pairs[0][1] is None
     [create] = compare_project(matching.pairs[0][0], None, matching.archived_namesakes["Bot"])
-    assert create.action == "create" and create.severity == "high"
+    assert create.action == "create" and create.severity == "normal"
     assert "p_old of this name is archived (archive is one-way), so a new project is created" in create.reason
     [quiet] = compare_project(desired_project(name="Other"), None)
-    assert quiet.severity == "low" and quiet.reason == "declared in the desired state and not present live"
+    assert quiet.severity == "normal" and quiet.reason == "declared in the desired state and not present live"

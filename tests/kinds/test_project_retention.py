@@ -65,20 +65,22 @@ def test_new_project_is_set_after_creation_with_no_before() -> None:
 @pytest.mark.parametrize(
     ("observed", "wanted", "organization", "severity"),
     [
-        pytest.param("organization_default", ZDR, ZDR, "medium", id="org-default-resolves-to-same"),
-        pytest.param(ZDR, "organization_default", ZDR, "medium", id="to-org-default-same-strength"),
-        pytest.param("organization_default", ZDR, MAM, "critical", id="live-inherits-weaker"),
+        pytest.param("organization_default", ZDR, ZDR, "normal", id="org-default-resolves-to-same"),
+        pytest.param(ZDR, "organization_default", ZDR, "normal", id="to-org-default-same-strength"),
+        pytest.param("organization_default", ZDR, MAM, "normal", id="live-inherits-weaker"),
         pytest.param(ZDR, "organization_default", MAM, "critical", id="inheriting-weakens"),
-        pytest.param("none", MAM, ZDR, "critical", id="live-has-none"),
+        pytest.param("none", MAM, ZDR, "normal", id="live-has-none"),
         pytest.param(MAM, "none", ZDR, "critical", id="leaves-mam"),
-        pytest.param(MAM, ZDR, None, "critical", id="no-org-needed"),
-        pytest.param("organization_default", ZDR, None, "high", id="org-not-read"),
-        pytest.param("organization_default", ZDR, Unreadable("403"), "high", id="org-unreadable"),
-        pytest.param("organization_default", ZDR, "future_value", "high", id="org-unknown"),
-        pytest.param("future_value", ZDR, ZDR, "high", id="live-unknown"),
+        pytest.param(MAM, ZDR, None, "normal", id="no-org-needed"),
+        pytest.param("organization_default", ZDR, None, "normal", id="org-not-read"),
+        pytest.param("organization_default", ZDR, Unreadable("403"), "normal", id="org-unreadable"),
+        pytest.param("organization_default", ZDR, "future_value", "normal", id="org-unknown"),
+        pytest.param("future_value", ZDR, ZDR, "normal", id="live-unknown"),
     ],
 )
 def test_severity(observed: str, wanted: str, organization: object, severity: str) -> None:
+    # Critical only when the change weakens retention; moving to stronger retention, even from an unknown
+    # one, tightens (normal): it is what the file asks, and it cuts no traffic off.
     [change] = KIND.compare(desired_project(name="x", data_retention=wanted), observed, world(organization))
     assert change.severity == severity
 
@@ -86,11 +88,11 @@ def test_severity(observed: str, wanted: str, organization: object, severity: st
 @pytest.mark.parametrize(
     ("wanted", "organization", "severity"),
     [
-        pytest.param(ZDR, ZDR, "medium", id="same-as-inherited"),
-        pytest.param(ZDR, MAM, "critical", id="stronger-than-inherited"),
+        pytest.param(ZDR, ZDR, "normal", id="same-as-inherited"),
+        pytest.param(ZDR, MAM, "normal", id="stronger-than-inherited"),
         pytest.param("none", ZDR, "critical", id="weaker-than-inherited"),
-        pytest.param("organization_default", ZDR, "medium", id="inherits"),
-        pytest.param(ZDR, None, "high", id="org-not-read"),
+        pytest.param("organization_default", ZDR, "normal", id="inherits"),
+        pytest.param(ZDR, None, "normal", id="org-not-read"),
     ],
 )
 def test_new_project_severity_measures_against_inheriting(wanted: str, organization: object, severity: str) -> None:

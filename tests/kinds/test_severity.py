@@ -1,19 +1,28 @@
-"""Severity across kinds: weakening data protection (or live already weaker) is critical; equal strength is
-medium; archive is high; unknowable strength is high."""
+"""Severity means one thing in every kind: the risk of applying the change. It weakens a data control:
+critical. It may interrupt traffic or lock someone out: high. It tightens or corrects: normal. A report says
+how serious its finding is. One case per kind and direction pins the rule."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
 import pytest
 from kinds_support import desired_project, live_project, permissions, policy, tools, world
 
+from datacontrols.adminapi.spend import SpendLimit
+from datacontrols.desired.limits import SpendLimit as DesiredLimit
 from datacontrols.kinds.base import NOT_CREATED
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
+from datacontrols.kinds.membership import GuardContext, member_change
 from datacontrols.kinds.model_permissions import ProjectModelPermissions
 from datacontrols.kinds.project import compare_project, compare_unmanaged, match_projects
-from datacontrols.kinds.protection import effective_retention, retention_severity, retention_strength
-from datacontrols.plan import Change
+from datacontrols.kinds.project_retention import ProjectDataRetention
+from datacontrols.kinds.project_users import UserFacts
+from datacontrols.kinds.protection import effective_retention, retention_strength
+from datacontrols.kinds.rate_limits import ProjectRateLimits
+from datacontrols.kinds.spend_limit import compare_spend_limit
+from datacontrols.plan import Change, FieldChange
 
 ZDR, MAM, EZDR, EMAM = (
     "zero_data_retention",
@@ -32,23 +41,6 @@ def test_retention_strength_orders_protection(weaker: str, stronger: str) -> Non
 
 
 @pytest.mark.parametrize(
-    ("before", "after", "severity"),
-    [
-        (ZDR, MAM, "critical"),  # leaves ZDR
-        (MAM, "none", "critical"),  # leaves MAM
-        (EZDR, ZDR, "critical"),  # leaves the enhanced variant
-        ("none", ZDR, "critical"),  # live weaker than desired: drift in the weakening direction
-        (ZDR, ZDR, "medium"),
-        (None, ZDR, "high"),
-        (ZDR, None, "high"),
-        ("future", ZDR, "high"),
-    ],
-)
-def test_retention_severity(before: str | None, after: str | None, severity: str) -> None:
-    assert retention_severity(before, after) == severity
-
-
-@pytest.mark.parametrize(
     ("project_type", "organization_type", "effective"),
     [
         ("organization_default", ZDR, ZDR),
@@ -64,6 +56,16 @@ def test_effective_retention(project_type: str | None, organization_type: str | 
 
 TOOLS = ProjectHostedTools()
 MODELS = ProjectModelPermissions()
+RETENTION = ProjectDataRetention()
+RATE = ProjectRateLimits()
+
+
+def usd(amount: str) -> DesiredLimit:
+    return DesiredLimit(amount_usd=Decimal(amount))
+
+
+def live_limit(cents: int) -> SpendLimit:
+    return SpendLimit(threshold_amount=cents, enforcement={"status": "inactive"})
 
 
 def only(changes: list[Change]) -> Change:
@@ -79,9 +81,9 @@ CASES: list[tuple[str, Case, str]] = [
         "critical",
     ),
     (
-        "tool-found-enabled",
+        "tool-disabled-that-is-on-live",
         lambda: only(TOOLS.compare(desired_project(name="x", hosted_tools={"mcp": False}), tools("mcp"), world())),
-        "critical",
+        "high",
     ),
     (
         "tool-enabled-on-new-project",
@@ -91,7 +93,7 @@ CASES: list[tuple[str, Case, str]] = [
     (
         "tool-disabled-on-new-project",
         lambda: only(TOOLS.compare(desired_project(name="x", hosted_tools={"mcp": False}), NOT_CREATED, world())),
-        "medium",
+        "normal",
     ),
     (
         "model-policy-removed",
@@ -125,7 +127,7 @@ CASES: list[tuple[str, Case, str]] = [
         "critical",
     ),
     (
-        "model-live-wider-than-desired",
+        "model-allow-list-narrowed",
         lambda: only(
             MODELS.compare(
                 desired_project(name="x", model_permissions=policy("allow_list", "o3")),
@@ -133,14 +135,14 @@ CASES: list[tuple[str, Case, str]] = [
                 world(),
             )
         ),
-        "critical",
+        "high",
     ),
     (
-        "model-live-has-no-policy",
+        "model-policy-where-there-was-none",
         lambda: only(
             MODELS.compare(desired_project(name="x", model_permissions=policy("allow_list", "o3")), None, world())
         ),
-        "critical",
+        "high",
     ),
     (
         "model-policy-on-new-project",
@@ -149,7 +151,7 @@ CASES: list[tuple[str, Case, str]] = [
                 desired_project(name="x", model_permissions=policy("allow_list", "o3")), NOT_CREATED, world()
             )
         ),
-        "medium",
+        "normal",
     ),
     (
         "archive",
@@ -171,13 +173,68 @@ CASES: list[tuple[str, Case, str]] = [
         ),
         "high",
     ),
-    ("create", lambda: only(compare_project(desired_project(name="x"), None)), "low"),
+    ("create", lambda: only(compare_project(desired_project(name="x"), None)), "normal"),
     (
         "rename",
         lambda: only(compare_project(desired_project(name="x", id="p1"), live_project("p1", "y"))),
-        "low",
+        "normal",
     ),
+    ("unmanaged-report", lambda: only(compare_unmanaged(live_project("p1", "x"), "report")), "normal"),
+    (
+        "retention-weakened",
+        lambda: only(RETENTION.compare(desired_project(name="x", data_retention=MAM), ZDR, world())),
+        "critical",
+    ),
+    (
+        "retention-tightened",
+        lambda: only(RETENTION.compare(desired_project(name="x", data_retention=ZDR), MAM, world())),
+        "normal",
+    ),
+    (
+        "rate-limit-raised",
+        lambda: only(
+            [
+                RATE._update(
+                    desired_project(name="x"), "gpt-4.1", "rl", {"max_requests_per_1_minute": FieldChange(10, 20)}
+                )
+            ]
+        ),
+        "normal",
+    ),
+    (
+        "rate-limit-lowered",
+        lambda: only(
+            [
+                RATE._update(
+                    desired_project(name="x"), "gpt-4.1", "rl", {"max_requests_per_1_minute": FieldChange(20, 10)}
+                )
+            ]
+        ),
+        "high",
+    ),
+    ("spend-limit-raised", lambda: only(compare_spend_limit("x", usd("200"), live_limit(10_000))), "critical"),
+    ("spend-limit-lowered", lambda: only(compare_spend_limit("x", usd("50"), live_limit(10_000))), "high"),
+    ("spend-limit-set-where-none", lambda: only(compare_spend_limit("x", usd("50"), None)), "high"),
+    ("spend-limit-on-new-project", lambda: only(compare_spend_limit("x", usd("50"), NOT_CREATED)), "normal"),
+    ("spend-limit-removed", lambda: only(compare_spend_limit("x", "none", live_limit(10_000))), "critical"),
+    ("member-added", lambda: member("create", None, "member"), "critical"),
+    ("member-made-owner", lambda: member("update", "member", "owner"), "critical"),
+    ("owner-demoted", lambda: member("update", "owner", "member"), "high"),
+    ("member-removed", lambda: member("delete", "member", None), "high"),
 ]
+
+
+def member(action: str, before: str | None, after: str | None) -> Change:
+    guard = GuardContext(owners=("user:u1",) if before == "owner" else ())
+    facts = UserFacts(principal="user:u1", role_before=before, role_after=after, guard=guard, user_id="u1")
+    return member_change(action, "project_user", "x", "a@example.com", facts, reason="r")
+
+
+def test_a_change_apply_makes_cannot_be_given_a_severity_by_hand() -> None:
+    with pytest.raises(ValueError, match="comes from weakens and disrupts"):
+        Change(action="update", kind="k", project="x", severity="critical")
+    assert Change(action="update", kind="k", project="x", weakens="w", disrupts="d").severity == "critical"
+    assert Change(action="report", kind="k", project="x", severity="critical").severity == "critical"
 
 
 @pytest.mark.parametrize(("case", "severity"), [pytest.param(c, s, id=i) for i, c, s in CASES])

@@ -18,7 +18,6 @@ def representative_changes() -> list[Change]:
             kind="organization_data_retention",
             project=None,
             fields={"type": FieldChange("none", "zero_data_retention")},
-            severity="critical",
             reason="organization data retention differs from the desired state",
         ),
         Change(
@@ -26,7 +25,7 @@ def representative_changes() -> list[Change]:
             kind="project",
             project=None,
             subject="Legacy sandbox",
-            severity="medium",
+            severity="normal",
             reason="live project proj_legacy is not in the desired state, so its data controls are not checked",
         ),
         Change(
@@ -41,7 +40,6 @@ def representative_changes() -> list[Change]:
             kind="project_data_retention",
             project="Support Bot",
             fields={"type": FieldChange(None, "zero_data_retention")},
-            severity="medium",
         ),
         Change(
             action="update",
@@ -51,15 +49,15 @@ def representative_changes() -> list[Change]:
                 "mode": FieldChange("deny_list", "allow_list"),
                 "model_ids": FieldChange(["o3"], ["gpt-4.1", "ft:gpt-4o:acme:*bold*:1"]),
             },
-            severity="high",
+            disrupts="requests to o3 will be refused",
         ),
         Change(
             action="update",
             kind="project_hosted_tools",
             project="Data | Science <beta>",
             fields={"web_search": FieldChange(True, False), "code_interpreter": FieldChange(None, False)},
-            severity="critical",
             reason="web_search is enabled live and disabled in the desired state",
+            disrupts="requests that use web_search will be refused",
         ),
         Change(
             action="update",
@@ -81,15 +79,15 @@ def representative_changes() -> list[Change]:
             project="Data | Science <beta>",
             subject="bob@example.com",
             fields={"role": FieldChange("member", None)},
-            severity="high",
             reason="not a member in the desired state",
+            disrupts="removes bob@example.com's access to the project",
         ),
         Change(
             action="uncorrectable",
             kind="project",
             project="Data | Science <beta>",
             fields={"geography": FieldChange("US", "EU")},
-            severity="high",
+            severity="critical",
             reason="residency is chosen at creation and cannot be changed",
         ),
         Change(
@@ -97,8 +95,8 @@ def representative_changes() -> list[Change]:
             kind="project",
             project="Ünïcode 研究 `tick` @team",
             fields={"status": FieldChange("active", "archived")},
-            severity="high",
             reason="status: archived in the desired state; archiving is one-way",
+            disrupts="archives the project for good",
         ),
         Change(
             action="report",

@@ -27,8 +27,8 @@ def leaky_plan() -> Plan:
                     "note": FieldChange(f"old {KEY}", KEY),
                     "credentials": FieldChange({"api_key": "plain-secret-value-1"}, [{"value": "plain-secret-2"}]),
                 },
-                "high",
                 reason=f"rotated {KEY}",
+                disrupts=f"rotates the key of Bot {KEY}",
                 subject=KEY,
             ),
         ]

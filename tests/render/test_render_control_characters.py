@@ -28,7 +28,7 @@ def hostile_plan() -> Plan:
         subject=HOSTILE,
         reason=f"because {HOSTILE}",
         fields={f"field{HOSTILE}": FieldChange(HOSTILE, [HOSTILE])},
-        severity="critical",
+        weakens=f"weakens {HOSTILE}",
         order=10,
     )
     return Plan.of([change])

@@ -39,6 +39,7 @@ def test_has_exactly_the_v1_keys(plan: Plan) -> None:
     }
     for change, source in zip(doc["changes"], plan.changes, strict=True):
         expected = V1_CHANGE_KEYS | ({"subject"} if source.subject is not None else set())
+        expected |= {name for name in ("weakens", "disrupts") if getattr(source, name) is not None}
         assert set(change) == expected
         for field in change["fields"].values():
             assert set(field) == {"before", "after"}
@@ -56,7 +57,7 @@ def test_example_change_shape() -> None:
             "kind": "organization_data_retention",
             "project": None,
             "fields": {"type": {"before": "none", "after": "zero_data_retention"}},
-            "severity": "critical",
+            "severity": "normal",
             "reason": "organization data retention differs from the desired state",
         }
     ]

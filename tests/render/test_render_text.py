@@ -49,16 +49,16 @@ def test_blocks_organization_first_then_projects_in_plan_order(plan: Plan) -> No
 
 def test_one_line_per_change_with_symbol_severity_subject_and_fields(plan: Plan) -> None:
     lines = render_text(plan).splitlines()
-    assert "  ~ organization_data_retention [critical]  type: none -> zero_data_retention" in lines
+    assert "  ~ organization_data_retention  type: none -> zero_data_retention" in lines
     assert "  + project  geography: (none) -> EU; name: (none) -> Support Bot" in lines
     assert '  - project_user "bob@example.com" [high]  role: member -> (none)' in lines
     assert "  - project [high]  status: active -> archived" in lines
-    assert "  ! project [high]  geography: US -> EU" in lines
+    assert "  ! project [critical]  geography: US -> EU" in lines
     assert '  # project_api_key "ci key"  last_used_at: (none) -> (none)' in lines
     # medium and low severities carry no tag
     assert "  + project_data_retention  type: (none) -> zero_data_retention" in lines
     # the reason sits on the next line, indented under the kind
-    i = lines.index("  ! project [high]  geography: US -> EU")
+    i = lines.index("  ! project [critical]  geography: US -> EU")
     assert lines[i + 1] == "      residency is chosen at creation and cannot be changed"
 
 

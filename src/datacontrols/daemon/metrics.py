@@ -204,7 +204,8 @@ class DaemonMetrics:
         counts: dict[tuple[str, str], int] = {}
         held: dict[str, int] = {}
         for change in drift:
-            counts[(change.kind, change.severity)] = counts.get((change.kind, change.severity), 0) + 1
+            labels = (change.kind, str(change.alert_severity))  # drift the live state opened counts as critical
+            counts[labels] = counts.get(labels, 0) + 1
             if change.enforcement == "report":
                 held[change.kind] = held.get(change.kind, 0) + 1
         for series in self._drift_series | counts.keys():

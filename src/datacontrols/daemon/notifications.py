@@ -100,7 +100,8 @@ class DriftLedger:
             previous = self.open.get(key)
             seen[key] = OpenDrift(
                 key=key,
-                change=change.to_json(),
+                # The alert's severity: critical when the live state exposes what the files forbid.
+                change=change.to_json() | {"alert_severity": change.alert_severity},
                 attribution=dict(attribution),
                 first_seen=previous.first_seen if previous is not None else now,
                 project=change.project,
@@ -235,10 +236,8 @@ def render_slack(message: Mapping[str, Any]) -> dict[str, Any]:
         where = f"project {item.get('project')}" if item.get("project") else "organization"
         subject = f" {item['subject']}" if item.get("subject") else ""
         attribution = (item.get("attribution") or {}).get("actor") or (item.get("attribution") or {}).get("note")
-        line = (
-            f"• {item.get('action')} {item.get('kind')}{subject} in {where} [{item.get('severity')}]: "
-            f"{item.get('reason', '')}"
-        )
+        severity = item.get("alert_severity", item.get("severity"))
+        line = f"• {item.get('action')} {item.get('kind')}{subject} in {where} [{severity}]: {item.get('reason', '')}"
         if attribution:
             line += f" (by: {attribution})"
         lines.append(_slack_escape(line))

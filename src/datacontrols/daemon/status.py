@@ -150,7 +150,9 @@ def summary_status(full: Mapping[str, Any]) -> dict[str, Any]:
         "open_drift": {
             "count": len(drift),
             "by_kind": dict(sorted(Counter(str(item.get("kind")) for item in drift).items())),
-            "by_severity": dict(sorted(Counter(str(item.get("severity")) for item in drift).items())),
+            "by_severity": dict(
+                sorted(Counter(str(item.get("alert_severity", item.get("severity"))) for item in drift).items())
+            ),
         },
         "audit_log": {
             "available": (full.get("audit_log") or {}).get("available"),

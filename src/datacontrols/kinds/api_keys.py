@@ -85,19 +85,19 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
     for key in keys:
         problems: list[str] = []
         flagged = False
-        severity: Severity = "low"
+        severity: Severity = "normal"
         if rules is not None and rules.max_age_days is not None:
             age = (now - key.created_at) // DAY
             if age > rules.max_age_days:
                 problems.append(f"created {age} days ago ({_date(key.created_at)}; max_age_days: {rules.max_age_days})")
-                flagged, severity = True, _worse(severity, "medium")
+                flagged = True
         if rules is not None and rules.max_idle_days is not None:
             since = key.last_used_at if key.last_used_at is not None else key.created_at
             idle = (now - since) // DAY
             if idle > rules.max_idle_days:
                 used = f"last used {idle} days ago" if key.last_used_at is not None else f"never used in {idle} days"
                 problems.append(f"{used} (max_idle_days: {rules.max_idle_days})")
-                flagged, severity = True, _worse(severity, "medium")
+                flagged = True
         if key.owner_project_access == "inactive":
             problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
             flagged, severity = True, "high"
@@ -158,10 +158,10 @@ class ProjectApiKeys(ProjectKind):
                 kind=self.name,
                 project=project.name,
                 subject=finding.label,
-                severity="high",
                 reason=f"{found}; prune: delete",
                 facts=facts,
                 order=ORDER_KEYS,
+                disrupts=f"requests with the key {finding.label} will be refused",
             )
         return self._report(project, finding, found, facts)
 
@@ -182,13 +182,6 @@ class ProjectApiKeys(ProjectKind):
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
         if not await api.project_api_keys.delete(project_id, change.facts_as(KeyFacts).api_key_id):
             log.info("api_key_already_gone", project=change.project, subject=change.subject)
-
-
-_RANK: dict[Severity, int] = {"low": 0, "medium": 1, "high": 2, "critical": 3}
-
-
-def _worse(a: Severity, b: Severity) -> Severity:
-    return a if _RANK[a] >= _RANK[b] else b
 
 
 def _date(timestamp: int) -> str:

@@ -208,7 +208,7 @@ class AdminKeyIdentity(OrganizationKind):
                 kind=self.name,
                 order=self.order,
                 project=None,
-                severity="medium",
+                severity="high",
                 reason=f"the owner of the admin key in use is unknown: {observed.reason}; the guard that keeps "
                 "this tool from removing or demoting its own identity cannot run",
             )

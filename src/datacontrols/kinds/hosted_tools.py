@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
-from datacontrols.plan import Change, FieldChange, Severity
+from datacontrols.plan import Change, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -48,12 +48,10 @@ class ProjectHostedTools(ProjectKind):
         }
         if not fields:
             return []
-        severity: Severity
-        if observed is NOT_CREATED:
-            severity = "critical" if any(fc.after for fc in fields.values()) else "medium"
-        else:
-            severity = "critical"  # any flip either opens a tool or closes one that drifted open
         enabling = sorted(t for t, fc in fields.items() if fc.after)
+        # A tool turned off that is on live: requests that use it will be refused (a new project has none).
+        disabling = sorted(t for t, fc in fields.items() if fc.before and not fc.after)
+        disabling = [] if observed is NOT_CREATED else disabling
         reason = (
             "set on the new project"
             if observed is NOT_CREATED
@@ -67,10 +65,11 @@ class ProjectHostedTools(ProjectKind):
                 kind=self.name,
                 project=project.name,
                 fields=fields,
-                severity=severity,
                 reason=reason,
                 order=12,
                 weakens=f"enables hosted tools: {', '.join(enabling)}" if enabling else None,
+                disrupts=f"requests that use {', '.join(disabling)} will be refused" if disabling else None,
+                exposes=f"{', '.join(disabling)} enabled live, disabled in the files" if disabling else None,
             )
         ]
 

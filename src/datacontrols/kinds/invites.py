@@ -106,7 +106,6 @@ class Invites(OrganizationKind):
                     project=None,
                     subject=email,
                     fields={"role": FieldChange(None, "reader")},
-                    severity="medium",
                     reason=f"listed in {', '.join(projects)} and not in the organization (invite_missing_users); "
                     "added to the project(s) by a later run, once the invite is accepted",
                     facts=InviteFacts(email=email),

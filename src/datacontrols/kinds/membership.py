@@ -35,7 +35,7 @@ from datacontrols.adminapi.members import ProjectUser
 from datacontrols.errors import NotFound, UnsafePlanError
 from datacontrols.kinds.base import World
 from datacontrols.kinds.directory import ADMIN_IDENTITY, AdminIdentity
-from datacontrols.plan import Change, Facts, FieldChange, Severity
+from datacontrols.plan import Change, Facts, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -201,16 +201,14 @@ def member_change(
     facts: MemberFacts,
     *,
     reason: str,
-    severity: Severity | None = None,
 ) -> Change:
     """A member change carrying `facts` (what the guards need), ordered grant-before-revoke.
 
-    Severity, unless given: high when it touches an owner or removes anyone, else medium."""
+    Access given or an owner made weakens who can reach the project (critical); access taken or an owner
+    demoted may lock someone out or stop what uses that access (high)."""
     role_before, role_after = facts.role_before, facts.role_after
     if action == "delete" and role_after is not None:
         raise ValueError(f"a removal of {facts.principal} leaves it no role, not {role_after!r}")
-    if severity is None:
-        severity = "high" if action == "delete" or facts.owner_before or facts.owner_after else "medium"
     losing = action == "delete" or facts.loses_owner
     fields = {"role": FieldChange(role_before, role_after)} if role_before != role_after else {}
     weakens = None
@@ -218,16 +216,24 @@ def member_change(
         weakens = f"gives {subject} access to the project ({role_after or 'no role'})"
     elif action == "update" and facts.gains_owner:
         weakens = f"makes {subject} an owner of the project"
+    disrupts = exposes = None
+    if action == "delete":
+        disrupts = f"removes {subject}'s access to the project"
+        exposes = f"{subject} has access live that the files do not give"
+    elif facts.loses_owner:
+        disrupts = f"{subject} is no longer an owner of the project"
+        exposes = f"{subject} is an owner live, not in the files"
     return Change(
         action=action,  # type: ignore[arg-type]
         kind=kind,
         project=project,
         subject=subject,
         fields=fields,
-        severity=severity,
         reason=reason,
         order=ORDER_REVOKE if losing else ORDER_GRANT,
         weakens=weakens,
+        disrupts=disrupts,
+        exposes=exposes,
         facts=facts,
     )
 
@@ -239,7 +245,7 @@ def unlisted_change(kind: str, project: str, subject: str, role: str | None, wha
         kind=kind,
         project=project,
         subject=subject,
-        severity="low",
+        severity="normal",
         reason=f"{what} has access ({role or 'no role'}) but is not listed; additive mode leaves it "
         "(mode: authoritative would remove it)",
         order=ORDER_REVOKE,

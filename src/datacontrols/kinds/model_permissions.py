@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.desired.schema import ModelPolicy
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, ProjectKind, World
-from datacontrols.kinds.protection import widened_models
-from datacontrols.plan import Change, Facts, FieldChange, Severity, required
+from datacontrols.kinds.protection import widened_models, withdrawn_models
+from datacontrols.plan import Change, Facts, FieldChange, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -75,7 +75,6 @@ class ProjectModelPermissions(ProjectKind):
                     None,
                     before_ids,
                     None,
-                    "critical",
                     "removes the model policy: every model becomes usable",
                 )
             ]
@@ -84,10 +83,9 @@ class ProjectModelPermissions(ProjectKind):
         after_ids = sorted(want.model_ids)
         if live is not None and live.mode == want.mode and before_ids == after_ids:
             return []
-        severity: Severity = "medium" if new else "critical"
         if live is None:
             reason = "set on the new project" if new else "the project has no model policy: every model is usable"
-            return [self._change("create", project, None, want.mode, None, after_ids, severity, reason)]
+            return [self._change("create", project, None, want.mode, None, after_ids, reason, new=new)]
         return [
             self._change(
                 "update",
@@ -96,7 +94,6 @@ class ProjectModelPermissions(ProjectKind):
                 want.mode,
                 before_ids,
                 after_ids,
-                severity,
                 _describe(live.mode, set(live.model_ids), want.mode, set(want.model_ids)),
             )
         ]
@@ -109,9 +106,11 @@ class ProjectModelPermissions(ProjectKind):
         after_mode: str | None,
         before_ids: list[str] | None,
         after_ids: list[str] | None,
-        severity: Severity,
         reason: str,
+        *,
+        new: bool = False,
     ) -> Change:
+        """`new`: the project is created by the same plan, so no traffic can be cut off yet."""
         fields = {}
         if before_mode != after_mode:
             fields["mode"] = FieldChange(before_mode, after_mode)
@@ -124,10 +123,11 @@ class ProjectModelPermissions(ProjectKind):
             kind=self.name,
             project=project.name,
             fields=fields,
-            severity=severity,
             reason=reason,
             order=11,
             weakens=widened_models(before, after),
+            disrupts=None if new else withdrawn_models(before, after),
+            exposes=None if new else widened_models(after, before),  # what live allows that the files do not
             facts=ModelPermissionFacts(mode=after_mode, model_ids=tuple(after_ids or ())),
         )
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import AuthError, BadRequest, NotFound
 from datacontrols.kinds.base import NotExportable, OrganizationKind, World
-from datacontrols.kinds.protection import retention_severity, retention_weakening
+from datacontrols.kinds.protection import retention_weakening
 from datacontrols.plan import Change, FieldChange
 
 if TYPE_CHECKING:
@@ -77,9 +77,9 @@ class OrganizationDataRetention(OrganizationKind):
                 order=self.order,
                 project=None,
                 fields={"type": FieldChange(observed, want)},
-                severity=retention_severity(observed, want),
                 reason="organization data retention differs from the desired state",
                 weakens=retention_weakening(observed, want),
+                exposes=retention_weakening(want, observed),  # live weaker than the files: opened by hand
             )
         ]
 

@@ -152,7 +152,6 @@ def compare_project(
                 order=CREATE_ORDER,
                 project=want.name,
                 fields=created,
-                severity="high" if archived_namesakes else "low",
                 reason=(
                     f"declared in the desired state and not present live: {', '.join(archived_namesakes)} of this "
                     "name is archived (archive is one-way), so a new project is created"
@@ -184,10 +183,10 @@ def compare_project(
                 kind=KIND,
                 project=want.name,
                 fields={"status": FieldChange("active", "archived")},
-                severity="high",
                 reason="status: archived in the desired state; archiving is one-way",
                 facts=facts,
                 order=ARCHIVE_ORDER,
+                disrupts=ARCHIVE_DISRUPTS,
             )
         ]
 
@@ -220,7 +219,6 @@ def compare_project(
                 order=CREATE_ORDER,
                 project=want.name,
                 fields=fields,
-                severity="medium" if "external_key_id" in fields else "low",
                 reason="renamed to match the file pinned by id" if "name" in fields else "external key differs",
                 facts=facts,
                 weakens=_key_weakening(live.external_key_id, fields["external_key_id"].after)
@@ -229,6 +227,9 @@ def compare_project(
             )
         )
     return changes
+
+
+ARCHIVE_DISRUPTS = "archives the project for good: its API keys stop working and nothing can be added to it"
 
 
 def _key_weakening(before: str | None, after: str | None) -> str | None:
@@ -253,10 +254,10 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
                 kind=KIND,
                 project=name,
                 fields={"status": FieldChange("active", "archived")},
-                severity="high",
                 reason="not in the desired state and unmanaged_projects is archive; archiving is one-way",
                 facts=facts,
                 order=ARCHIVE_ORDER,
+                disrupts=ARCHIVE_DISRUPTS,
             )
         ]
     return [
@@ -265,7 +266,7 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
             kind=KIND,
             order=CREATE_ORDER,
             project=name,
-            severity="medium",
+            severity="normal",
             reason=f"live project {live.id} is not in the desired state, so its data controls are not checked",
             facts=facts,
         )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.organization_retention import OrganizationDataRetention, export_retention
-from datacontrols.kinds.protection import effective_retention, retention_severity, retention_weakening
+from datacontrols.kinds.protection import effective_retention, retention_weakening
 from datacontrols.plan import Change, FieldChange
 
 if TYPE_CHECKING:
@@ -41,7 +41,6 @@ class ProjectDataRetention(ProjectKind):
         before = None if observed is NOT_CREATED else observed
         effective_before = effective_retention(before or "organization_default", org_type)
         effective_after = effective_retention(want, org_type)
-        severity = retention_severity(effective_before, effective_after)
         weakens = retention_weakening(effective_before, effective_after)
         return [
             Change(
@@ -49,10 +48,10 @@ class ProjectDataRetention(ProjectKind):
                 kind=self.name,
                 project=project.name,
                 fields={"type": FieldChange(before, want)},
-                severity=severity,
                 reason="set on the new project" if observed is NOT_CREATED else "project data retention differs",
                 order=10,
                 weakens=weakens,
+                exposes=None if observed is NOT_CREATED else retention_weakening(effective_after, effective_before),
             )
         ]
 

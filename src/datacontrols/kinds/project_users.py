@@ -141,7 +141,7 @@ class ProjectUsers(ProjectKind):
             for i in invites or ()
             if isinstance(i, Invite) and i.email.casefold() == email.casefold() and i.status == "pending"
         ]
-        severity: Severity = "low"
+        severity: Severity = "normal"
         if pending:
             reason = "not in the organization yet: an invite is pending; a later run adds them once they accept"
         elif world.desired.organization.invite_missing_users:

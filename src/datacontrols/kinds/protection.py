@@ -1,21 +1,16 @@
-"""How strongly a setting protects data, so a plan can say which changes weaken it.
-
-Severity rule (shared by every data-protection kind): a difference is `critical` when applying it would
-weaken protection, and also when live state is weaker than desired (someone opened a hole that the apply
-would close). Differences that leave protection equal are `medium`. When strength cannot be judged (an
-unknown value, an unreadable organization setting) the difference is `high`: a person should look.
+"""How strongly a setting protects data, so a plan can say which changes weaken it and which may cut off
+traffic: the words behind `Change.weakens` (critical) and `Change.disrupts` (high) of the data-protection
+kinds. A change that does neither tightens or corrects (normal); see `datacontrols.plan` for the rule.
 """
 
 from __future__ import annotations
 
-from datacontrols.plan import Severity
-
 __all__ = [
     "effective_retention",
-    "retention_severity",
     "retention_strength",
     "retention_weakening",
     "widened_models",
+    "withdrawn_models",
 ]
 
 # Higher protects more. The `enhanced_*` variants are undocumented refinements; they are ranked just above
@@ -38,14 +33,6 @@ def effective_retention(project_type: str | None, organization_type: str | None)
 
 def retention_strength(retention: str | None) -> int | None:
     return _RETENTION_STRENGTH.get(retention) if retention is not None else None
-
-
-def retention_severity(before: str | None, after: str | None) -> Severity:
-    """Severity of moving effective retention from `before` to `after`."""
-    strength_before, strength_after = retention_strength(before), retention_strength(after)
-    if strength_before is None or strength_after is None:
-        return "high"
-    return "medium" if strength_before == strength_after else "critical"
 
 
 _ZERO_DATA_RETENTION = _RETENTION_STRENGTH["zero_data_retention"]
@@ -86,3 +73,25 @@ def widened_models(before: tuple[str, frozenset[str]] | None, after: tuple[str, 
     if not opened:
         return None
     return f"makes models usable that were not: {', '.join(sorted(opened))}"
+
+
+def withdrawn_models(before: tuple[str, frozenset[str]] | None, after: tuple[str, frozenset[str]] | None) -> str | None:
+    """What a model policy change (mode, ids; None = no policy) takes away, or None when every model usable
+    before still is: requests to a withdrawn model are refused, so the change may interrupt traffic."""
+    if after is None:
+        return None  # no policy: every model usable
+    (mode_after, ids_after) = after
+    if before is None:
+        if mode_after == "allow_list":
+            return "every model outside the allow list stops being usable: requests to them will be refused"
+        return f"requests to {', '.join(sorted(ids_after))} will be refused" if ids_after else None
+    mode_before, ids_before = before
+    if mode_before == "deny_list" and mode_after == "allow_list":
+        return "replaces the deny list with an allow list: models outside it stop being usable"
+    if mode_after == "allow_list":
+        closed = ids_before - ids_after
+    else:
+        closed = ids_after - ids_before if mode_before == "deny_list" else ids_after & ids_before
+    if not closed:
+        return None
+    return f"requests to {', '.join(sorted(closed))} will be refused"

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from datacontrols.adminapi.rate_limits import ProjectRateLimit
 from datacontrols.errors import NotFound
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
-from datacontrols.plan import Change, Facts, FieldChange, Severity
+from datacontrols.plan import Change, Facts, FieldChange
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -82,18 +82,19 @@ class ProjectRateLimits(ProjectKind):
 
     def _update(self, project: DesiredProject, model: str, row_id: str, fields: dict[str, FieldChange]) -> Change:
         raised = sorted(name for name, fc in fields.items() if fc.after > fc.before)
-        severity: Severity = "high" if raised else "low"
+        lowered = sorted(name for name, fc in fields.items() if fc.after < fc.before)
         reason = f"raises {', '.join(raised)}" if raised else "lowers the model's limits"
+        disrupts = f"lowers {', '.join(lowered)} for {model}: requests over it are refused (429)" if lowered else None
         return Change(
             action="update",
             kind=self.name,
             project=project.name,
             subject=model,
             fields=fields,
-            severity=severity,
             reason=reason,
             order=16,
             facts=RateLimitFacts(rate_limit_id=row_id, model=model),
+            disrupts=disrupts,
         )
 
     def _set_on_new_project(self, project: DesiredProject, model: str, want: dict[str, int]) -> Change:
@@ -103,7 +104,6 @@ class ProjectRateLimits(ProjectKind):
             project=project.name,
             subject=model,
             fields={name: FieldChange(None, value) for name, value in sorted(want.items())},
-            severity="low",
             reason="set on the new project (its rate-limit rows appear when it is created)",
             order=16,
             facts=RateLimitFacts(model=model),
@@ -117,7 +117,7 @@ class ProjectRateLimits(ProjectKind):
             order=self.order,
             project=project.name,
             subject=model,
-            severity="medium",
+            severity="normal",
             reason=(
                 f"the project has no rate-limit row for {model}{known}; rows are created by OpenAI, one per model "
                 "the project can use, so this limit cannot be set: check the model name"
@@ -131,7 +131,7 @@ class ProjectRateLimits(ProjectKind):
             order=self.order,
             project=project.name,
             subject=model,
-            severity="medium",
+            severity="normal",
             reason=f"{model} has no {', '.join(missing)} limit, so it cannot be set; remove it from the file",
         )
 

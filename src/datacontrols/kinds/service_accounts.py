@@ -160,7 +160,7 @@ class ProjectServiceAccounts(ProjectKind):
             name=name,
             secret_sink=sink,
         )
-        return member_change("create", self.name, project.name, name, facts, reason=reason, severity="medium")
+        return member_change("create", self.name, project.name, name, facts, reason=reason)
 
     def _change(
         self,

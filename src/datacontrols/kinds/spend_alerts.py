@@ -24,7 +24,7 @@ from datacontrols.desired.schema import DesiredState
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.organization_retention import Unreadable
 from datacontrols.kinds.spend_limit import read_safely
-from datacontrols.plan import Change, Facts, FieldChange, Severity, required
+from datacontrols.plan import Change, Facts, FieldChange, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -114,7 +114,6 @@ def _create(project: str | None, desired: DesiredAlert, reason: str) -> Change:
         project=project,
         subject=format_usd(desired.cents),
         fields=fields,
-        severity="low",
         reason=reason,
         order=ORDER,
         facts=AlertFacts(
@@ -128,7 +127,6 @@ def _create(project: str | None, desired: DesiredAlert, reason: str) -> Change:
 def _update(project: str | None, live: SpendAlert, desired: DesiredAlert, fields: dict[str, FieldChange]) -> Change:
     removed = _recipient_set(live.notification_channel.recipients) - _recipient_set(desired.recipients)
     only_added = set(fields) == {"recipients"} and not removed
-    severity: Severity = "low" if only_added else "medium"
     reason = "adds recipients" if only_added else "changes who is notified, or how"
     # The API replaces an alert whole: an unmanaged subject prefix is sent back as it is.
     prefix = desired.subject_prefix if desired.manages_subject_prefix else live.notification_channel.subject_prefix
@@ -138,7 +136,6 @@ def _update(project: str | None, live: SpendAlert, desired: DesiredAlert, fields
         project=project,
         subject=format_usd(desired.cents),
         fields=fields,
-        severity=severity,
         reason=reason,
         order=ORDER,
         facts=AlertFacts(
@@ -161,7 +158,6 @@ def _delete(project: str | None, live: SpendAlert, reason: str) -> Change:
             "threshold_amount": FieldChange(amount, None),
             "recipients": FieldChange(sorted(live.notification_channel.recipients), None),
         },
-        severity="high",
         reason=f"{reason}: spend reaching {amount} would no longer be reported",
         order=ORDER,
         facts=AlertFacts(alert_id=live.id),
@@ -232,7 +228,7 @@ class ProjectSpendAlerts(ProjectKind):
                     kind=KIND,
                     project=project.name,
                     subject=format_usd(alert.cents),
-                    severity="medium",
+                    severity="normal",
                     reason=(
                         f"the alert at {format_usd(alert.cents)} is above the project's hard spend limit "
                         f"{format_usd(limit.cents)} and can never fire"

@@ -22,7 +22,7 @@ from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, AuthError
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.organization_retention import Unreadable
-from datacontrols.plan import Change, Facts, FieldChange, Severity, required
+from datacontrols.plan import Change, Facts, FieldChange, required
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -73,7 +73,6 @@ def compare_spend_limit(project: str | None, want: SpendLimitSetting | None, obs
                 "delete",
                 project,
                 {"threshold_amount": FieldChange(format_usd(live.threshold_amount), None)},
-                "high",
                 "removes the hard spend limit: spend is no longer capped",
                 None,
                 weakens="removes the hard spend limit",
@@ -83,7 +82,11 @@ def compare_spend_limit(project: str | None, want: SpendLimitSetting | None, obs
     after = format_usd(want.cents)
     if live is None:
         reason = "set on the new project" if observed is NOT_CREATED else f"caps spend at {after} a month"
-        return [_change("create", project, {"threshold_amount": FieldChange(None, after)}, "low", reason, want.cents)]
+        # A cap where there was none stops requests once it is reached (not on a project still to be created).
+        cut = None if observed is NOT_CREATED else f"requests are refused once spend reaches {after} in a month"
+        capped = {"threshold_amount": FieldChange(None, after)}
+        open_ = None if observed is NOT_CREATED else "no hard spend limit live: spend is not capped"
+        return [_change("create", project, capped, reason, want.cents, disrupts=cut, exposes=open_)]
     fields: dict[str, FieldChange] = {}
     if live.threshold_amount != want.cents:
         fields["threshold_amount"] = FieldChange(format_usd(live.threshold_amount), after)
@@ -93,38 +96,42 @@ def compare_spend_limit(project: str | None, want: SpendLimitSetting | None, obs
             fields[name] = FieldChange(getattr(live, name), value)
     if not fields:
         return []
-    severity: Severity
-    weakens = None
-    if live.threshold_amount > want.cents and len(fields) == 1:
-        severity, reason = "low", "lowers the hard spend limit"
+    weakens = disrupts = exposes = None
+    if live.threshold_amount > want.cents:
+        reason = "lowers the hard spend limit"
+        was = format_usd(live.threshold_amount)
+        disrupts = f"requests are refused once spend reaches {after} in a month (was {was})"
+        exposes = f"the hard spend limit is {was} live, above the files' {after}"
     elif live.threshold_amount < want.cents:
-        severity, reason = "high", "raises the hard spend limit"
+        reason = "raises the hard spend limit"
         weakens = f"raises the hard spend limit ({format_usd(live.threshold_amount)} -> {after})"
     else:
-        severity, reason = "high", "the limit's currency or interval differs from USD a month"
-    return [_change("update", project, fields, severity, reason, want.cents, weakens=weakens)]
+        reason = "the limit's currency or interval differs from USD a month"
+    return [_change("update", project, fields, reason, want.cents, weakens=weakens, disrupts=disrupts, exposes=exposes)]
 
 
 def _change(
     action: str,
     project: str | None,
     fields: dict[str, FieldChange],
-    severity: Severity,
     reason: str,
     cents: int | None,
     *,
     weakens: str | None = None,
+    disrupts: str | None = None,
+    exposes: str | None = None,
 ) -> Change:
     return Change(
         action=action,  # type: ignore[arg-type]
         kind=KIND,
         project=project,
         fields=fields,
-        severity=severity,
         reason=reason,
         order=ORDER,
         facts=LimitFacts(threshold_amount=cents),
         weakens=weakens,
+        disrupts=disrupts,
+        exposes=exposes,
     )
 
 
@@ -185,7 +192,7 @@ class ProjectSpendLimit(ProjectKind):
                     action="report",
                     kind=KIND,
                     project=project.name,
-                    severity="medium",
+                    severity="normal",
                     reason=(
                         f"the project's hard spend limit {format_usd(want.cents)} is above the organization's "
                         f"{format_usd(organization)}, which is reached first"

@@ -77,6 +77,9 @@ def _redact_change(change: Change) -> Change:
         project=None if change.project is None else redact(change.project),
         subject=None if change.subject is None else redact(change.subject),
         reason=redact(change.reason),
+        weakens=None if change.weakens is None else redact(change.weakens),
+        disrupts=None if change.disrupts is None else redact(change.disrupts),
+        exposes=None if change.exposes is None else redact(change.exposes),
         fields={
             redact(name): FieldChange(redact_value(fc.before), redact_value(fc.after))
             for name, fc in change.fields.items()
