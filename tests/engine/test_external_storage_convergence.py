@@ -15,13 +15,13 @@ import httpx
 import pytest
 
 from datacontrols.adminapi import AdminApi
-from datacontrols.desired import DesiredState, load_desired_state
 from datacontrols.emulator import Emulator
 from datacontrols.engine import apply, diff, observe
 from datacontrols.explain import explain_organization, explanation_json, render_explanation
 from datacontrols.export import export_organization
-from datacontrols.plan import FieldChange, Plan
+from datacontrols.plan import FieldChange
 from datacontrols.safety import SafetyCheck
+from testsupport.desired_files import plan_of, write_desired_state
 
 KEY = "sk-admin-storage-convergence-00000000000"
 SUPPORT = "proj_storagesupport000000001"
@@ -53,12 +53,7 @@ FILES = {
 }
 
 
-def desired_state(root: Path, organization: str, files: dict[str, str]) -> DesiredState:
-    (root / "projects").mkdir(parents=True, exist_ok=True)
-    (root / "organization.yaml").write_text(organization)
-    for name, text in files.items():
-        (root / "projects" / f"{name}.yaml").write_text(text)
-    return load_desired_state(root)
+desired_state = write_desired_state
 
 
 @pytest.fixture
@@ -71,10 +66,6 @@ async def api(emulator: Emulator) -> AsyncIterator[AdminApi]:
     client = AdminApi.connect(admin_key=KEY, http_transport=emulator.http_transport())
     yield client
     await client.aclose()
-
-
-async def plan_of(api: AdminApi, desired: DesiredState) -> Plan:
-    return diff(desired, await observe(api, desired))
 
 
 async def test_the_plan_reports_the_mismatch_and_the_unhealthy_storage_and_apply_writes_nothing(

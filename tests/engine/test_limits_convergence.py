@@ -14,13 +14,14 @@ from typing import Any
 import pytest
 
 from datacontrols.adminapi import AdminApi
-from datacontrols.desired import DesiredState, load_desired_state
+from datacontrols.desired import DesiredState
 from datacontrols.emulator import Emulator
 from datacontrols.emulator.state import SpendAlertRecord, default_model_rate_limits
 from datacontrols.engine import ApplyResult, apply, diff, observe
 from datacontrols.errors import UnsafePlanError
 from datacontrols.plan import Plan
 from datacontrols.safety import SafetyCheck
+from testsupport.desired_files import plan_of, write_desired_state
 
 KEY = "sk-admin-limits-convergence-000000000000"
 SUPPORT = "proj_support0000000000000000"
@@ -67,11 +68,7 @@ spend_alerts:
 
 
 def desired_state(root: Path, organization: str, **projects: str) -> DesiredState:
-    (root / "projects").mkdir(parents=True, exist_ok=True)
-    (root / "organization.yaml").write_text(organization)
-    for name, text in projects.items():
-        (root / "projects" / f"{name}.yaml").write_text(text)
-    return load_desired_state(root)
+    return write_desired_state(root, organization, projects)
 
 
 @pytest.fixture
@@ -84,10 +81,6 @@ async def api(emulator: Emulator) -> AsyncIterator[AdminApi]:
     client = AdminApi.connect(admin_key=KEY, http_transport=emulator.http_transport())
     yield client
     await client.aclose()
-
-
-async def plan_of(api: AdminApi, desired: DesiredState) -> Plan:
-    return diff(desired, await observe(api, desired))
 
 
 async def converge(
