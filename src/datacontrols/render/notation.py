@@ -142,7 +142,8 @@ def fields_phrase(change: Change) -> str:
 
 
 def change_lines(change: Change, paint: Paint = plain) -> list[str]:
-    """The change line (symbol, kind, subject, loud severity, fields), then the reason, indented by four."""
+    """The change line (symbol, kind, subject, loud severity, fields), then the reason, indented by four, then
+    what the severity stands for in words: what applying it may interrupt, and what the live state exposes."""
     head = f"{paint(change.action, SYMBOLS[change.action])} {change.kind}"
     if change.subject is not None:
         head += f" {quote(change.subject)}"
@@ -153,6 +154,10 @@ def change_lines(change: Change, paint: Paint = plain) -> list[str]:
     lines = [head]
     # A reason is our own prose, but it may quote a name; each of its lines gets the indent.
     lines.extend(f"    {printable(line)}" for line in change.reason.splitlines() if line.strip())
+    if change.disrupts is not None:
+        lines.append(f"    may interrupt: {printable(change.disrupts)}")
+    if change.exposes is not None:
+        lines.append(f"    live exposes: {printable(change.exposes)}")
     return lines
 
 
