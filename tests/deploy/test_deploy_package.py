@@ -1,0 +1,43 @@
+"""The package as an index would take it: `uv build` makes a wheel and an sdist that `twine check` passes,
+with the desired-state example, the typing marker and the metadata people look for."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import pytest
+from deploy_support import REPO, uvx
+
+TWINE = "twine==7.0.0"
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not installed: it builds the package")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run([uv, "build", "--out-dir", str(out), str(REPO)], capture_output=True, check=True, timeout=300)
+    return out
+
+
+def test_twine_check_passes_the_wheel_and_the_sdist(dist: Path) -> None:
+    files = sorted([*dist.glob("*.whl"), *dist.glob("*.tar.gz")])  # uv also leaves a .gitignore there
+    assert [f.suffix for f in files] == [".whl", ".gz"]
+    run = uvx(TWINE, "twine", "check", "--strict", *files)
+    assert run.returncode == 0, run.output
+
+
+def test_the_wheel_holds_the_example_the_typing_marker_and_the_metadata(dist: Path) -> None:
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        metadata = archive.read(next(n for n in names if n.endswith("/METADATA"))).decode()
+    assert "datacontrols/py.typed" in names
+    assert any(n.startswith("datacontrols/_desired_state/projects/") for n in names)
+    assert "License-Expression: MIT" in metadata and "Requires-Python: >=3.11" in metadata
+    assert "Classifier: Programming Language :: Python :: 3.11" in metadata
+    assert "Description-Content-Type: text/markdown" in metadata
