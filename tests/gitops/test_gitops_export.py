@@ -273,3 +273,42 @@ def test_export_project_on_the_command_line(capsys, monkeypatch, tmp_path: Path)
     assert first.code == 0 and again.code == 0, again.stderr
     assert "Exported 1 project to" in again.stdout and "projects/legacy-chatbot.yaml" in again.stdout
     assert (out / "projects" / "legacy-chatbot.yaml").exists()
+
+
+async def test_spend_limits_and_alerts_are_exported_so_that_the_plan_is_empty(tmp_path: Path) -> None:
+    seed: dict[str, Any] = {
+        "organization": {
+            "spend_limit": {"threshold_amount": 2_000_000},
+            "spend_alerts": [{"threshold_amount": 150_000, "recipients": ["finops@example.com"]}],
+        },
+        "projects": [
+            {
+                "name": "Support",
+                "spend_limit": {"threshold_amount": 1999},
+                "spend_alerts": [
+                    {
+                        "threshold_amount": 900,
+                        "recipients": ["b@example.com", "a@example.com"],
+                        "subject_prefix": "[x]",
+                    },
+                    {"threshold_amount": 0, "recipients": ["a@example.com"]},
+                ],
+            },
+            {"name": "Plain"},
+        ],
+    }
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=seed, rng_seed=1)
+    async with AdminApi.connect(
+        admin_key=ADMIN_KEY, base_url="https://api.openai.com/v1", http_transport=emulator.http_transport()
+    ) as api:
+        result = await export_organization(api, tmp_path / "out")
+        assert result.desired is not None
+        plan = diff(result.desired, await observe(api, result.desired))
+    assert not plan.has_changes, list(plan)
+    organization = result.desired.organization.organization
+    assert organization.spend_limit is not None and organization.spend_alerts is not None
+    support = (tmp_path / "out" / "projects" / "support.yaml").read_text()
+    assert "amount_usd: 19.99" in support and "subject_prefix: '[x]'" in support
+    assert "threshold_usd: 0" in support and "threshold_usd: 9" in support
+    plain = (tmp_path / "out" / "projects" / "plain.yaml").read_text()
+    assert "spend_limit" not in plain and "spend_alerts" not in plain, "none live: left unmanaged"

@@ -21,9 +21,9 @@ from datacontrols.desired.limits import SpendAlert as DesiredAlert
 from datacontrols.desired.limits import SpendLimit as DesiredSpendLimit
 from datacontrols.desired.limits import format_usd
 from datacontrols.desired.schema import DesiredState
-from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.organization_retention import Unreadable
-from datacontrols.kinds.spend_limit import read_safely
+from datacontrols.kinds.spend_limit import dollars, read_safely
 from datacontrols.plan import Change, Facts, FieldChange, required
 
 if TYPE_CHECKING:
@@ -184,12 +184,36 @@ async def _apply(api: AdminApi, change: Change, project_id: str | None) -> Claim
     return None
 
 
+def export_spend_alerts(observed: Any) -> dict[str, Any] | None:
+    """`spend_alerts: [...]` for the live alerts (their subject prefix when set); nothing when there are none."""
+    if isinstance(observed, Unreadable):
+        raise NotExportable(f"they could not be read: {observed.reason}")
+    alerts = [a for a in observed or () if isinstance(a, SpendAlert)]
+    if not alerts:
+        return None
+    thresholds = [a.threshold_amount for a in alerts]
+    if len(set(thresholds)) != len(thresholds):
+        raise NotExportable("two alerts share a threshold, and the files match alerts by threshold")
+    exported = []
+    for alert in sorted(alerts, key=lambda a: a.threshold_amount):
+        if (alert.currency, alert.interval) != (CURRENCY, INTERVAL):
+            raise NotExportable(f"an alert is in {alert.currency} a {alert.interval}; the files hold USD a month")
+        entry: dict[str, Any] = {
+            "threshold_usd": dollars(alert.threshold_amount),
+            "recipients": sorted(alert.notification_channel.recipients),
+        }
+        if alert.notification_channel.subject_prefix is not None:
+            entry["subject_prefix"] = alert.notification_channel.subject_prefix
+        exported.append(entry)
+    return {"spend_alerts": exported}
+
+
 class OrganizationSpendAlerts(OrganizationKind):
     name = KIND
     group = "limits"
     order = ORDER
     audit_event_types = ()
-    exports = False
+    exports = True
 
     def manages(self, desired: DesiredState) -> bool:
         return desired.organization.organization.spend_alerts is not None
@@ -203,13 +227,16 @@ class OrganizationSpendAlerts(OrganizationKind):
     async def apply(self, api: AdminApi, change: Change) -> Claim[SpendAlert] | None:
         return await _apply(api, change, None)
 
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        return export_spend_alerts(observed)
+
 
 class ProjectSpendAlerts(ProjectKind):
     name = KIND
     group = "limits"
     order = ORDER
     audit_event_types = ()
-    exports = False
+    exports = True
 
     def manages(self, project: DesiredProject) -> bool:
         return project.settings.spend_alerts is not None
@@ -242,3 +269,6 @@ class ProjectSpendAlerts(ProjectKind):
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> Claim[SpendAlert] | None:
         return await _apply(api, change, project_id)
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        return export_spend_alerts(observed)

@@ -20,7 +20,7 @@ from datacontrols.desired.limits import SpendLimit as DesiredSpendLimit
 from datacontrols.desired.limits import SpendLimitSetting, format_usd
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, AuthError
-from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.organization_retention import Unreadable
 from datacontrols.plan import Change, Facts, FieldChange, required
 
@@ -143,12 +143,28 @@ async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
         await api.spend.set_limit(amount, project_id=project_id)
 
 
+def dollars(cents: int) -> int | float:
+    """An amount as the files write it: whole dollars as an integer, else dollars and cents (19.99)."""
+    return cents // 100 if cents % 100 == 0 else round(cents / 100, 2)
+
+
+def export_spend_limit(observed: Any) -> dict[str, Any] | None:
+    """`spend_limit: {amount_usd: N}` for a live limit; nothing when there is none (left unmanaged)."""
+    if isinstance(observed, Unreadable):
+        raise NotExportable(f"it could not be read: {observed.reason}")
+    if not isinstance(observed, SpendLimit):
+        return None
+    if (observed.currency, observed.interval) != (CURRENCY, INTERVAL):
+        raise NotExportable(f"it is in {observed.currency} a {observed.interval}; the files hold USD a month")
+    return {"spend_limit": {"amount_usd": dollars(observed.threshold_amount)}}
+
+
 class OrganizationSpendLimit(OrganizationKind):
     name = KIND
     group = "limits"
     order = ORDER
     audit_event_types = ()
-    exports = False
+    exports = True
 
     def manages(self, desired: DesiredState) -> bool:
         return desired.organization.organization.spend_limit is not None
@@ -168,13 +184,16 @@ class OrganizationSpendLimit(OrganizationKind):
     async def apply(self, api: AdminApi, change: Change) -> None:
         await _apply(api, change, None)
 
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        return export_spend_limit(observed)
+
 
 class ProjectSpendLimit(ProjectKind):
     name = KIND
     group = "limits"
     order = ORDER
     audit_event_types = ()
-    exports = False
+    exports = True
 
     def manages(self, project: DesiredProject) -> bool:
         return project.settings.spend_limit is not None
@@ -204,6 +223,9 @@ class ProjectSpendLimit(ProjectKind):
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
         await _apply(api, change, project_id)
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        return export_spend_limit(observed)
 
 
 def _organization_limit(world: World) -> int | None:
