@@ -74,7 +74,12 @@ class RepeatLimitedHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
     def _close_expired(self, now: float) -> None:
-        for key in [k for k, w in self._windows.items() if now - w.opened >= self.window]:
+        # Windows are kept in the order they opened (a dict keeps insertion order): only the oldest few can
+        # have expired, so every line costs a look at the front, not a scan of every kind.
+        while self._windows:
+            key, window = next(iter(self._windows.items()))
+            if now - window.opened < self.window:
+                return
             self._close(key)
 
     def _close(self, key: Hashable) -> None:

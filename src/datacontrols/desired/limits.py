@@ -77,6 +77,11 @@ def to_cents(amount: Decimal) -> int:
     return int(amount * 100)
 
 
+def from_cents(cents: int) -> int | float:
+    """Cents as the files write dollars: whole dollars as an integer, else dollars and cents (`1999` -> 19.99)."""
+    return cents // 100 if cents % 100 == 0 else round(cents / 100, 2)
+
+
 def format_usd(cents: int) -> str:
     """How the plan shows money: `1999` -> `"19.99 USD"`, `2000000` -> `"20000.00 USD"`."""
     sign = "-" if cents < 0 else ""

@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from datacontrols.adminapi.spend import CURRENCY, INTERVAL, SpendAlert
 from datacontrols.desired.limits import SpendAlert as DesiredAlert
 from datacontrols.desired.limits import SpendLimit as DesiredSpendLimit
-from datacontrols.desired.limits import format_usd
+from datacontrols.desired.limits import format_usd, from_cents
 from datacontrols.desired.schema import DesiredState
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.organization_retention import Unreadable
-from datacontrols.kinds.spend_limit import dollars, read_safely
+from datacontrols.kinds.spend_limit import read_safely
 from datacontrols.plan import Change, Facts, FieldChange, required
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def export_spend_alerts(observed: Any) -> dict[str, Any] | None:
         if (alert.currency, alert.interval) != (CURRENCY, INTERVAL):
             raise NotExportable(f"an alert is in {alert.currency} a {alert.interval}; the files hold USD a month")
         entry: dict[str, Any] = {
-            "threshold_usd": dollars(alert.threshold_amount),
+            "threshold_usd": from_cents(alert.threshold_amount),
             "recipients": sorted(alert.notification_channel.recipients),
         }
         if alert.notification_channel.subject_prefix is not None:

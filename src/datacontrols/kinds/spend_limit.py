@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from datacontrols.adminapi.spend import CURRENCY, INTERVAL, SpendLimit
 from datacontrols.desired.limits import SpendLimit as DesiredSpendLimit
-from datacontrols.desired.limits import SpendLimitSetting, format_usd
+from datacontrols.desired.limits import SpendLimitSetting, format_usd, from_cents
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, AuthError
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, OrganizationKind, ProjectKind, World
@@ -143,11 +143,6 @@ async def _apply(api: AdminApi, change: Change, project_id: str | None) -> None:
         await api.spend.set_limit(amount, project_id=project_id)
 
 
-def dollars(cents: int) -> int | float:
-    """An amount as the files write it: whole dollars as an integer, else dollars and cents (19.99)."""
-    return cents // 100 if cents % 100 == 0 else round(cents / 100, 2)
-
-
 def export_spend_limit(observed: Any) -> dict[str, Any] | None:
     """`spend_limit: {amount_usd: N}` for a live limit; nothing when there is none (left unmanaged)."""
     if isinstance(observed, Unreadable):
@@ -156,7 +151,7 @@ def export_spend_limit(observed: Any) -> dict[str, Any] | None:
         return None
     if (observed.currency, observed.interval) != (CURRENCY, INTERVAL):
         raise NotExportable(f"it is in {observed.currency} a {observed.interval}; the files hold USD a month")
-    return {"spend_limit": {"amount_usd": dollars(observed.threshold_amount)}}
+    return {"spend_limit": {"amount_usd": from_cents(observed.threshold_amount)}}
 
 
 class OrganizationSpendLimit(OrganizationKind):
