@@ -52,6 +52,7 @@ from datacontrols.commands.options import (
     ProjectsOption,
     RetryBudgetOption,
     SecretSinkOption,
+    TextOrJsonOption,
     env,
 )
 from datacontrols.commands.plan_apply import EXIT_ERROR, EXIT_OK, plan_or_apply, registry_for
@@ -191,17 +192,14 @@ def explain_command(
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
     retry_budget: RetryBudgetOption = 120.0,
-    output_format: Annotated[
-        str, typer.Option("--format", metavar="<text|json>", help="text, or json: one JSON document on stdout.")
-    ] = "text",
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Show each project's effective data retention, residency, hosted tools and model policy."""
     import json
 
     from datacontrols.explain import explain_organization, explanation_json, render_explanation
 
-    if output_format not in ("text", "json"):
-        _fail(f"--format must be text or json, not {output_format!r}")
+    _text_or_json(output_format)
 
     async def run() -> int:
         desired = load_desired_state(desired_state) if desired_state.exists() else None
@@ -295,6 +293,9 @@ def apply_command(
 def export_command(
     out: Annotated[Path, typer.Option("--out", help="Directory to write organization.yaml and projects/ into.")],
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing desired-state files.")] = False,
+    merge: Annotated[
+        bool, typer.Option("--merge", help="Fold the live values into existing files, keeping their comments.")
+    ] = False,
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
     retry_budget: RetryBudgetOption = 120.0,
@@ -305,11 +306,15 @@ def export_command(
             help="Add only this live project's file to the desired state in --out (repeatable; by name).",
         ),
     ] = None,
+    output_format: TextOrJsonOption = "text",
 ) -> None:
     """Write the live organization as desired-state files (read only), to start managing what exists."""
+    _text_or_json(output_format)
     exporting = export_to(
         out=out,
         force=force,
+        merge=merge,
+        machine=output_format == "json",
         admin_key_file=admin_key_file,
         base_url=base_url,
         retry_budget=retry_budget,
@@ -383,6 +388,11 @@ def _refuse_root_options(ctx: typer.Context, subcommand: str) -> None:
             f"{flag} is an option of the plan/apply command, not of `reconcile {subcommand}`; nothing was done. "
             f"Put options after the subcommand (`reconcile {subcommand} --help` lists them)"
         )
+
+
+def _text_or_json(output_format: str) -> None:
+    if output_format not in ("text", "json"):
+        _fail(f"--format must be text or json, not {output_format!r}")
 
 
 def _format(output_format: OutputFormat) -> Format:

@@ -17,14 +17,15 @@ does not export is not read and is named in a note, so a new control shows up as
 silently. Every project file also pins `id`, states `residency` as reported, and manages `external_key_id`
 (null when there is none).
 
-Files: keys in a stable order (name, id, residency, external_key_id, then the kinds in registry order), the
-`yaml-language-server` header line pointing at docs/schema (relative to the current directory when it holds
-docs/schema, else the repository layout `desired_state/` assumes), YAML 1.2, kebab-case file names from the
-project name (`Support Bot` -> `support-bot.yaml`; a clash gets `-2`, `-3` in (name, id) order). Nothing is
-overwritten without `force`: without it, a directory that already holds organization.yaml or any project
-file is refused before any request. With it, files this export writes are replaced; other project files are
-left and named in a note (they would still be part of the desired state). What was written is loaded back
-with the real loader before returning: an export that would not load is an error, not a file.
+Files: keys in a stable order (name, id, residency, external_key_id, then the kinds in registry order), a
+`yaml-language-server` header line whose `$schema` resolves wherever the files are (see `_schema_home`),
+YAML 1.2, kebab-case file names from the project name (`Support Bot` -> `support-bot.yaml`; a clash gets
+`-2`, `-3` in (name, id) order). Nothing is overwritten without `force` or `merge`: without them, a directory
+that already holds organization.yaml or any project file is refused before any request. With `force`, files
+this export writes are replaced; with `merge`, the live values are folded into the existing files, keeping
+their comments (`export_merge`). Either way other project files are left and named in a note (they would
+still be part of the desired state). Every file is rendered before the first is written, and what was
+written is loaded back with the real loader before returning: an export that would not load is an error.
 
 `--project NAME` (repeatable) adds those live projects to a desired state that exists: only their files are
 read and written (the project list and each one's own reads; nothing of the organization), organization.yaml
@@ -45,11 +46,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 
+from datacontrols.desired.jsonschema import SCHEMA_FILES, write_schema_files
 from datacontrols.desired.loader import ORGANIZATION_FILE, PROJECT_SUFFIXES, PROJECTS_DIR, load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import ConfigError
+from datacontrols.export_merge import merge_document
 from datacontrols.files import write_text_atomically
 from datacontrols.identity import default_project_id
 from datacontrols.kinds.base import Kind, NotExportable
@@ -72,6 +76,8 @@ __all__ = [
 Exporter = Callable[[Any], Mapping[str, Any] | None]
 
 _SCHEMA_DIR: Final = Path("docs") / "schema"
+_BESIDE: Final = "schema"  # out/schema/, when the files carry their own schema
+_SCHEMA_MARK: Final = "# yaml-language-server: $schema="
 _MAX_STEM: Final = 60
 
 
@@ -122,6 +128,14 @@ def _kebab(name: str) -> str:
 
 
 def render_yaml(document: Mapping[str, Any], header: str) -> str:
+    yaml = _round_trip()
+    buffer = io.StringIO()
+    # A round-trip node is dumped as it is (its comments are a person's); anything else as a plain mapping.
+    yaml.dump(document if isinstance(document, CommentedMap) else dict(document), buffer)
+    return header + buffer.getvalue()
+
+
+def _round_trip() -> YAML:
     yaml = YAML(typ="rt")
     yaml.default_flow_style = False
     yaml.allow_unicode = True
@@ -129,28 +143,62 @@ def render_yaml(document: Mapping[str, Any], header: str) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     # `external_key_id: null` says "no key, managed"; an empty value reads like a mistake.
     yaml.representer.add_representer(type(None), _null)
-    buffer = io.StringIO()
-    yaml.dump(dict(document), buffer)
-    return header + buffer.getvalue()
+    return yaml
 
 
 def _null(representer: Any, _: None) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:null", "null")
 
 
-def _header(target: Path, schema_name: str, conventional: str) -> str:
+def _schema_home(out: Path) -> Path | None:
+    """Where the `$schema` references point: this repository's maintained docs/schema when the current
+    directory holds it and `out` is inside it; None: schema files written beside the files, in
+    `out/schema/`, so the references resolve in any repository (nothing is published to point a URL at)."""
     cwd = Path.cwd()
-    schema = cwd / _SCHEMA_DIR / schema_name
-    if schema.is_file() and target.resolve().is_relative_to(cwd):
-        relative = os.path.relpath(schema, target.parent.resolve()).replace(os.sep, "/")
-    else:
-        relative = conventional + schema_name
+    home = cwd / _SCHEMA_DIR
+    inside = out.resolve().is_relative_to(cwd)
+    return home if inside and all((home / name).is_file() for name in SCHEMA_FILES.values()) else None
+
+
+def _schema_line(target: Path, schema: Path) -> str:
+    relative = os.path.relpath(schema.resolve(), target.parent.resolve()).replace(os.sep, "/")
+    return f"{_SCHEMA_MARK}{relative}"
+
+
+def _schema_name(path: Path, out: Path) -> str:
+    return SCHEMA_FILES["organization" if path == out / ORGANIZATION_FILE else "project"]
+
+
+def _header(schema_line: str) -> str:
     return (
-        f"# yaml-language-server: $schema={relative}\n"
+        f"{schema_line}\n"
         "#\n"
         "# Written by `reconcile export` from the live organization. Review it before committing: a setting\n"
         "# deleted from this file is no longer managed.\n\n"
     )
+
+
+def _render(path: Path, document: Mapping[str, Any], schema: Path, merge: bool, notes: list[str]) -> str:
+    """The file's new text: written anew, or (`merge`, the file exists) the live values folded into it."""
+    line = _schema_line(path, schema)
+    if not (merge and path.is_file()):
+        return render_yaml(document, _header(line))
+    try:
+        existing = _round_trip().load(path.read_text(encoding="utf-8"))
+    except Exception as exc:  # any YAML error: the file is the user's; say which and write nothing
+        raise ConfigError(
+            f"{path} cannot be merged, it is not valid YAML ({type(exc).__name__}); nothing was written"
+        ) from None
+    merged, kept = merge_document(existing, document)
+    if kept:
+        notes.append(f"{path.name}: kept as written (export does not write them, or live has none): {', '.join(kept)}")
+    text = render_yaml(merged, "")
+    lines = text.splitlines(keepends=True)
+    for index, current in enumerate(lines):
+        if current.startswith(_SCHEMA_MARK):
+            lines[index] = line + "\n"  # a reference that resolves from where the file now is
+            return "".join(lines)
+    return f"{line}\n{text}"
 
 
 # --- the command --------------------------------------------------------------------------------------------
@@ -161,6 +209,7 @@ class ExportResult:
     written: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     desired: DesiredState | None = None  # the written files, loaded back
+    schemas: list[Path] = field(default_factory=list)  # schema files written beside them, if any
 
 
 def _existing(out: Path) -> list[Path]:
@@ -171,12 +220,15 @@ def _existing(out: Path) -> list[Path]:
     return found
 
 
-def check_target(out: Path, *, force: bool, adding: bool = False) -> None:
-    """Refuse, before any request, to write over an existing desired state without `force` (`adding`: a
-    `--project` export, which adds files to one; its own files are checked once their names are known)."""
+def check_target(out: Path, *, force: bool, adding: bool = False, merge: bool = False) -> None:
+    """Refuse, before any request, to write over an existing desired state without `force` or `merge`
+    (`adding`: a `--project` export, which adds files to one; its own files are checked once their names are
+    known)."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} exists and is not a directory")
-    if adding:
+    if force and merge:
+        raise ConfigError("--force and --merge contradict each other (replace the files, or fold into them); pass one")
+    if adding or merge:
         return
     existing = _existing(out)
     if existing and not force:
@@ -184,7 +236,8 @@ def check_target(out: Path, *, force: bool, adding: bool = False) -> None:
         more = f" and {len(existing) - 3} more" if len(existing) > 3 else ""
         raise ConfigError(
             f"--out {out} already holds a desired state ({shown}{more}); nothing was written. "
-            "Pass --force to overwrite, or choose an empty directory"
+            "Pass --merge to fold the live values into them (comments kept), --force to overwrite them, "
+            "or choose an empty directory"
         )
 
 
@@ -193,12 +246,13 @@ async def export_organization(
     out: Path,
     *,
     force: bool = False,
+    merge: bool = False,
     registry: Registry = DEFAULT_REGISTRY,
     only: Sequence[str] = (),
 ) -> ExportResult:
     """Read the organization and write it as a desired state under `out` (see the module docstring);
     `only`: the names of the live projects to add, and nothing else."""
-    check_target(out, force=force, adding=bool(only))
+    check_target(out, force=force, adding=bool(only), merge=merge)
     result = ExportResult()
     org_kinds = [(k, e) for k in registry.organization if (e := exporter_of(k)) is not None and not only]
     project_kinds = [(k, e) for k in registry.project if (e := exporter_of(k)) is not None]
@@ -206,7 +260,7 @@ async def export_organization(
 
     every = [p for p in await api.projects.list(include_archived=False) if not p.archived]
     stems = file_stems(every)  # of the whole organization: a file name does not depend on what is exported
-    live = _chosen(every, only, out, stems, force=force) if only else every
+    live = _chosen(every, only, out, stems, replace=force or merge) if only else every
     organization_values, project_values = await asyncio.gather(
         asyncio.gather(*(kind.observe(api) for kind, _ in org_kinds)),
         asyncio.gather(*(asyncio.gather(*(kind.observe(api, p) for kind, _ in project_kinds)) for p in live)),
@@ -232,15 +286,20 @@ async def export_organization(
         documents.append((out / PROJECTS_DIR / f"{stems[project.id]}.yaml", project_document(project, parts)))
     documents.sort(key=lambda item: item[0].name)
 
-    (out / PROJECTS_DIR).mkdir(parents=True, exist_ok=True)
     if not only:
-        org_path = out / ORGANIZATION_FILE
-        write_text_atomically(
-            org_path, render_yaml(org_document, _header(org_path, "organization.schema.json", "../docs/schema/"))
-        )
-        result.written.append(org_path)
-    for path, document in documents:
-        write_text_atomically(path, render_yaml(document, _header(path, "project.schema.json", "../../docs/schema/")))
+        documents.insert(0, (out / ORGANIZATION_FILE, org_document))
+    home = _schema_home(out)
+    schemas = home or out / _BESIDE
+    # Every file rendered (and every merge's read done) before the first write.
+    texts = [
+        (path, _render(path, document, schemas / _schema_name(path, out), merge, result.notes))
+        for path, document in documents
+    ]
+    (out / PROJECTS_DIR).mkdir(parents=True, exist_ok=True)
+    if home is None:
+        result.schemas = write_schema_files(schemas)  # the installed version's schema, beside the files
+    for path, text in texts:
+        write_text_atomically(path, text)
         result.written.append(path)
 
     written = set(result.written)
@@ -260,10 +319,11 @@ async def export_organization(
 
 
 def _chosen(
-    every: list[Project], only: Sequence[str], out: Path, stems: Mapping[str, str], *, force: bool
+    every: list[Project], only: Sequence[str], out: Path, stems: Mapping[str, str], *, replace: bool
 ) -> list[Project]:
     """The live projects `--project` names, once each; refused before any other read when a name is not a live
-    project, when its file exists (without `force`), or when another file of `out` describes it already."""
+    project, when its file exists (without `force` or `merge`: `replace`), or when another file of `out`
+    describes it already."""
     by_name = {p.name: p for p in every if p.name}
     unknown = [name for name in only if name not in by_name]
     if unknown:
@@ -275,9 +335,13 @@ def _chosen(
         path = out / PROJECTS_DIR / f"{stems[project.id]}.yaml"
         elsewhere = described.get(project.name or "")
         if elsewhere is not None and elsewhere != path:
-            raise ConfigError(f"project {project.name!r} is already described by {elsewhere}; nothing was written")
-        if path.exists() and not force:
-            raise ConfigError(f"{path} exists; nothing was written. Pass --force to overwrite it")
+            raise ConfigError(
+                f"project {project.name!r} is already described by {elsewhere}; nothing was written"
+            ) from None
+        if path.exists() and not replace:
+            raise ConfigError(
+                f"{path} exists; nothing was written. Pass --merge to update it, or --force to overwrite it"
+            )
     return chosen
 
 

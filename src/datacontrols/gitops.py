@@ -16,13 +16,14 @@ be saved, or a read that failed are exit 1, never 0 (`EXIT_*` below match `cli.p
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 
@@ -45,6 +46,9 @@ from datacontrols.present import render_outcome
 from datacontrols.reconcile import Intent, Outcome, PhaseHook, reconcile
 from datacontrols.render import Format
 from datacontrols.target import select
+
+if TYPE_CHECKING:
+    from datacontrols.export import ExportResult
 
 __all__ = ["Delivery", "apply_saved_plan", "export_to", "publish_outputs", "resolve_base_url"]
 
@@ -253,6 +257,8 @@ async def export_to(
     *,
     out: Path,
     force: bool,
+    merge: bool = False,
+    machine: bool = False,
     admin_key_file: Path | None,
     base_url: str | None,
     retry_budget: float,
@@ -261,19 +267,32 @@ async def export_to(
     """`reconcile export --out DIR [--project NAME]`: the live organization (or those projects) as files."""
     from datacontrols.export import check_target, export_organization
 
-    check_target(out, force=force, adding=bool(projects))  # before the key and any request
+    check_target(out, force=force, adding=bool(projects), merge=merge)  # before the key and any request
     key = load_admin_key(admin_key_file)
     retry = RetryPolicy(budget_seconds=retry_budget)
     async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True, retry=retry) as api:
         try:
-            result = await export_organization(api, out, force=force, only=projects)
+            result = await export_organization(api, out, force=force, merge=merge, only=projects)
         except DesiredStateError as exc:  # what was written does not load: a bug of an exporter
             raise DataControlsError(f"the exported files do not load, which is a bug: {exc.message}") from None
+    count = len(result.written) - (0 if projects else 1)
+    if machine:  # one JSON document on stdout, the notes in it
+        print(json.dumps(_export_summary(out, result, count), indent=2, ensure_ascii=False))
+        return EXIT_OK
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
-    count = len(result.written) - (0 if projects else 1)
     what = "" if projects else "the organization and "
     print(f"Exported {what}{count} project{'s' if count != 1 else ''} to {out}:")
     for path in result.written:
         print(f"  {path.relative_to(out).as_posix()}")
     return EXIT_OK
+
+
+def _export_summary(out: Path, result: ExportResult, projects: int) -> dict[str, object]:
+    return {
+        "out": str(out),
+        "projects": projects,
+        "written": [path.relative_to(out).as_posix() for path in result.written],
+        "schemas": [path.relative_to(out).as_posix() for path in result.schemas],
+        "notes": result.notes,
+    }

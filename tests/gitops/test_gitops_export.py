@@ -241,7 +241,7 @@ async def test_export_of_one_project_adds_its_file_alone_and_reads_only_what_it_
     ("name", "setup", "message"),
     [
         ("Nobody", None, "'Nobody' is not a live project"),
-        ("Support Bot", "same", "exists; nothing was written. Pass --force"),
+        ("Support Bot", "same", "exists; nothing was written. Pass --merge to update it, or --force"),
         ("Support Bot", "elsewhere", "already described by"),
     ],
 )

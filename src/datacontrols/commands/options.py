@@ -136,3 +136,7 @@ LogFormatOption = Annotated[str, _option("--log-format", "auto, json or console.
 NoColorOption = Annotated[
     bool, _option("--no-color", "No colour in what is printed (the same as NO_COLOR=1; FORCE_COLOR=1 forces it).")
 ]
+# A subcommand's own `--format` (explain, export): text for people, or one JSON document for machines.
+TextOrJsonOption = Annotated[
+    str, typer.Option("--format", metavar="<text|json>", help="text, or json: one JSON document on stdout.")
+]
