@@ -306,6 +306,9 @@ def export_command(
             help="Add only this live project's file to the desired state in --out (repeatable; by name).",
         ),
     ] = None,
+    rate_limits: Annotated[
+        bool, typer.Option("--rate-limits", help="Also write every project's rate limits (each plan then reads them).")
+    ] = False,
     output_format: TextOrJsonOption = "text",
 ) -> None:
     """Write the live organization as desired-state files (read only), to start managing what exists."""
@@ -314,6 +317,7 @@ def export_command(
         out=out,
         force=force,
         merge=merge,
+        also=("project_rate_limit",) if rate_limits else (),
         machine=output_format == "json",
         admin_key_file=admin_key_file,
         base_url=base_url,

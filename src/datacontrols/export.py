@@ -249,14 +249,21 @@ async def export_organization(
     merge: bool = False,
     registry: Registry = DEFAULT_REGISTRY,
     only: Sequence[str] = (),
+    also: Sequence[str] = (),
 ) -> ExportResult:
     """Read the organization and write it as a desired state under `out` (see the module docstring);
-    `only`: the names of the live projects to add, and nothing else."""
+    `only`: the names of the live projects to add, and nothing else; `also`: the names of kinds exported
+    only when asked (`export_by_default = False`) to export this time."""
     check_target(out, force=force, adding=bool(only), merge=merge)
     result = ExportResult()
-    org_kinds = [(k, e) for k in registry.organization if (e := exporter_of(k)) is not None and not only]
-    project_kinds = [(k, e) for k in registry.project if (e := exporter_of(k)) is not None]
+    wanted = [k for k in (*registry.organization, *registry.project) if k.export_by_default or k.name in also]
+    org_kinds = [
+        (k, e) for k in registry.organization if k in wanted and (e := exporter_of(k)) is not None and not only
+    ]
+    project_kinds = [(k, e) for k in registry.project if k in wanted and (e := exporter_of(k)) is not None]
     missing = list(dict.fromkeys(k.name for k in (*registry.organization, *registry.project) if not exporter_of(k)))
+    if unasked := [k.name for k in (*registry.organization, *registry.project) if k.exports and k not in wanted]:
+        result.notes.append(f"not exported unless asked (each later plan would read them too): {', '.join(unasked)}")
 
     every = [p for p in await api.projects.list(include_archived=False) if not p.archived]
     stems = file_stems(every)  # of the whole organization: a file name does not depend on what is exported

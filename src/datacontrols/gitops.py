@@ -258,6 +258,7 @@ async def export_to(
     out: Path,
     force: bool,
     merge: bool = False,
+    also: Sequence[str] = (),
     machine: bool = False,
     admin_key_file: Path | None,
     base_url: str | None,
@@ -272,7 +273,7 @@ async def export_to(
     retry = RetryPolicy(budget_seconds=retry_budget)
     async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True, retry=retry) as api:
         try:
-            result = await export_organization(api, out, force=force, merge=merge, only=projects)
+            result = await export_organization(api, out, force=force, merge=merge, only=projects, also=also)
         except DesiredStateError as exc:  # what was written does not load: a bug of an exporter
             raise DataControlsError(f"the exported files do not load, which is a bug: {exc.message}") from None
     count = len(result.written) - (0 if projects else 1)

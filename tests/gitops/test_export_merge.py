@@ -205,3 +205,57 @@ def test_spend_alerts_are_matched_by_threshold() -> None:
     text = dumped(merged)
     assert re.search(r"threshold_usd: 250 +# finance's first warning$", text, re.M)
     assert loaded(text) == fresh
+
+
+# --- rate limits: exported when asked ---------------------------------------------------------------------
+
+RATE_SEED: dict[str, Any] = {
+    "organization": {
+        "model_rate_limits": {
+            "gpt-4.1": {"max_requests_per_1_minute": 10000, "max_tokens_per_1_minute": 2000000},
+            "gpt-image-1": {
+                "max_requests_per_1_minute": 100,
+                "max_tokens_per_1_minute": 1000,
+                "max_images_per_1_minute": 50,
+            },
+        }
+    },
+    "projects": [
+        {"name": "Support", "rate_limits": {"gpt-4.1": {"max_requests_per_1_minute": 500}}},
+        {"name": "Plain"},
+    ],
+}
+
+
+async def test_rate_limits_are_left_out_unless_asked_and_then_restore_the_project_after_drift(tmp_path: Path) -> None:
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=RATE_SEED, rng_seed=1)
+    plain, _ = await exported(emulator, tmp_path / "plain")
+    assert "not exported unless asked (each later plan would read them too): project_rate_limit" in plain.notes
+    assert all(p.rate_limits is None for p in plain.desired.projects)
+    emulator.requests.clear()
+
+    result, plan = await exported(emulator, tmp_path / "out", also=["project_rate_limit"])
+
+    assert not plan.has_changes, list(plan)
+    support = next(p for p in result.desired.projects if p.name == "Support")
+    assert support.rate_limits is not None
+    assert {model: limits.limits() for model, limits in support.rate_limits.items()} == {
+        "gpt-4.1": {"max_requests_per_1_minute": 500, "max_tokens_per_1_minute": 2000000},
+        "gpt-image-1": {
+            "max_requests_per_1_minute": 100,
+            "max_tokens_per_1_minute": 1000,
+            "max_images_per_1_minute": 50,
+        },
+    }
+    assert not [n for n in result.notes if "unless asked" in n]
+    async with AdminApi.connect(
+        admin_key=ADMIN_KEY, base_url="https://api.openai.com/v1", http_transport=emulator.http_transport()
+    ) as api:  # a person raises a limit by hand; the exported files alone put it back
+        project = next(p for p in await api.projects.list() if p.name == "Support")
+        row = next(r for r in await api.rate_limits.list(project.id) if r.model == "gpt-4.1")
+        await api.rate_limits.update(project.id, row.id, {"max_requests_per_1_minute": 9000})
+        drifted = diff(result.desired, await observe(api, result.desired))
+    updates = [c for c in drifted if c.action == "update"]
+    assert [(c.kind, c.subject, c.fields["max_requests_per_1_minute"].after) for c in updates] == [
+        ("project_rate_limit", "gpt-4.1", 500)
+    ]

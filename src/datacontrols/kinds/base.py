@@ -114,6 +114,9 @@ class Kind(ABC):
     order: ClassVar[int]  # CREATE_ORDER < order < ARCHIVE_ORDER; lower runs first within a project
     audit_event_types: ClassVar[tuple[str, ...]]  # the spec's AuditLogEventType names; () = not audited
     exports: ClassVar[bool]  # whether `export` is implemented
+    # False: `reconcile export` writes this kind only when asked (its flag), because once in the files it
+    # costs every later plan a read that most users would not choose (rate limits: one per project).
+    export_by_default: ClassVar[bool] = True
 
     @property
     def key(self) -> str:

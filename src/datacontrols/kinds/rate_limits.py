@@ -8,6 +8,10 @@ The API holds one row per model, created by OpenAI; rows can only be updated. So
 - removing a model from the file stops managing it: nothing is "reset", as there is no delete.
 
 Severity: lowering limits tightens (`low`); raising any limit loosens (`high`).
+
+Export writes every row the project has, each model with all its limits (the API does not say which were
+changed from the organization's), and only when asked (`reconcile export --rate-limits`): managing them
+costs each later plan one paginated read per project, under a budget of a few requests a minute.
 Each change's `subject` is the model; `RateLimitFacts` carry the row id (absent on a project not created yet: apply
 then looks the row up by model, after the creation).
 """
@@ -43,7 +47,8 @@ class ProjectRateLimits(ProjectKind):
     group = "limits"
     order = 16
     audit_event_types = ("rate_limit.updated", "rate_limit.deleted")
-    exports = False
+    exports = True
+    export_by_default = False
 
     def manages(self, project: DesiredProject) -> bool:
         return bool(project.settings.rate_limits)
@@ -134,6 +139,13 @@ class ProjectRateLimits(ProjectKind):
             severity="normal",
             reason=f"{model} has no {', '.join(missing)} limit, so it cannot be set; remove it from the file",
         )
+
+    def export(self, observed: Any) -> dict[str, Any] | None:
+        rows: dict[str, dict[str, int]] = {}
+        for row in observed:
+            if (limits := row.limits()) and row.model not in rows:  # first row wins, as in compare
+                rows[row.model] = limits
+        return {"rate_limits": dict(sorted(rows.items()))} if rows else None
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
         facts = change.facts_as(RateLimitFacts)
