@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from kinds_support import desired_project, live_project, permissions, policy, tools, world
 
+from datacontrols.adminapi.service_tiers import ServiceTierSettings
 from datacontrols.adminapi.spend import SpendLimit
 from datacontrols.desired.limits import SpendLimit as DesiredLimit
 from datacontrols.kinds.base import NOT_CREATED
@@ -21,6 +22,7 @@ from datacontrols.kinds.project_retention import ProjectDataRetention
 from datacontrols.kinds.project_users import UserFacts
 from datacontrols.kinds.protection import effective_retention, retention_strength
 from datacontrols.kinds.rate_limits import ProjectRateLimits
+from datacontrols.kinds.service_tiers import ProjectServiceTiers
 from datacontrols.kinds.spend_limit import compare_spend_limit
 from datacontrols.plan import Change, FieldChange
 
@@ -58,6 +60,7 @@ TOOLS = ProjectHostedTools()
 MODELS = ProjectModelPermissions()
 RETENTION = ProjectDataRetention()
 RATE = ProjectRateLimits()
+TIERS = ProjectServiceTiers()
 
 
 def usd(amount: str) -> DesiredLimit:
@@ -221,7 +224,17 @@ CASES: list[tuple[str, Case, str]] = [
     ("member-made-owner", lambda: member("update", "member", "owner"), "critical"),
     ("owner-demoted", lambda: member("update", "owner", "member"), "high"),
     ("member-removed", lambda: member("delete", "member", None), "high"),
+    ("service-tier-enabled", lambda: only(tiers(ServiceTierSettings(default="standard", enabled_tiers=[]))), "normal"),
+    (
+        "service-tier-taken-away",
+        lambda: only(tiers(ServiceTierSettings(default="standard", enabled_tiers=["flex", "fast"]), ["flex"])),
+        "high",
+    ),
 ]
+
+
+def tiers(observed: object, enabled: object = "all") -> list[Change]:
+    return TIERS.compare(desired_project(name="x", service_tiers={"enabled_tiers": enabled}), observed, world())
 
 
 def member(action: str, before: str | None, after: str | None) -> Change:

@@ -28,6 +28,7 @@ from datacontrols.adminapi.projects import Projects
 from datacontrols.adminapi.rate_limits import RateLimits
 from datacontrols.adminapi.retention import DataRetention
 from datacontrols.adminapi.service_accounts import ServiceAccounts
+from datacontrols.adminapi.service_tiers import ServiceTiers
 from datacontrols.adminapi.spend import Spend
 from datacontrols.adminapi.transport import DEFAULT_BASE_URL, RequestRecord, RetryPolicy, Transport
 
@@ -44,6 +45,7 @@ class AdminApi:
         self.model_permissions = ModelPermissionsApi(transport)
         self.hosted_tools = HostedToolPermissionsApi(transport)
         self.external_storage = ExternalStorage(transport)  # not in the pinned spec: the SDK's shapes
+        self.service_tiers = ServiceTiers(transport)  # not in the pinned spec: the SDK's shapes
         # access: people, groups, service accounts and keys
         self.organization_users = OrganizationUsers(transport)
         self.invites = Invites(transport)

@@ -27,7 +27,15 @@ EnforcementLevel = Literal["enforce", "report", "ignore"]
 # The `group` a kind declares (kinds/*.py); each is a field of `Enforcement` below, and a test holds the two
 # together, so a group cannot exist in one place only.
 EnforcementGroup = Literal[
-    "data_retention", "residency", "hosted_tools", "model_permissions", "members", "keys", "limits", "external_storage"
+    "data_retention",
+    "residency",
+    "hosted_tools",
+    "model_permissions",
+    "members",
+    "keys",
+    "limits",
+    "external_storage",
+    "service_tiers",
 ]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
@@ -60,6 +68,9 @@ class Enforcement(BaseModel):
     external_storage: EnforcementLevel | None = Field(
         default=None,
         description=f"Customer-managed external storage (report-only; ignore hides its findings): {_LEVEL_HELP}",
+    )
+    service_tiers: EnforcementLevel | None = Field(
+        default=None, description=f"A project's default and enabled service tiers: {_LEVEL_HELP}"
     )
 
     def get(self, group: str | None) -> EnforcementLevel | None:

@@ -36,6 +36,12 @@ from datacontrols.desired.members import (
     Members,
 )
 from datacontrols.desired.safety import SAFETY_DESCRIPTION, SafetySettings
+from datacontrols.desired.service_tiers import (
+    SERVICE_TIERS_DESCRIPTION,
+    ServiceTierChecks,
+    ServiceTiersSetting,
+    merge_service_tiers,
+)
 from datacontrols.desired.storage import EXTERNAL_STORAGE_DESCRIPTION, ExternalStorageSetting, StorageChecks
 
 __all__ = [
@@ -127,9 +133,12 @@ class ProjectSettings(DesiredModel):
     external_storage: ExternalStorageSetting | None = Field(
         default=None, description=EXTERNAL_STORAGE_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
+    service_tiers: ServiceTiersSetting | None = Field(
+        default=None, description=SERVICE_TIERS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
 
 
-class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks):
+class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks):
     """Applied to every project file unless the project says otherwise."""
 
 
@@ -184,7 +193,7 @@ class OrganizationFile(DesiredModel):
     safety: SafetySettings = Field(default_factory=SafetySettings, description=SAFETY_DESCRIPTION)
 
 
-class ProjectFile(ProjectSettings, LimitChecks, StorageChecks):
+class ProjectFile(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks):
     """`desired_state/projects/<any-name>.yaml`: one project."""
 
     name: Name = Field(description="The project's name; projects are matched by name")
@@ -251,4 +260,5 @@ def _merge_tools(defaults: HostedTools | None, own: HostedTools | None) -> Hoste
 _MERGED: Final[dict[str, Callable[[Any, Any], Any]]] = {
     "hosted_tools": _merge_tools,
     "rate_limits": merge_rate_limits,
+    "service_tiers": merge_service_tiers,
 }

@@ -245,6 +245,10 @@ class ProjectRecord:
     groups: dict[str, GroupGrantRecord] = field(default_factory=dict)  # group id -> grant
     service_accounts: dict[str, ServiceAccountRecord] = field(default_factory=dict)
     api_keys: dict[str, ApiKeyRecord] = field(default_factory=dict)
+    # Service tiers (not in the pinned spec). A new project's values are the emulator's guess: the SDK does
+    # not say them; standard, and every additional tier the organization is eligible for.
+    service_tier_default: str = "standard"
+    enabled_service_tiers: str | list[str] = "all"
 
     @property
     def archived(self) -> bool:

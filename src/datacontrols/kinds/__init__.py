@@ -31,6 +31,7 @@ from datacontrols.kinds.project_retention import ProjectDataRetention
 from datacontrols.kinds.project_users import ProjectUsers
 from datacontrols.kinds.rate_limits import ProjectRateLimits
 from datacontrols.kinds.service_accounts import ProjectServiceAccounts
+from datacontrols.kinds.service_tiers import ProjectServiceTiers
 from datacontrols.kinds.spend_alerts import OrganizationSpendAlerts, ProjectSpendAlerts
 from datacontrols.kinds.spend_limit import OrganizationSpendLimit, ProjectSpendLimit
 
@@ -66,6 +67,7 @@ PROJECT_KINDS: tuple[ProjectKind, ...] = (
     ProjectModelPermissions(),
     ProjectHostedTools(),
     ProjectExternalStorage(),  # report-only: never written
+    ProjectServiceTiers(),
     ProjectRateLimits(),
     ProjectSpendLimit(),
     ProjectSpendAlerts(),

@@ -21,6 +21,7 @@ from datacontrols.emulator.routes import (
     rate_limits,
     retention,
     service_accounts,
+    service_tiers,
     spend,
 )
 from datacontrols.emulator.routing import ApiRoute
@@ -39,8 +40,10 @@ FAMILIES = (
     service_accounts,
     api_keys,
     external_storage,
+    service_tiers,
 )
-SDK_ONLY_FAMILIES = (external_storage,)  # SDK-NEWER.md section 2: not in the pinned spec
+# Not in the pinned spec: SDK-NEWER.md sections 2 (external storage) and 3 (service tiers).
+SDK_ONLY_FAMILIES = (external_storage, service_tiers)
 
 
 def all_routes() -> list[ApiRoute]:
