@@ -127,7 +127,7 @@ def diff(
     desired: DesiredState, observed: Observed, registry: Registry = DEFAULT_REGISTRY, *, target: Target = EVERYTHING
 ) -> Plan:
     """The plan that would make the organization equal to the desired state, for what `target` includes. Pure."""
-    world = World(desired=desired, organization=observed.organization)
+    world = World(desired=desired, organization=observed.organization, projects=tuple(observed.projects))
     changes: list[Change] = []
     for org_kind in registry.organization:
         if (

@@ -31,6 +31,7 @@ from datacontrols.adminapi.service_accounts import ServiceAccounts
 from datacontrols.adminapi.service_tiers import ServiceTiers
 from datacontrols.adminapi.spend import Spend
 from datacontrols.adminapi.transport import DEFAULT_BASE_URL, RequestRecord, RetryPolicy, Transport
+from datacontrols.adminapi.workload_identity import WorkloadIdentity
 
 __all__ = ["DEFAULT_BASE_URL", "AdminApi", "RequestBudget", "RequestRecord", "RetryPolicy", "Transport"]
 
@@ -46,6 +47,7 @@ class AdminApi:
         self.hosted_tools = HostedToolPermissionsApi(transport)
         self.external_storage = ExternalStorage(transport)  # not in the pinned spec: the SDK's shapes
         self.service_tiers = ServiceTiers(transport)  # not in the pinned spec: the SDK's shapes
+        self.workload_identity = WorkloadIdentity(transport)  # not in the pinned spec: the SDK's shapes
         # access: people, groups, service accounts and keys
         self.organization_users = OrganizationUsers(transport)
         self.invites = Invites(transport)

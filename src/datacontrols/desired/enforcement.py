@@ -36,6 +36,7 @@ EnforcementGroup = Literal[
     "limits",
     "external_storage",
     "service_tiers",
+    "workload_identity",
 ]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
@@ -71,6 +72,9 @@ class Enforcement(BaseModel):
     )
     service_tiers: EnforcementLevel | None = Field(
         default=None, description=f"A project's default and enabled service tiers: {_LEVEL_HELP}"
+    )
+    workload_identity: EnforcementLevel | None = Field(
+        default=None, description=f"Workload identity federation rules (organization.yaml): {_LEVEL_HELP}"
     )
 
     def get(self, group: str | None) -> EnforcementLevel | None:

@@ -43,6 +43,7 @@ from datacontrols.desired.service_tiers import (
     merge_service_tiers,
 )
 from datacontrols.desired.storage import EXTERNAL_STORAGE_DESCRIPTION, ExternalStorageSetting, StorageChecks
+from datacontrols.desired.workload_identity import WORKLOAD_IDENTITY_DESCRIPTION, WorkloadIdentitySetting
 
 __all__ = [
     "DesiredModel",
@@ -153,6 +154,9 @@ class OrganizationSettings(DesiredModel, LimitChecks):
     )
     spend_alerts: SpendAlerts | None = Field(
         default=None, description=SPEND_ALERTS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    workload_identity: WorkloadIdentitySetting | None = Field(
+        default=None, description=WORKLOAD_IDENTITY_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
 
 

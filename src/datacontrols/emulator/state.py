@@ -256,6 +256,37 @@ class ProjectRecord:
 
 
 @dataclass
+class WorkloadIdentityProviderRecord:
+    """An OIDC provider registered for keyless service-account access (openai-python 3.63.0's shapes)."""
+
+    id: str
+    name: str
+    issuer: str
+    audience: str
+    description: str | None = None
+    enabled: bool = True
+    created_at: int = 0
+    updated_at: int = 0
+
+
+@dataclass
+class FederationRuleRecord:
+    """Token attributes bound to one project service account, under one provider."""
+
+    id: str
+    provider_id: str
+    project_id: str
+    service_account_id: str
+    attribute_matchers: dict[str, Any]
+    permissions: dict[str, Any]  # {type: service_account_default} | {type: restricted, scopes: [...]}
+    name: str | None = None
+    description: str | None = None
+    enabled: bool = True
+    created_at: int = 0
+    updated_at: int = 0
+
+
+@dataclass
 class ExternalStorageRecord:
     """A project's customer-managed storage (not in the pinned spec: openai-python 3.63.0's shapes).
 
@@ -310,6 +341,9 @@ class EmulatorState:
     invites: dict[str, InviteRecord] = field(default_factory=dict)
     admin_api_keys: dict[str, AdminKeyRecord] = field(default_factory=dict)
     external_storage: dict[str, ExternalStorageRecord] = field(default_factory=dict)  # insertion = creation order
+    # Workload identity federation (not in the pinned spec): providers and their rules, in creation order.
+    workload_identity_providers: dict[str, WorkloadIdentityProviderRecord] = field(default_factory=dict)
+    federation_rules: dict[str, FederationRuleRecord] = field(default_factory=dict)
 
     def default_project(self) -> ProjectRecord | None:
         return next((p for p in self.projects.values() if p.default), None)

@@ -34,6 +34,7 @@ from datacontrols.kinds.service_accounts import ProjectServiceAccounts
 from datacontrols.kinds.service_tiers import ProjectServiceTiers
 from datacontrols.kinds.spend_alerts import OrganizationSpendAlerts, ProjectSpendAlerts
 from datacontrols.kinds.spend_limit import OrganizationSpendLimit, ProjectSpendLimit
+from datacontrols.kinds.workload_identity import WorkloadIdentityFederation
 
 __all__ = [
     "ALL_KINDS",
@@ -60,6 +61,7 @@ ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (
     OrganizationGroups(),
     AdminKeyIdentity(),
     Invites(),
+    WorkloadIdentityFederation(),  # keyless access as a project's service accounts
 )
 
 PROJECT_KINDS: tuple[ProjectKind, ...] = (

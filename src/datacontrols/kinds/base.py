@@ -103,6 +103,8 @@ class World:
     desired: DesiredState
     organization: dict[str, Any] = field(default_factory=dict)
     project: Mapping[str, Any] = field(default_factory=dict)
+    # The live projects, for organization kinds that name projects (federation rules); read once per run.
+    projects: tuple[Project, ...] = ()
 
 
 class Kind(ABC):

@@ -23,6 +23,7 @@ from datacontrols.emulator.routes import (
     service_accounts,
     service_tiers,
     spend,
+    workload_identity,
 )
 from datacontrols.emulator.routing import ApiRoute
 
@@ -41,9 +42,10 @@ FAMILIES = (
     api_keys,
     external_storage,
     service_tiers,
+    workload_identity,
 )
-# Not in the pinned spec: SDK-NEWER.md sections 2 (external storage) and 3 (service tiers).
-SDK_ONLY_FAMILIES = (external_storage, service_tiers)
+# Not in the pinned spec: SDK-NEWER.md sections 2 (external storage), 3 (service tiers) and 8 (workload identity).
+SDK_ONLY_FAMILIES = (external_storage, service_tiers, workload_identity)
 
 
 def all_routes() -> list[ApiRoute]:
