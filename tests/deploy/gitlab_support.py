@@ -129,15 +129,21 @@ def git(repo: Path, *args: str) -> str:
 
 
 def run_job(
-    name: str, *, cwd: Path, env: Mapping[str, str], bash: str, before_script: bool = False, **given: str
+    name: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    bash: str,
+    parts: tuple[str, ...] = ("script",),
+    **given: str,
 ) -> subprocess.CompletedProcess[str]:
-    """The job's script (and before_script when asked) under bash as GitLab's runner runs it (errexit, pipefail),
-    with the job's variables expanded over `env` (the runner's predefined variables)."""
+    """The job's `script:` (or the `parts` asked for, in order) under bash as GitLab's runner runs it (errexit,
+    pipefail), with the job's variables expanded over `env` (the runner's predefined variables)."""
     spec = job(name, **given)
     variables = dict(env)
     for key, value in spec.get("variables", {}).items():
         variables[key] = expand(str(value), variables)
-    lines = [*(spec.get("before_script", []) if before_script else []), *spec["script"]]
+    lines = [line for part in parts for line in spec.get(part, [])]
     script = cwd.parent / f"{name}.sh"
     script.write_text("\n".join(lines) + "\n")
     return subprocess.run(

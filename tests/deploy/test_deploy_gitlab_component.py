@@ -37,6 +37,17 @@ PLAN = "### openai-datacontrols plan: 1 to change\n\n~ project_hosted_tools (pro
 TOKEN = "glpat-test-token-0123456789"
 KEY = "sk-admin-gitlab-test-0123456789abcdef"
 
+# For the install: `python -m venv DIR` makes DIR/bin with a recording `python` and a `reconcile --version`.
+STAND_IN_PYTHON = r"""#!/usr/bin/env bash
+printf 'python %s\n' "$*" >> "$STUB_LOG"
+if [ "$1 $2" = "-m venv" ]; then
+  mkdir -p "$3/bin"
+  printf '#!/usr/bin/env bash\nprintf "venv-python %%s\\n" "$*" >> "$STUB_LOG"\n' > "$3/bin/python"
+  printf '#!/usr/bin/env bash\necho "openai-datacontrols 0.1.0 (in the venv)"\n' > "$3/bin/reconcile"
+  chmod +x "$3/bin/python" "$3/bin/reconcile"
+fi
+"""
+
 STAND_IN_RECONCILE = r"""#!/usr/bin/env bash
 # Records its arguments and the base's organization.yaml; writes --out and --gitlab-report; exits as told.
 printf '%s\n' "$*" >> "$STUB_LOG"
@@ -397,6 +408,22 @@ def test_the_scheduled_drift_check_fails_while_the_organization_differs(
     assert "--base-desired-state" not in project.reconcile_calls[0] and "--out" not in project.reconcile_calls[0]
     if exit_code == 2:
         assert "The organization differs from desired_state" in result.stdout
+
+
+def test_the_install_puts_the_package_input_in_its_own_environment_first_on_path(project: Project) -> None:
+    (project.root / "bin" / "reconcile").unlink()
+    (project.root / "fake-python").mkdir()
+    (project.root / "fake-python" / "python").write_text(STAND_IN_PYTHON)
+    (project.root / "fake-python" / "python").chmod(0o755)
+    env = {**project.env, "PATH": f"{project.root / 'fake-python'}{os.pathsep}{project.env['PATH']}"}
+    package = "git+https://gitlab.example.com/acme/openai-datacontrols@0.1.0"
+    result = run_job(
+        f"{PREFIX}validate", cwd=project.checkout, env=env, bash=project.bash, parts=("before_script",), package=package
+    )
+    assert result.returncode == 0, result.stderr
+    venv = project.checkout / ".openai-datacontrols-venv"
+    assert project.reconcile_calls == [f"python -m venv {venv}", f"venv-python -m pip install --quiet {package}"]
+    assert result.stdout.strip() == "openai-datacontrols 0.1.0 (in the venv)", "the venv's reconcile, first on PATH"
 
 
 def test_validate_and_an_unknown_command(project: Project) -> None:
