@@ -20,6 +20,7 @@ from deploy_support import REPO, load_yaml
 
 COMPONENT = REPO / "templates" / "openai-datacontrols.yml"
 JOB_SCRIPT = REPO / "src" / "datacontrols" / "ci" / "gitlab.sh"
+CORE_SCRIPT = REPO / "src" / "datacontrols" / "ci" / "reconcile.sh"  # shared with the GitHub Action
 NOTE_MARKER = "<!-- openai-datacontrols-plan -->"
 INTERPOLATION = re.compile(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]")
 
