@@ -18,38 +18,16 @@ command="${DC_COMMAND:-plan}"
 desired="${DC_DESIRED_STATE:-desired_state}"
 plan_file="${DC_PLAN_FILE:-plan.json}"
 work="${RUNNER_TEMP:-/tmp}/openai-datacontrols-run"
-out="$work/out.md"
-err="$work/err.txt"
-body="$work/body.md"
 comment_marker='<!-- openai-datacontrols-plan -->'
 issue_marker='<!-- openai-datacontrols-drift -->'
-mkdir -p "$work"
-: > "$out"
-: > "$err"
+
+# What to run and what people read are shared with the GitLab component; this file is GitHub's side of it.
+# shellcheck source=../../src/datacontrols/ci/reconcile.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../src/datacontrols/ci/reconcile.sh"
+dc_error() { echo "::error title=openai-datacontrols::$1"; }
+dc_init
 
 output() { echo "$1=$2" >> "${GITHUB_OUTPUT:-/dev/null}"; }
-
-# reconcile ARGS: stdout to $out, stderr to $err; both to the log afterwards; sets $ec. The step summary is
-# written here, once: reconcile's own (for markdown plans) is turned off.
-run_reconcile() {
-  env -u GITHUB_STEP_SUMMARY reconcile "$@" > "$out" 2> "$err"
-  ec=$?
-  cat "$out"
-  cat "$err" >&2
-}
-
-# What people read: the plan, and when the command failed, why (the last lines of stderr).
-compose() {
-  grep -v '^::' "$out" > "$body" || true
-  if [ "$ec" -ne 0 ] && [ "$ec" -ne 2 ]; then
-    {
-      [ -s "$body" ] && printf '\n'
-      printf '### openai-datacontrols: `reconcile %s` failed (exit %s)\n\n```text\n' "$command" "$ec"
-      tail -n 40 "$err"
-      printf '```\n'
-    } >> "$body"
-  fi
-}
 
 pr_number() {
   [ -n "${GITHUB_EVENT_PATH:-}" ] && [ -f "$GITHUB_EVENT_PATH" ] || return 0
@@ -95,43 +73,12 @@ drift_issue() {
   fi || echo "::warning title=openai-datacontrols::could not update the drift issue"
 }
 
-case "$command" in
-  validate)
-    run_reconcile validate --desired-state "$desired"
-    ;;
-  plan)
-    args=(--dry-run --format markdown --detailed-exitcode --fail-on-uncorrectable --desired-state "$desired")
-    if [ -n "${DC_BASE_REF:-}" ]; then
-      base="$work/base"
-      git worktree remove --force "$base" > /dev/null 2>&1 || rm -rf "$base"
-      if ! git worktree add --detach "$base" "$DC_BASE_REF" > /dev/null 2> "$work/git.txt"; then
-        cat "$work/git.txt" >&2
-        echo "::error title=openai-datacontrols::the base commit ${DC_BASE_REF} is not in the checkout: check out with fetch-depth: 0"
-        output exit-code 1
-        exit 1
-      fi
-      # A base without a desired state (the pull request that adds it) is compared with nothing: the whole plan.
-      [ -d "$base/$desired" ] && args+=(--base-desired-state "$base/$desired")
-    fi
-    if [ "${DC_SAVE_PLAN:-false}" = true ]; then
-      args+=(--out "$plan_file")
-      output plan-file "$plan_file"
-    fi
-    run_reconcile "${args[@]}"
-    ;;
-  apply)
-    args=(apply "$plan_file" --desired-state "$desired" --format markdown --max-plan-age "${DC_MAX_PLAN_AGE:-1h}")
-    [ -n "${DC_ALLOW_UNSAFE:-}" ] && args+=(--allow-unsafe "$DC_ALLOW_UNSAFE")
-    run_reconcile "${args[@]}"
-    ;;
-  *)
-    echo "::error title=openai-datacontrols::command must be validate, plan or apply, not '${command}'"
-    output exit-code 1
-    exit 1
-    ;;
-esac
+if ! dc_run "check out with fetch-depth: 0"; then
+  output exit-code 1
+  exit 1
+fi
+[ "$command" = plan ] && [ "${DC_SAVE_PLAN:-false}" = true ] && output plan-file "$plan_file"
 
-compose
 [ -s "$body" ] && cat "$body" >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
 output exit-code "$ec"
 output changes "$([ "$ec" -eq 2 ] && echo true || echo false)"

