@@ -57,6 +57,11 @@ class DaemonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DATACONTROLS_", extra="ignore", frozen=True)
 
     desired_state: Path = Field(default=Path("desired_state"), description="The desired-state directory")
+    expect_project_files: int | None = Field(
+        default=None,
+        ge=0,
+        description="Refuse to start (and to run) with fewer project files than this (none: no floor)",
+    )
     admin_key_file: Path | None = Field(default=None, description="File holding the admin key (else OPENAI_ADMIN_KEY)")
     base_url: str | None = Field(
         default=None, description="Admin API base URL (else DATACONTROLS_BASE_URL, else OpenAI's)"
