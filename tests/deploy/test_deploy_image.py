@@ -209,7 +209,14 @@ def test_build_context_leaves_out_secrets_and_local_state(path: str) -> None:
 
 def test_build_context_sends_only_the_allowed_top_level_entries() -> None:
     sent = build_context(REPO, DockerIgnore.parse(DOCKERIGNORE.read_text()))
-    assert {path.split("/")[0] for path in sent} <= {"pyproject.toml", "uv.lock", "README.md", "LICENSE", "src", "desired_state"}
+    assert {path.split("/")[0] for path in sent} <= {
+        "pyproject.toml",
+        "uv.lock",
+        "README.md",
+        "LICENSE",
+        "src",
+        "desired_state",
+    }
     assert not [p for p in sent if "__pycache__" in p or p.endswith(".pyc")]
 
 
