@@ -29,6 +29,7 @@ from datacontrols.daemon.file_limit import raise_file_limit
 from datacontrols.daemon.project_files import check_project_files
 from datacontrols.daemon.service import Daemon
 from datacontrols.daemon.settings import DaemonSettings
+from datacontrols.daemon.webhook_file import with_webhook_file
 from datacontrols.errors import DataControlsError
 from datacontrols.logging import configure_logging
 from datacontrols.redaction import redact
@@ -96,6 +97,14 @@ def serve_command(
         str | None,
         typer.Option("--webhook", help="URL to POST alerts to (prefer DATACONTROLS_WEBHOOK: it is a secret)."),
     ] = None,
+    webhook_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--webhook-file",
+            help="File holding the webhook URL, read at startup; an absent file means no webhook.",
+            dir_okay=False,
+        ),
+    ] = None,
     webhook_format: Annotated[
         str | None, typer.Option("--webhook-format", help="json, or slack (incoming webhook). [json]")
     ] = None,
@@ -147,6 +156,7 @@ def serve_command(
         "listen": listen,
         "grace_period": grace_period,
         "webhook": webhook,
+        "webhook_file": webhook_file,
         "webhook_format": webhook_format,
         "audit_lookback": audit_lookback,
         "max_staleness": max_staleness,
@@ -188,6 +198,7 @@ def serve_command(
 def build_daemon(settings: DaemonSettings) -> Daemon:
     """The daemon for these settings, with the admin key from its file or OPENAI_ADMIN_KEY."""
     check_project_files(settings.desired_state, settings.expect_project_files)  # before anything is read or sent
+    settings = with_webhook_file(settings)
     key = load_admin_key(settings.admin_key_file)
     base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
     if base_url is not None:
