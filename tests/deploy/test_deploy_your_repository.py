@@ -362,3 +362,20 @@ def test_the_users_manifests_match_the_kubernetes_schemas(
     assert "ERROR" not in run.output, run.output
     crds = {"ServiceMonitor", "PrometheusRule"}  # custom resources: it can only warn about them
     assert run.output.count(" passed for resource ") == len([m for m in user_manifests if m["kind"] not in crds])
+
+
+def test_all_components_build_together(fixture_dir: Path) -> None:
+    root = fixture_dir / "all"
+    shutil.copytree(DEPLOY / "base", root / "deploy" / "base")
+    shutil.copytree(COMPONENTS, root / "deploy" / "components")
+    names = sorted(p.name for p in COMPONENTS.iterdir() if p.is_dir())
+    (root / "all").mkdir()
+    (root / "all" / "kustomization.yaml").write_text(
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+        f"resources: [../deploy/base]\ncomponents: [{', '.join(f'../deploy/components/{n}' for n in names)}]\n"
+    )
+    manifests = render(root / "all")
+    args = container_named(pod_spec(manifests), "reconciler")["args"]
+    assert "--leader-election-lease" in args  # leader election's patch and git-sync's both apply
+    assert args[args.index("--desired-state") + 1] == f"{GIT_ROOT}/checkout/desired_state"
+    assert only(manifests, "PrometheusRule") and only(manifests, "ServiceMonitor")
