@@ -63,6 +63,7 @@ def test_example_overlay_adds_namespace_desired_state_and_servicemonitor(example
     assert kinds == [
         "ConfigMap",
         "ConfigMap",
+        "ConfigMap",  # the expectations (the number of project files)
         "Deployment",
         "Namespace",
         "NetworkPolicy",
@@ -249,6 +250,8 @@ def test_deployment_refers_to_the_generated_configmaps(example_manifests: list[M
     rendered = {m["metadata"]["name"] for m in find(example_manifests, "ConfigMap")}
     mounts, volumes = mounts_by_path(example_manifests), volumes_by_name(example_manifests)
     referenced = {volumes[mounts[p]["name"]]["configMap"]["name"] for p in (DESIRED_DIR, f"{DESIRED_DIR}/projects")}
+    env = {e["name"]: e for e in container(example_manifests)["env"]}
+    referenced.add(env["DATACONTROLS_EXPECT_PROJECT_FILES"]["valueFrom"]["configMapKeyRef"]["name"])
     assert referenced == rendered
     # The content hash suffix is what rolls the pod when a file changes.
     assert all(re.search(r"-[a-z0-9]{10}$", name) for name in rendered)

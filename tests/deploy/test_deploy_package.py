@@ -41,3 +41,13 @@ def test_the_wheel_holds_the_example_the_typing_marker_and_the_metadata(dist: Pa
     assert "License-Expression: MIT" in metadata and "Requires-Python: >=3.11" in metadata
     assert "Classifier: Programming Language :: Python :: 3.11" in metadata
     assert "Description-Content-Type: text/markdown" in metadata
+    assert "Project-URL" not in metadata  # no published home yet: no URL that is not true
+
+
+def test_the_command_is_also_named_after_the_package_for_uvx(dist: Path) -> None:
+    # `uvx openai-datacontrols@VERSION` runs the executable named like the package.
+    (wheel,) = dist.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        entry_points = archive.read(next(n for n in archive.namelist() if n.endswith("/entry_points.txt"))).decode()
+    assert "reconcile = datacontrols.cli:main" in entry_points
+    assert "openai-datacontrols = datacontrols.cli:main" in entry_points

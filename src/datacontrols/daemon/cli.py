@@ -7,8 +7,9 @@ The admin key comes from `--admin-key-file` (or `DATACONTROLS_ADMIN_KEY_FILE`), 
 file is read again before every run. The /status token is `DATACONTROLS_STATUS_TOKEN` only (a flag would
 show in the process list).
 
-Exit codes: 0 after a clean stop (SIGTERM/SIGINT, drained within the grace period); 1 for a bad flag, a
-missing key, a port that cannot be bound, or a stop that had to cut a write short.
+Exit codes: 0 after a clean stop (SIGTERM/SIGINT, drained within the grace period); 1 for a bad flag, fewer
+project files than `--expect-project-files`, a missing key, a port that cannot be bound, or a stop that had
+to cut a write short.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from pydantic import ValidationError
 
 from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
 from datacontrols.daemon.file_limit import raise_file_limit
+from datacontrols.daemon.project_files import check_project_files
 from datacontrols.daemon.service import Daemon
 from datacontrols.daemon.settings import DaemonSettings
+from datacontrols.daemon.webhook_file import with_webhook_file
 from datacontrols.errors import DataControlsError
 from datacontrols.logging import configure_logging
 from datacontrols.redaction import redact
@@ -43,6 +46,14 @@ def serve_command(
     ctx: typer.Context,
     desired_state: Annotated[
         Path | None, typer.Option("--desired-state", help="Directory holding organization.yaml and projects/.")
+    ] = None,
+    expect_project_files: Annotated[
+        int | None,
+        typer.Option(
+            "--expect-project-files",
+            help="Refuse to start, and to run, with fewer project files than this: a lost file would leave its "
+            "project unmanaged (or archived). [no floor]",
+        ),
     ] = None,
     admin_key_file: Annotated[
         Path | None,
@@ -86,6 +97,14 @@ def serve_command(
         str | None,
         typer.Option("--webhook", help="URL to POST alerts to (prefer DATACONTROLS_WEBHOOK: it is a secret)."),
     ] = None,
+    webhook_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--webhook-file",
+            help="File holding the webhook URL, read at startup; an absent file means no webhook.",
+            dir_okay=False,
+        ),
+    ] = None,
     webhook_format: Annotated[
         str | None, typer.Option("--webhook-format", help="json, or slack (incoming webhook). [json]")
     ] = None,
@@ -126,6 +145,7 @@ def serve_command(
     log_format = log_format if log_format is not None else root.get("log_format")
     given: dict[str, Any] = {
         "desired_state": desired_state,
+        "expect_project_files": expect_project_files,
         "admin_key_file": admin_key_file,
         "base_url": base_url,
         "interval": interval,
@@ -136,6 +156,7 @@ def serve_command(
         "listen": listen,
         "grace_period": grace_period,
         "webhook": webhook,
+        "webhook_file": webhook_file,
         "webhook_format": webhook_format,
         "audit_lookback": audit_lookback,
         "max_staleness": max_staleness,
@@ -176,6 +197,8 @@ def serve_command(
 
 def build_daemon(settings: DaemonSettings) -> Daemon:
     """The daemon for these settings, with the admin key from its file or OPENAI_ADMIN_KEY."""
+    check_project_files(settings.desired_state, settings.expect_project_files)  # before anything is read or sent
+    settings = with_webhook_file(settings)
     key = load_admin_key(settings.admin_key_file)
     base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
     if base_url is not None:

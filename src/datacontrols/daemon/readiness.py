@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from datacontrols.daemon.metrics import DaemonMetrics
+from datacontrols.daemon.project_files import project_files_shortfall
 from datacontrols.desired import load_desired_state
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ConfigError, DesiredStateError
@@ -25,8 +26,9 @@ log = structlog.get_logger("datacontrols.daemon")
 class DesiredStateCheck:
     """The desired state of one daemon, read afresh on each `load()`; remembers whether the last read was valid."""
 
-    def __init__(self, path: Path, metrics: DaemonMetrics) -> None:
+    def __init__(self, path: Path, metrics: DaemonMetrics, expect_project_files: int | None = None) -> None:
         self.path = path
+        self.expect_project_files = expect_project_files
         self.metrics = metrics
         self.valid: bool | None = None  # None: not read yet
         self.problems: list[str] = []
@@ -35,6 +37,10 @@ class DesiredStateCheck:
     def load(self) -> DesiredState | None:
         """The desired state, or None when it is invalid (its problems are then in `problems`, and logged)."""
         try:
+            # A file lost after the start (git-sync moved to a commit without it) counts as invalid: nothing
+            # is applied, so its project is not archived as unmanaged in the meantime.
+            if (shortfall := project_files_shortfall(self.path, self.expect_project_files)) is not None:
+                raise ConfigError(shortfall)
             desired = load_desired_state(self.path)
         except DesiredStateError as exc:
             problems = [redact(str(p)) for p in exc.problems]

@@ -112,7 +112,7 @@ class Daemon:
         self.audit = AuditTrail(lookback=settings.audit_lookback, clock=clock)
         self.ledger_file = LedgerFile(settings.state_dir) if settings.state_dir is not None else None
         self.ledger = self.ledger_file.restore(self.notifier) if self.ledger_file is not None else DriftLedger()
-        self.desired_check = DesiredStateCheck(settings.desired_state, self.metrics)
+        self.desired_check = DesiredStateCheck(settings.desired_state, self.metrics, settings.expect_project_files)
         self.status_access = StatusAccess(settings.status_token)
         self.started_at = clock()
         self.stopping = asyncio.Event()

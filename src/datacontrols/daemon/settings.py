@@ -20,7 +20,15 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from datacontrols.durations import parse_seconds
 from datacontrols.redaction import register_secret
 
-__all__ = ["DaemonSettings", "Duration", "Mode", "WebhookFormat", "parse_duration", "parse_listen"]
+__all__ = [
+    "DaemonSettings",
+    "Duration",
+    "Mode",
+    "WebhookFormat",
+    "check_webhook_url",
+    "parse_duration",
+    "parse_listen",
+]
 
 Mode = Literal["report", "enforce"]
 _K8S_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
@@ -51,12 +59,28 @@ def parse_listen(value: str) -> tuple[str, int]:
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 
 
+def check_webhook_url(value: str | None) -> SecretStr | None:
+    """The webhook URL, registered for redaction; None for none or blank; ValueError unless http(s)."""
+    url = (value or "").strip()
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise ValueError("the webhook must be an http:// or https:// URL")
+    register_secret(url)
+    return SecretStr(url)
+
+
 class DaemonSettings(BaseSettings):
     """Everything `reconcile serve` needs but the admin key (see `datacontrols.credentials`)."""
 
     model_config = SettingsConfigDict(env_prefix="DATACONTROLS_", extra="ignore", frozen=True)
 
     desired_state: Path = Field(default=Path("desired_state"), description="The desired-state directory")
+    expect_project_files: int | None = Field(
+        default=None,
+        ge=0,
+        description="Refuse to start (and to run) with fewer project files than this (none: no floor)",
+    )
     admin_key_file: Path | None = Field(default=None, description="File holding the admin key (else OPENAI_ADMIN_KEY)")
     base_url: str | None = Field(
         default=None, description="Admin API base URL (else DATACONTROLS_BASE_URL, else OpenAI's)"
@@ -81,6 +105,9 @@ class DaemonSettings(BaseSettings):
     listen: str = Field(default="0.0.0.0:8080", description="HOST:PORT for /healthz, /readyz, /metrics, /status")
     grace_period: Duration = Field(default=30.0, gt=0, description="Time allowed to stop after SIGTERM")
     webhook: SecretStr | None = Field(default=None, description="URL to POST alerts to")
+    webhook_file: Path | None = Field(
+        default=None, description="File holding the webhook URL, read at startup (absent file: no webhook)"
+    )
     webhook_format: WebhookFormat = Field(default="json", description="json, or slack (incoming-webhook message)")
     audit_lookback: Duration = Field(
         default=3600.0, description="How far back the first audit-log read goes, for drift that predates the start"
@@ -116,13 +143,7 @@ class DaemonSettings(BaseSettings):
     @field_validator("webhook")
     @classmethod
     def _check_webhook(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is None or not value.get_secret_value().strip():
-            return None
-        url = value.get_secret_value().strip()
-        if not url.startswith(("http://", "https://")):
-            raise ValueError("the webhook must be an http:// or https:// URL")
-        register_secret(url)
-        return SecretStr(url)
+        return check_webhook_url(value.get_secret_value() if value is not None else None)
 
     @field_validator("status_token")
     @classmethod
