@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from datacontrols.adminapi.api_keys import AdminApiKeys, ProjectApiKeys
 from datacontrols.adminapi.audit_logs import AuditLogs
 from datacontrols.adminapi.budget import RequestBudget
+from datacontrols.adminapi.certificates import Certificates
 from datacontrols.adminapi.external_storage import ExternalStorage
 from datacontrols.adminapi.groups import OrganizationGroups, ProjectGroups, ProjectRoles
 from datacontrols.adminapi.members import Invites, OrganizationUsers, ProjectUsers
@@ -48,6 +49,7 @@ class AdminApi:
         self.external_storage = ExternalStorage(transport)  # not in the pinned spec: the SDK's shapes
         self.service_tiers = ServiceTiers(transport)  # not in the pinned spec: the SDK's shapes
         self.workload_identity = WorkloadIdentity(transport)  # not in the pinned spec: the SDK's shapes
+        self.certificates = Certificates(transport)
         # access: people, groups, service accounts and keys
         self.organization_users = OrganizationUsers(transport)
         self.invites = Invites(transport)

@@ -37,6 +37,7 @@ EnforcementGroup = Literal[
     "external_storage",
     "service_tiers",
     "workload_identity",
+    "certificates",
 ]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
@@ -75,6 +76,9 @@ class Enforcement(BaseModel):
     )
     workload_identity: EnforcementLevel | None = Field(
         default=None, description=f"Workload identity federation rules (organization.yaml): {_LEVEL_HELP}"
+    )
+    certificates: EnforcementLevel | None = Field(
+        default=None, description=f"mTLS certificates, for the organization and per project: {_LEVEL_HELP}"
     )
 
     def get(self, group: str | None) -> EnforcementLevel | None:

@@ -24,6 +24,7 @@ from typing import Final, TextIO
 
 from pydantic import BaseModel
 
+from datacontrols.desired.certificates import read_certificates
 from datacontrols.desired.lookalikes import mixed_script, skeleton
 from datacontrols.desired.reading import MAX_FILE_BYTES, FileProblem, Position, read_text
 from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
@@ -85,6 +86,7 @@ class _Loader:
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
         self.looks: dict[str, tuple[str, Position, str]] = {}  # project names by `skeleton`
+        self.certificates: dict[str, str] = {}  # certificate name -> PEM, from the files organization.yaml names
 
     def display(self, relative: str) -> str:
         return relative if self.display_root == "." else f"{self.display_root}/{relative}"
@@ -115,6 +117,7 @@ class _Loader:
             projects=tuple(projects),
             sources=sources,
             warnings=tuple(self.warnings),
+            certificates=self.certificates,
         )
 
     def check_lookalike(self, relative: str, parsed: Parsed, name: str) -> None:
@@ -140,8 +143,18 @@ class _Loader:
             self.problem("organization.yml", f"the organization file must be named {ORGANIZATION_FILE}")
         if not (self.root / ORGANIZATION_FILE).exists():
             return None
-        organization, _ = self.load_file(ORGANIZATION_FILE, OrganizationFile)
-        return organization if isinstance(organization, OrganizationFile) else None
+        organization, parsed = self.load_file(ORGANIZATION_FILE, OrganizationFile)
+        if not isinstance(organization, OrganizationFile):
+            return None
+        if organization.organization.certificates and parsed is not None:
+            located = parsed
+            self.certificates = read_certificates(
+                self.root,
+                organization.organization.certificates,
+                lambda name: located.position(("organization", "certificates", name, "file")),
+                lambda message, at: self.problem(ORGANIZATION_FILE, message, at, "organization.certificates"),
+            )
+        return organization
 
     def project_files(self) -> list[str]:
         """Relative paths of the project files, sorted; anything else in projects/ is a problem."""

@@ -16,6 +16,12 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import OrganizationRetentionType, ProjectRetentionType
+from datacontrols.desired.certificates import (
+    CERTIFICATES_DESCRIPTION,
+    PROJECT_CERTIFICATES_DESCRIPTION,
+    CertificateSetting,
+    ProjectCertificates,
+)
 from datacontrols.desired.enforcement import Enforcement, EnforcementLevel, resolve_enforcement
 from datacontrols.desired.limits import (
     RATE_LIMITS_DESCRIPTION,
@@ -137,6 +143,9 @@ class ProjectSettings(DesiredModel):
     service_tiers: ServiceTiersSetting | None = Field(
         default=None, description=SERVICE_TIERS_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
+    certificates: ProjectCertificates | None = Field(
+        default=None, description=PROJECT_CERTIFICATES_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
 
 
 class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks):
@@ -157,6 +166,9 @@ class OrganizationSettings(DesiredModel, LimitChecks):
     )
     workload_identity: WorkloadIdentitySetting | None = Field(
         default=None, description=WORKLOAD_IDENTITY_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    certificates: dict[Name, CertificateSetting] | None = Field(
+        default=None, description=CERTIFICATES_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
 
 
@@ -232,6 +244,9 @@ class DesiredState(BaseModel):
     sources: dict[str, str] = Field(default_factory=dict, description="project name -> file it came from")
     warnings: tuple[str, ...] = Field(
         default=(), description="positioned lines about valid but suspicious files (look-alike names)"
+    )
+    certificates: dict[str, str] = Field(
+        default_factory=dict, description="certificate name -> its PEM, read by the loader from its file"
     )
 
     def enforcement(self, group: str | None, project: ProjectFile | None = None) -> EnforcementLevel:

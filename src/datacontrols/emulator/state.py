@@ -256,6 +256,20 @@ class ProjectRecord:
 
 
 @dataclass
+class CertificateRecord:
+    """An uploaded mTLS certificate: public PEM, active for the organization and/or some projects."""
+
+    id: str
+    name: str | None
+    content: str
+    created_at: int = 0
+    valid_at: int = 0
+    expires_at: int = 0
+    active: bool = False  # at the organization's level
+    projects: set[str] = field(default_factory=set)  # the projects it is active in
+
+
+@dataclass
 class WorkloadIdentityProviderRecord:
     """An OIDC provider registered for keyless service-account access (openai-python 3.63.0's shapes)."""
 
@@ -341,6 +355,7 @@ class EmulatorState:
     invites: dict[str, InviteRecord] = field(default_factory=dict)
     admin_api_keys: dict[str, AdminKeyRecord] = field(default_factory=dict)
     external_storage: dict[str, ExternalStorageRecord] = field(default_factory=dict)  # insertion = creation order
+    certificates: dict[str, CertificateRecord] = field(default_factory=dict)  # insertion = upload order
     # Workload identity federation (not in the pinned spec): providers and their rules, in creation order.
     workload_identity_providers: dict[str, WorkloadIdentityProviderRecord] = field(default_factory=dict)
     federation_rules: dict[str, FederationRuleRecord] = field(default_factory=dict)

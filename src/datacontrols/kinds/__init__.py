@@ -18,6 +18,7 @@ from datacontrols.kinds.base import (
     Scope,
     World,
 )
+from datacontrols.kinds.certificates import OrganizationCertificates, ProjectCertificates
 from datacontrols.kinds.directory import AdminKeyIdentity, OrganizationGroups, OrganizationUsers
 from datacontrols.kinds.external_storage import ProjectExternalStorage
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
@@ -62,6 +63,7 @@ ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (
     AdminKeyIdentity(),
     Invites(),
     WorkloadIdentityFederation(),  # keyless access as a project's service accounts
+    OrganizationCertificates(),  # mTLS: uploaded before any project activates one
 )
 
 PROJECT_KINDS: tuple[ProjectKind, ...] = (
@@ -70,6 +72,7 @@ PROJECT_KINDS: tuple[ProjectKind, ...] = (
     ProjectHostedTools(),
     ProjectExternalStorage(),  # report-only: never written
     ProjectServiceTiers(),
+    ProjectCertificates(),
     ProjectRateLimits(),
     ProjectSpendLimit(),
     ProjectSpendAlerts(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 from datacontrols.emulator.routes import (
     api_keys,
     audit_logs,
+    certificates,
     external_storage,
     groups,
     members,
@@ -40,6 +41,7 @@ FAMILIES = (
     groups,
     service_accounts,
     api_keys,
+    certificates,
     external_storage,
     service_tiers,
     workload_identity,
