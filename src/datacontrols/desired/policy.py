@@ -245,7 +245,8 @@ def declared_breaches(
     limit = effective.spend_limit
     if limit is not None:
         cents = to_cents(limit.amount_usd) if isinstance(limit, SpendLimit) else None
-        add("max_spend_limit", ("spend_limit",), spend_breach(policy, cents))
+        where_limit: Loc = ("spend_limit", "amount_usd") if cents is not None else ("spend_limit",)
+        add("max_spend_limit", where_limit, spend_breach(policy, cents))
     if isinstance(effective.keys, KeyHygiene) and policy.keys is not None:
         for loc, message in _weaker_key_rules(policy.keys, effective.keys):
             add("keys", loc, message)
