@@ -25,7 +25,7 @@ from datacontrols.plan import Plan
 from datacontrols.render.json import render_json
 from datacontrols.render.markdown import render_markdown
 from datacontrols.render.text import render_text
-from datacontrols.safety import SafetyCheck
+from datacontrols.safety import SafetyCheck, population
 from testsupport.desired_files import write_desired_state
 
 KEY = "sk-admin-policy-findings-0000000000000"
@@ -180,3 +180,13 @@ async def test_the_daemon_alerts_on_policy_findings(tmp_path: Path, api: AdminAp
     alerted = [item.change for item in ledger.open.values() if (item.change.get("subject") or "").startswith("policy")]
     assert len(alerted) == 7
     assert {item["alert_severity"] for item in alerted} == {"critical"}
+
+
+async def test_values_read_for_the_policy_do_not_count_in_the_safety_population(tmp_path: Path, api: AdminApi) -> None:
+    """The thresholds are shares of what the files manage: keys of a project without a file, or a control
+    read only for the policy, would dilute every share."""
+    with_policy = write_desired_state(tmp_path / "a", POLICY, {"managed": MANAGED_FILE})
+    without = write_desired_state(tmp_path / "b", "unmanaged_projects: report\n", {"managed": MANAGED_FILE})
+    observed = await observe(api, with_policy)
+    assert "spend_limit" in observed.settings[MANAGED] and observed.settings[ROGUE]
+    assert population(observed, with_policy) == population(await observe(api, without), without)
