@@ -197,7 +197,7 @@ def diff(
         if not target.includes(live.name or live.id):
             continue  # a project this run does not read: not called unmanaged on the strength of a partial view
         changes += _held(
-            project_kind.compare_unmanaged(live, policy),
+            project_kind.compare_unmanaged(live, policy, organization_policy=desired.organization.policy is not None),
             desired.enforcement(None),
             "enforcement for project lifecycle is report",
         )

@@ -116,6 +116,8 @@ async def test_unmanaged_and_undeclared_breaches_are_critical_reports(
     )
     assert "web_search enabled" in next(c.reason for c in plan if c.project == "Managed" and c.subject)
     assert "does not declare it" in next(c.reason for c in plan if c.project == "Managed" and c.subject)
+    [unmanaged] = [c for c in plan if c.project == "Rogue" and c.subject is None]
+    assert unmanaged.reason.endswith("so its data controls are checked only against the organization policy")
     keys = by_rule["policy: keys"].reason
     assert "key_old" in keys and "max_age_days: 90" in keys and "user_keys: forbidden" in keys
     # The managed project's spend limit (1000 USD) is within the policy: no finding for it.
