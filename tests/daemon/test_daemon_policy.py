@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from daemon_support import ADMIN_KEY, Hook, daemon_for
+from daemon_support import ADMIN_KEY, Hook, daemon_for, metric_value
 
 from datacontrols.emulator import Emulator
 
@@ -43,6 +43,10 @@ async def test_a_project_without_a_file_breaking_the_policy_is_alerted_once(tmp_
             ("Managed", "project_hosted_tools", "policy: forbidden_hosted_tools", "critical"),
         }
         assert emulator.requests.writes() == []  # enforce mode, and still nothing applied: they are reports
+        text = daemon.metrics.render().decode()
+        gauge = "datacontrols_drift_open"
+        assert metric_value(text, gauge, kind="project_hosted_tools", severity="critical") == 2
+        assert metric_value(text, gauge, kind="project_data_retention", severity="critical") == 1
         await daemon.run_once()
         assert hook.events() == ["drift_detected"]  # not announced again
     finally:

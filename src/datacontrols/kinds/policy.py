@@ -35,9 +35,17 @@ from datacontrols.kinds.base import DesiredProject
 from datacontrols.kinds.project import KIND as PROJECT
 from datacontrols.kinds.project_retention import ProjectDataRetention
 from datacontrols.kinds.protection import effective_retention
-from datacontrols.plan import Change, Facts
+from datacontrols.plan import Change, Facts, Plan
 
-__all__ = ["RULE_KINDS", "PolicyFacts", "RuleStanding", "live_standing", "policy_findings", "policy_reads"]
+__all__ = [
+    "RULE_KINDS",
+    "PolicyFacts",
+    "RuleStanding",
+    "alerted",
+    "live_standing",
+    "policy_findings",
+    "policy_reads",
+]
 
 # The plan kind whose live value each rule is checked against (residency is the project's own field).
 RULE_KINDS: Final[Mapping[str, str]] = {
@@ -63,6 +71,11 @@ class PolicyFacts(Facts):
     """Marks a policy finding (the daemon alerts on these, though reports are not drift)."""
 
     rule: str
+
+
+def alerted(plan: Plan) -> tuple[Change, ...]:
+    """What the daemon alerts on and counts as open drift: the plan's drift and its policy findings."""
+    return (*plan.drift, *(c for c in plan.changes if isinstance(c.facts, PolicyFacts)))
 
 
 @dataclass(frozen=True)
@@ -140,6 +153,11 @@ def policy_findings(
     open_rules = set(_open_rules(desired, file, settings))
     why = f"{project.source or 'its file'} does not declare it" if project is not None else "the project has no file"
     name = project.name if project is not None else live.name or live.id
+    named = (settings.hosted_tools or {}) if settings is not None else {}
+    tools = values.get("project_hosted_tools")
+    if named and isinstance(tools, Mapping):
+        # A tool the file names is planned by its kind (the loader has checked it is off): not the policy's.
+        values = {**values, "project_hosted_tools": {t: on for t, on in tools.items() if t not in named}}
     changes = []
     for standing in live_standing(policy, live, values, organization_retention):
         if standing.rule not in open_rules or standing.met is not False:
@@ -162,6 +180,8 @@ def policy_findings(
 def _retention(policy: Policy, value: Any, organization: str | None) -> str | None:
     if not isinstance(value, str):
         return "the data retention could not be read"
+    if value == "organization_default" and organization is None and policy.data_retention is not None:
+        return "organization_default follows the organization's data retention, which could not be read"
     return retention_breach(policy, value, organization, where="the organization")
 
 
