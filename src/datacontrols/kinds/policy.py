@@ -171,7 +171,7 @@ def policy_findings(
                 severity="critical",
                 reason=f"breaks the organization policy: {standing.detail}; not changed: {why}",
                 facts=PolicyFacts(project_id=live.id, rule=standing.rule),
-                order=1,
+                order=1,  # within the lifecycle (the engine requires it), ahead of the kinds' own changes
             )
         )
     return changes
