@@ -29,6 +29,8 @@ from datacontrols.guards import check_guards
 from datacontrols.kinds import NOT_CREATED, ORGANIZATION_KINDS, PROJECT_KINDS, DesiredProject, World
 from datacontrols.kinds import project as project_kind
 from datacontrols.kinds.base import ARCHIVE_ORDER, CREATE_ORDER, OrganizationKind, ProjectKind
+from datacontrols.kinds.organization_retention import OrganizationDataRetention
+from datacontrols.kinds.policy import policy_findings, policy_reads
 from datacontrols.observed import Observed
 from datacontrols.plan import Change, Facts, Plan
 from datacontrols.safety import SafetyCheck, restrict
@@ -99,15 +101,24 @@ async def observe(
         observed.organization[kind.name] = await kind.observe(api)
 
     async def read_project(project: DesiredProject, live: Project) -> None:
-        wanted = [k for k in registry.project if _manages(desired, k, project) and (kinds is None or k.name in kinds)]
+        # The controls the file manages, and those the organization policy checks where the file is silent.
+        policy = policy_reads(desired, project.file, project.settings)
+        await read(project.name, live, lambda k: _manages(desired, k, project) or k.name in policy)
+
+    async def read_unmanaged(live: Project) -> None:
+        policy = policy_reads(desired, None, None)
+        await read(live.name or live.id, live, lambda k: k.name in policy)
+
+    async def read(name: str, live: Project, wants: Callable[[ProjectKind], bool]) -> None:
+        wanted = [k for k in registry.project if wants(k) and (kinds is None or k.name in kinds)]
         try:
             found = await asyncio.gather(*(k.observe(api, live) for k in wanted))
         except AuthError as exc:
             if exc.status == 401:
                 raise
-            observed.failures[project.name] = exc.message
+            observed.failures[name] = exc.message
         except ApiError as exc:
-            observed.failures[project.name] = exc.message
+            observed.failures[name] = exc.message
         else:
             observed.settings[live.id] = {k.name: v for k, v in zip(wanted, found, strict=True)}
 
@@ -119,7 +130,12 @@ async def observe(
         for project, live in matching.pairs
         if live is not None and not live.archived and project.file.status == "active" and target.includes(project.name)
     ]
-    await asyncio.gather(*org_reads, *project_reads)
+    unmanaged_reads = [
+        read_unmanaged(live)
+        for live in matching.unmanaged
+        if desired.organization.policy is not None and target.includes(live.name or live.id)
+    ]
+    await asyncio.gather(*org_reads, *project_reads, *unmanaged_reads)
     return observed
 
 
@@ -139,6 +155,8 @@ def diff(
             changes += _held(found_org, level, f"enforcement for {org_kind.group} is report")
 
     matching = project_kind.match_projects(desired_projects(desired), observed.projects)
+    org_retention = observed.organization.get(OrganizationDataRetention.name)
+    org_retention = org_retention if isinstance(org_retention, str) else None
     changes += [c for c in matching.unmatchable if target.includes(c.project)]
     for project, live in matching.pairs:
         if project.name in observed.failures or not target.includes(project.name):
@@ -172,15 +190,19 @@ def diff(
             for change in _held(_ordered(kind, kind.compare(project, found, sibling_world)), level, why):
                 facts = dataclasses.replace(change.facts, project_id=live.id if live is not None else None)
                 changes.append(dataclasses.replace(change, facts=facts))
+        if live is not None:
+            changes += policy_findings(desired, live, values, org_retention, project=project)
     policy = desired.organization.unmanaged_projects
     for live in matching.unmanaged:
         if not target.includes(live.name or live.id):
             continue  # a project this run does not read: not called unmanaged on the strength of a partial view
         changes += _held(
-            project_kind.compare_unmanaged(live, policy),
+            project_kind.compare_unmanaged(live, policy, organization_policy=desired.organization.policy is not None),
             desired.enforcement(None),
             "enforcement for project lifecycle is report",
         )
+        values = observed.settings.get(live.id, {})
+        changes += policy_findings(desired, live, values, org_retention)
     # Protected projects are never archived and never lose an owner: such changes are shown, not applied.
     return restrict(Plan.of(changes), desired)
 

@@ -9,16 +9,21 @@ Read-only; it reads every project it shows, whether or not the desired state man
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from datacontrols.adminapi import AdminApi
+from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.adminapi.external_storage import ExternalStorageConfiguration
 from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, ConfigError
 from datacontrols.explain_access import explain_access
+from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys
 from datacontrols.kinds.external_storage import FAILING_STATUSES, describe_storage
+from datacontrols.kinds.policy import RuleStanding, live_standing
 from datacontrols.kinds.protection import effective_retention
 
 __all__ = [
@@ -56,6 +61,7 @@ class ProjectExplanation:
     # The project's external storage configurations; None: they could not be read (`storage_error` says why).
     external_storage: list[ExternalStorageConfiguration] | None = field(default_factory=list)
     storage_error: str | None = None
+    policy: list[RuleStanding] | None = None  # each rule of organization.yaml's `policy:`; None: no policy
 
     @property
     def storage(self) -> str:
@@ -129,11 +135,31 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
             explanation.external_storage, explanation.storage_error = None, storage_error
         explanation.caveats = _caveats(effective, enabled)
         rules = desired.effective(wanted).keys if wanted is not None and desired is not None else None
-        explanation.access = (await explain_access(api, project.id, rules)).lines
+        access = await explain_access(api, project.id, rules)
+        explanation.access = access.lines
+        if desired is not None and desired.organization.policy is not None:
+            values = {"project_data_retention": retention.type, "project_model_permissions": policy}
+            values |= {"project_hosted_tools": enabled} | await _policy_values(api, project, desired, access.keys)
+            explanation.policy = live_standing(desired.organization.policy, project, values, org_retention)
         return explanation
 
     explained = await asyncio.gather(*(one(p) for p in projects))
     return Explanation(organization_retention=org_retention, projects=sorted(explained, key=lambda e: e.name))
+
+
+async def _policy_values(
+    api: AdminApi, project: Project, desired: DesiredState, keys: list[ProjectApiKey] | None
+) -> dict[str, Any]:
+    """The policy's values explain does not read for its other lines: the keys come from the access part
+    (no second listing); the spend limit is one request, only when the policy bounds it."""
+    values: dict[str, Any] = {}
+    if keys is not None:
+        values[PROJECT_API_KEY] = ObservedKeys(keys=tuple(keys), now=int(time.time()))
+    policy = desired.organization.policy
+    if policy is not None and policy.max_spend_limit is not None:
+        with contextlib.suppress(ApiError):  # unreadable: the rule shows as not read
+            values["spend_limit"] = await api.spend.get_limit(project_id=project.id)
+    return values
 
 
 async def _read_storage(
@@ -172,6 +198,10 @@ def _caveats(effective: str | None, tools: dict[str, bool]) -> list[str]:
     return notes
 
 
+def _standing_word(rule: RuleStanding) -> str:
+    return "met" if rule.met else "unknown" if rule.met is None else "BROKEN"
+
+
 def render_explanation(explanation: Explanation) -> str:
     lines = [f"organization data retention: {explanation.organization_retention or '(unreadable)'}", ""]
     for p in explanation.projects:
@@ -189,6 +219,8 @@ def render_explanation(explanation: Explanation) -> str:
         lines.append(f"  hosted tools          enabled: {enabled}; disabled: {disabled}")
         lines.append(f"  models                {p.model_policy}")
         lines.extend(f"  {label:<21} {text}" for label, text in p.access)
+        for rule in p.policy or ():
+            lines.append(f"  {'policy':<21} {rule.rule}: {_standing_word(rule)}: {rule.detail}")
         lines.extend(f"  note: {c}" for c in p.caveats)
         lines.append("")
     return "\n".join(lines) + "\n" + STORE_NOTE
@@ -230,6 +262,9 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
                 "models": p.model_policy,
                 "access": [{"what": label, "detail": text} for label, text in p.access],
                 "notes": list(p.caveats),
+                "policy": None
+                if p.policy is None
+                else [{"rule": r.rule, "met": r.met, "detail": r.detail} for r in p.policy],
             }
             for p in explanation.projects
         ],

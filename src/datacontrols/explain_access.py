@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from datacontrols.adminapi import AdminApi
+from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
 from datacontrols.kinds.api_keys import key_findings
@@ -33,6 +34,7 @@ class AccessExplanation:
     """`lines`: (label, text) pairs, in the order `reconcile explain` prints them."""
 
     lines: list[tuple[str, str]] = field(default_factory=list)
+    keys: list[ProjectApiKey] | None = None  # as read (None: unreadable), for the policy's keys rule
 
 
 async def explain_access(
@@ -55,6 +57,7 @@ async def explain_access(
     if isinstance(keys, str):
         explained.lines.append(("api keys", keys))
         return explained
+    explained.keys = list(keys)
     findings = key_findings(keys, rules, int(clock()))
     by_users = sum(1 for k in keys if not k.owner.is_service_account)
     summary = f"{len(keys)} ({by_users} owned by users, {len(keys) - by_users} by service accounts)"

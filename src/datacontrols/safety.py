@@ -49,8 +49,10 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from datacontrols.desired.safety import CreatesThreshold, SafetySettings, Threshold
 from datacontrols.errors import UnsafePlanError
-from datacontrols.kinds import Kind, OrganizationKind, Scope, kind_for
+from datacontrols.kinds import DesiredProject, Kind, OrganizationKind, ProjectKind, Scope, kind_for
+from datacontrols.kinds import project as project_kind
 from datacontrols.kinds.membership import MemberFacts
+from datacontrols.kinds.policy import RULE_KINDS
 from datacontrols.plan import Change, Plan
 from datacontrols.ratchet import needing_approval
 from datacontrols.ratchet import weakening as describe_weakening
@@ -178,8 +180,11 @@ def population(observed: Observed, desired: DesiredState | None = None) -> Popul
     say) is not counted: it is not a managed setting, and counting it would dilute every share.
     """
     items: dict[str, int] = {}
-    for values in observed.settings.values():
+    policy_only = _read_for_policy(observed, desired) if desired is not None else {}
+    for project_id, values in observed.settings.items():
         for name, value in values.items():
+            if name in policy_only.get(project_id, ()):
+                continue  # read for the organization policy's sake only: not a managed setting (as above)
             items[name] = items.get(name, 0) + count_items(value, _kind(name, "project"))
     for name, value in observed.organization.items():
         kind = _kind(name, "organization")
@@ -188,6 +193,21 @@ def population(observed: Observed, desired: DesiredState | None = None) -> Popul
         items[name] = items.get(name, 0) + count_items(value, kind)
     live = sum(1 for p in observed.projects if not p.archived)
     return Population(live_projects=live, items_by_kind=items, settings=sum(items.values()) + live)
+
+
+def _read_for_policy(observed: Observed, desired: DesiredState) -> dict[str, frozenset[str]]:
+    """Project id -> the kinds read only for the policy: every kind of a project without a file, and the
+    policy's kinds a file leaves unmanaged."""
+    if desired.organization.policy is None:
+        return {}
+    files = [DesiredProject(file=p, settings=desired.effective(p)) for p in desired.projects]
+    matching = project_kind.match_projects(files, observed.projects)
+    found = {live.id: frozenset(observed.settings.get(live.id, ())) for live in matching.unmanaged}
+    for project, live in matching.pairs:
+        if live is not None:
+            kinds = (kind_for(name, "project") for name in RULE_KINDS.values() if name != project_kind.KIND)
+            found[live.id] = frozenset(k.name for k in kinds if isinstance(k, ProjectKind) and not k.manages(project))
+    return found
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from datacontrols.daemon.alert_ledger import LedgerFile
 from datacontrols.daemon.attribution import Attribution
 from datacontrols.daemon.notifications import DriftLedger, Notifier, drift_key
 from datacontrols.daemon.run_record import RunRecord
+from datacontrols.kinds.policy import alerted
 
 __all__ = ["alert_run"]
 
@@ -29,7 +30,8 @@ async def _announce(run: RunRecord, *, ledger: DriftLedger, notifier: Notifier, 
     if run.plan is None:
         return
     corrected = run.result.applied if run.result is not None else []
-    drift = [(c, (run.attributions.get(drift_key(c)) or _UNKNOWN).to_json()) for c in run.plan.drift]
+    # Policy findings are reports (nothing to apply), but a live project breaking the policy is alerted too.
+    drift = [(c, (run.attributions.get(drift_key(c)) or _UNKNOWN).to_json()) for c in alerted(run.plan)]
     transitions = ledger.update(drift, corrected=corrected, unknown_projects=run.read_failures, now=at)
     await notifier.announce(transitions, run_id=run.run_id, mode=run.mode, at=at)
     if run.outcome in ("failure", "refused"):

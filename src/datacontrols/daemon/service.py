@@ -54,6 +54,7 @@ from datacontrols.daemon.sweep import Sweep
 from datacontrols.daemon.view import ProbeServer, ProbeServerFactory
 from datacontrols.engine import DEFAULT_REGISTRY, Registry
 from datacontrols.errors import AuthError, DataControlsError, UnsafePlanError
+from datacontrols.kinds.policy import alerted
 
 if TYPE_CHECKING:
     from datacontrols.daemon.leader import LeaderElection  # imported by the CLI only when a Lease is configured
@@ -257,7 +258,7 @@ class Daemon:
         run.phase = "done"
         duration = max(0.0, self._monotonic() - started)
         checked = run.plan is not None and run.outcome != "interrupted"  # it read the organization and planned
-        planned = run.plan.drift if checked and run.plan is not None else None
+        planned = alerted(run.plan) if checked and run.plan is not None else None
         self.metrics.finished(run.mode, run.outcome, run.finished_at, duration, planned)
         self.health.record(checked=checked, failed=run.outcome == "failure", at=run.finished_at, now=self._monotonic())
         if run.outcome == "success":

@@ -62,8 +62,13 @@ class Sweep:
                 api, desired, self.registry, target=Target(projects=names), organization=held, kinds=kinds
             )
 
-        whole, part = await asyncio.gather(read_projects(full, None), read_projects(quick - full, self.quick))
-        for names, found, replace in ((full, whole, True), (quick - full, part, False)):
+        # Live projects without a file are read (for the organization policy's controls only) with the
+        # organization: they are in no lane of the queue.
+        outside = self._unmanaged(desired) if organization and desired.organization.policy is not None else set()
+        whole, part = await asyncio.gather(
+            read_projects(full | outside, None), read_projects(quick - full - outside, self.quick)
+        )
+        for names, found, replace in ((full | outside, whole, True), (quick - full - outside, part, False)):
             if found is None:
                 continue
             for name in names:
@@ -76,6 +81,11 @@ class Sweep:
                     self.settings.setdefault(project_id, {}).update(values)
         self.read_whole |= {name for name in full if name not in self.failures}
         self._forget_gone()
+
+    def _unmanaged(self, desired: DesiredState) -> frozenset[str]:
+        held = self.organization.projects if self.organization is not None else []
+        matching = project_kind.match_projects(desired_projects(desired), held)
+        return frozenset(live.name or live.id for live in matching.unmanaged)
 
     def _forget_gone(self) -> None:
         """Drop the values of projects that no longer exist (ids not in the project list)."""

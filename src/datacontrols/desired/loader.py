@@ -26,6 +26,7 @@ from pydantic import BaseModel
 
 from datacontrols.desired.certificates import read_certificates
 from datacontrols.desired.lookalikes import mixed_script, skeleton
+from datacontrols.desired.policy_check import policy_problems
 from datacontrols.desired.reading import MAX_FILE_BYTES, FileProblem, Position, read_text
 from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
 from datacontrols.desired.validation_errors import validate
@@ -87,6 +88,7 @@ class _Loader:
         self.warnings: list[str] = []
         self.looks: dict[str, tuple[str, Position, str]] = {}  # project names by `skeleton`
         self.certificates: dict[str, str] = {}  # certificate name -> PEM, from the files organization.yaml names
+        self.organization_parsed: Parsed | None = None
 
     def display(self, relative: str) -> str:
         return relative if self.display_root == "." else f"{self.display_root}/{relative}"
@@ -101,6 +103,7 @@ class _Loader:
         sources: dict[str, str] = {}
         names: dict[str, tuple[str, Position, str]] = {}
         ids: dict[str, tuple[str, Position, str]] = {}
+        checked: list[tuple[str, ProjectFile, Parsed]] = []  # for the policy, once every file is read
         for relative in self.project_files():
             project, parsed = self.load_file(relative, ProjectFile)
             if parsed is None:
@@ -111,7 +114,11 @@ class _Loader:
             if isinstance(project, ProjectFile) and unique:
                 projects.append(project)
                 sources[project.name] = relative
+                checked.append((relative, project, parsed))
                 self.check_lookalike(relative, parsed, project.name)
+        if organization is not None:
+            for found in policy_problems(organization, ORGANIZATION_FILE, self.organization_parsed, checked):
+                self.problem(found.relative, found.message, found.position, found.field)
         return DesiredState(
             organization=organization or OrganizationFile(),
             projects=tuple(projects),
@@ -144,6 +151,7 @@ class _Loader:
         if not (self.root / ORGANIZATION_FILE).exists():
             return None
         organization, parsed = self.load_file(ORGANIZATION_FILE, OrganizationFile)
+        self.organization_parsed = parsed
         if not isinstance(organization, OrganizationFile):
             return None
         if organization.organization.certificates and parsed is not None:

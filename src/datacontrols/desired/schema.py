@@ -41,6 +41,7 @@ from datacontrols.desired.members import (
     KeyHygiene,
     Members,
 )
+from datacontrols.desired.policy import POLICY_DESCRIPTION, Policy
 from datacontrols.desired.safety import SAFETY_DESCRIPTION, SafetySettings
 from datacontrols.desired.service_tiers import (
     SERVICE_TIERS_DESCRIPTION,
@@ -207,6 +208,7 @@ class OrganizationFile(DesiredModel):
         "may override them",
     )
     safety: SafetySettings = Field(default_factory=SafetySettings, description=SAFETY_DESCRIPTION)
+    policy: Policy | None = Field(default=None, description=POLICY_DESCRIPTION, json_schema_extra=not_null_in_schema)
 
 
 class ProjectFile(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks):

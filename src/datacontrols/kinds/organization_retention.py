@@ -43,6 +43,9 @@ class OrganizationDataRetention(OrganizationKind):
 
     def reads(self, desired: DesiredState) -> bool:
         """Read also when any project manages retention: `organization_default` resolves to this value."""
+        policy = desired.organization.policy
+        if policy is not None and policy.data_retention is not None:
+            return True  # the policy checks what live projects' organization_default resolves to
         return self.manages(desired) or any(desired.effective(p).data_retention is not None for p in desired.projects)
 
     async def observe(self, api: AdminApi) -> str | Unreadable:

@@ -241,8 +241,9 @@ def _key_weakening(before: str | None, after: str | None) -> str | None:
     return f"replaces the customer-managed encryption key {before} with {after}"
 
 
-def compare_unmanaged(live: Project, policy: str) -> list[Change]:
-    """What to do with a live active project that no file describes. Pure."""
+def compare_unmanaged(live: Project, policy: str, *, organization_policy: bool = False) -> list[Change]:
+    """What to do with a live active project that no file describes. Pure. `organization_policy`: the
+    organization's `policy:` checks it (its findings are separate changes)."""
     name = live.name or live.id
     facts = ProjectFacts(project_id=live.id)
     if policy == "ignore":
@@ -267,7 +268,8 @@ def compare_unmanaged(live: Project, policy: str) -> list[Change]:
             order=CREATE_ORDER,
             project=name,
             severity="normal",
-            reason=f"live project {live.id} is not in the desired state, so its data controls are not checked",
+            reason=f"live project {live.id} is not in the desired state, so its data controls are "
+            + ("checked only against the organization policy" if organization_policy else "not checked"),
             facts=facts,
         )
     ]
