@@ -20,6 +20,7 @@ from pydantic import SecretStr
 from datacontrols.adminapi.api_keys import AdminApiKeys, ProjectApiKeys
 from datacontrols.adminapi.audit_logs import AuditLogs
 from datacontrols.adminapi.budget import RequestBudget
+from datacontrols.adminapi.external_keys import ExternalKeys
 from datacontrols.adminapi.external_storage import ExternalStorage
 from datacontrols.adminapi.groups import OrganizationGroups, ProjectGroups, ProjectRoles
 from datacontrols.adminapi.members import Invites, OrganizationUsers, ProjectUsers
@@ -44,6 +45,7 @@ class AdminApi:
         self.model_permissions = ModelPermissionsApi(transport)
         self.hosted_tools = HostedToolPermissionsApi(transport)
         self.external_storage = ExternalStorage(transport)  # not in the pinned spec: the SDK's shapes
+        self.external_keys = ExternalKeys(transport)  # not in the pinned spec: the SDK's shapes
         # access: people, groups, service accounts and keys
         self.organization_users = OrganizationUsers(transport)
         self.invites = Invites(transport)

@@ -27,7 +27,15 @@ EnforcementLevel = Literal["enforce", "report", "ignore"]
 # The `group` a kind declares (kinds/*.py); each is a field of `Enforcement` below, and a test holds the two
 # together, so a group cannot exist in one place only.
 EnforcementGroup = Literal[
-    "data_retention", "residency", "hosted_tools", "model_permissions", "members", "keys", "limits", "external_storage"
+    "data_retention",
+    "residency",
+    "hosted_tools",
+    "model_permissions",
+    "members",
+    "keys",
+    "limits",
+    "external_storage",
+    "encryption_key",
 ]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
@@ -60,6 +68,10 @@ class Enforcement(BaseModel):
     external_storage: EnforcementLevel | None = Field(
         default=None,
         description=f"Customer-managed external storage (report-only; ignore hides its findings): {_LEVEL_HELP}",
+    )
+    encryption_key: EnforcementLevel | None = Field(
+        default=None,
+        description=f"Customer-managed encryption keys (report-only; ignore hides its findings): {_LEVEL_HELP}",
     )
 
     def get(self, group: str | None) -> EnforcementLevel | None:

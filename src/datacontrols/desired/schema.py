@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import OrganizationRetentionType, ProjectRetentionType
+from datacontrols.desired.encryption import ENCRYPTION_KEY_DESCRIPTION, EncryptionKeySetting, KeyChecks
 from datacontrols.desired.enforcement import Enforcement, EnforcementLevel, resolve_enforcement
 from datacontrols.desired.limits import (
     RATE_LIMITS_DESCRIPTION,
@@ -127,9 +128,12 @@ class ProjectSettings(DesiredModel):
     external_storage: ExternalStorageSetting | None = Field(
         default=None, description=EXTERNAL_STORAGE_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
+    encryption_key: EncryptionKeySetting | None = Field(
+        default=None, description=ENCRYPTION_KEY_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
 
 
-class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks):
+class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks, KeyChecks):
     """Applied to every project file unless the project says otherwise."""
 
 
@@ -184,7 +188,7 @@ class OrganizationFile(DesiredModel):
     safety: SafetySettings = Field(default_factory=SafetySettings, description=SAFETY_DESCRIPTION)
 
 
-class ProjectFile(ProjectSettings, LimitChecks, StorageChecks):
+class ProjectFile(ProjectSettings, LimitChecks, StorageChecks, KeyChecks):
     """`desired_state/projects/<any-name>.yaml`: one project."""
 
     name: Name = Field(description="The project's name; projects are matched by name")

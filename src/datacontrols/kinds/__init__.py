@@ -19,6 +19,7 @@ from datacontrols.kinds.base import (
     World,
 )
 from datacontrols.kinds.directory import AdminKeyIdentity, OrganizationGroups, OrganizationUsers
+from datacontrols.kinds.encryption_key import ProjectEncryptionKey
 from datacontrols.kinds.external_storage import ProjectExternalStorage
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
 from datacontrols.kinds.invites import Invites
@@ -66,6 +67,7 @@ PROJECT_KINDS: tuple[ProjectKind, ...] = (
     ProjectModelPermissions(),
     ProjectHostedTools(),
     ProjectExternalStorage(),  # report-only: never written
+    ProjectEncryptionKey(),  # report-only: never written
     ProjectRateLimits(),
     ProjectSpendLimit(),
     ProjectSpendAlerts(),
