@@ -13,6 +13,7 @@ from __future__ import annotations
 from datacontrols.emulator.routes import (
     api_keys,
     audit_logs,
+    external_keys,
     external_storage,
     groups,
     members,
@@ -39,8 +40,9 @@ FAMILIES = (
     service_accounts,
     api_keys,
     external_storage,
+    external_keys,
 )
-SDK_ONLY_FAMILIES = (external_storage,)  # SDK-NEWER.md section 2: not in the pinned spec
+SDK_ONLY_FAMILIES = (external_storage, external_keys)  # SDK-NEWER.md sections 2 and 1: not in the pinned spec
 
 
 def all_routes() -> list[ApiRoute]:
