@@ -157,7 +157,8 @@ def test_one_uncorrectable_finding(
     assert change.action == "uncorrectable" and not change.applies
     assert (change.fields, change.severity, change.subject) == (fields, severity, subject)
     assert says in change.reason
-    assert "a person must" in change.reason, "the reason says why the tool does not fix it"
+    assert "does not register, delete or rotate" in change.reason, "the reason says why the tool does not fix it"
+    assert "`external_key_id`" in change.reason, "and the next thing to try"
     assert change.facts_as(KeyFacts).external_key_id == subject
 
 

@@ -51,8 +51,8 @@ ORDER = 14
 # Registering and removing a key are the spec's events; a project's binding changes with project.updated.
 AUDIT_EVENT_TYPES: Final = ("external_key.registered", "external_key.removed", "project.updated")
 _BY_HAND: Final = (
-    "this tool does not register, delete, rotate or bind encryption keys (a key needs the customer's KMS setup, "
-    "and a key OpenAI cannot use leaves the data encrypted with it unreadable): a person must"
+    "this tool does not register, delete or rotate keys (that needs the customer's KMS, and data under a key "
+    "OpenAI cannot use is unreadable): bind the agreed key with the file's `external_key_id`, or fix it by hand"
 )
 
 
