@@ -1,14 +1,21 @@
 """The daemon and encryption keys: a project bound to the wrong key is alerted as critical drift like any other
-uncorrectable finding, never written, and announced resolved once a person binds the agreed key."""
+uncorrectable finding, never written, and announced resolved once a person binds the agreed key; the finding
+is attributed to whoever removed the key or changed the project's binding."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from daemon_support import ADMIN_KEY, Hook, daemon_for, metric_value
+import httpx
+from daemon_support import ADMIN_KEY, BASE_URL, Hook, daemon_for, metric_value
 
+from datacontrols.adminapi import AdminApi
+from datacontrols.daemon.attribution import AuditTrail
+from datacontrols.desired import load_desired_state
 from datacontrols.emulator import Emulator
+from datacontrols.engine import diff, observe
+from testsupport.clock import SharedClock
 
 PROJECT = "proj_daemonkeys00000000001"
 SEED: dict[str, Any] = {
@@ -48,3 +55,45 @@ async def test_the_wrong_key_is_alerted_critical_never_written_and_resolved_when
         assert (resolved["kind"], resolved["project"]) == ("encryption_key", "Support Bot")
     finally:
         await daemon.aclose()
+
+
+async def person(emulator: Emulator, method: str, path: str, email: str, **kwargs: Any) -> None:
+    headers = {"Authorization": f"Bearer {ADMIN_KEY}", "x-emulator-actor": email}
+    async with httpx.AsyncClient(transport=emulator.http_transport(), base_url=BASE_URL, headers=headers) as raw:
+        response = await raw.request(method, path, **kwargs)
+        assert response.status_code == 200, response.text
+
+
+async def test_a_removed_key_and_a_rebinding_are_attributed_to_who_did_them(tmp_path: Path) -> None:
+    clock = SharedClock()
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=SEED, rng_seed=2, clock=clock, sleep=clock.sleep)
+    desired = load_desired_state(desired_state(tmp_path))
+    async with AdminApi.connect(
+        admin_key=ADMIN_KEY, http_transport=emulator.http_transport(), sleep=clock.sleep, clock=clock
+    ) as api:
+        trail = AuditTrail(clock=clock)
+        clock.advance(30)
+        await person(
+            emulator,
+            "POST",
+            f"/organization/projects/{PROJECT}",
+            "bob@example.com",
+            json={"external_key_id": "ekm_prod"},
+        )
+        clock.advance(30)
+        await person(emulator, "DELETE", "/organization/external_keys/ekm_prod", "alice@example.com")
+        await trail.refresh(api)
+        [removed] = [c for c in diff(desired, await observe(api, desired)) if c.kind == "encryption_key"]
+        assert "ekm_prod, which the organization does not have" in removed.reason
+        attribution = trail.attribute(removed)
+        assert (attribution.actor, attribution.event_type) == ("alice@example.com", "external_key.removed")
+
+        clock.advance(30)
+        await person(
+            emulator, "POST", f"/organization/projects/{PROJECT}", "carol@example.com", json={"external_key_id": None}
+        )
+        await trail.refresh(api)
+        [none] = [c for c in diff(desired, await observe(api, desired)) if c.kind == "encryption_key"]
+        attribution = trail.attribute(none)
+        assert none.subject is None, "no key now: the project's own events tell who cleared it"
+        assert (attribution.actor, attribution.event_type) == ("carol@example.com", "project.updated")
