@@ -2,7 +2,8 @@
 
 For each live project: its own retention setting, what it resolves to (the organization's setting when it
 inherits), its residency, where its data is stored (OpenAI, or the customer's external storage and its
-status), hosted tools and model policy, and the caveats that a retention setting alone does not cover.
+status), which key encrypts it (OpenAI's, or the customer's and whether it can be used), hosted tools and
+model policy, and the caveats that a retention setting alone does not cover.
 Read-only; it reads every project it shows, whether or not the desired state manages it.
 """
 
@@ -21,7 +22,9 @@ from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, ConfigError
 from datacontrols.explain_access import explain_access
+from datacontrols.explain_keys import binding_json, encryption_line, read_keys
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys
+from datacontrols.kinds.encryption_key import KeyBinding
 from datacontrols.kinds.external_storage import FAILING_STATUSES, describe_storage
 from datacontrols.kinds.policy import RuleStanding, live_standing
 from datacontrols.kinds.protection import effective_retention
@@ -62,6 +65,13 @@ class ProjectExplanation:
     external_storage: list[ExternalStorageConfiguration] | None = field(default_factory=list)
     storage_error: str | None = None
     policy: list[RuleStanding] | None = None  # each rule of organization.yaml's `policy:`; None: no policy
+    # The key that encrypts the project's data; None: it could not be read (`key_error` says why).
+    key_binding: KeyBinding | None = None
+    key_error: str | None = None
+
+    @property
+    def encryption(self) -> str:
+        return encryption_line(self.key_binding, self.key_error)
 
     @property
     def storage(self) -> str:
@@ -101,6 +111,7 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         org_retention = None
     one_id = projects[0].id if only is not None and len(projects) == 1 else None
     storage_by_project, storage_error = await _read_storage(api, one_id)
+    keys = await read_keys(api, projects)
     desired_by_name = {p.name: p for p in desired.projects} if desired else {}
     desired_org = desired.organization.organization.data_retention if desired else None
 
@@ -133,6 +144,7 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
             explanation.external_storage = storage_by_project.get(project.id, [])
         else:
             explanation.external_storage, explanation.storage_error = None, storage_error
+        explanation.key_binding, explanation.key_error = keys.binding(project), keys.error
         explanation.caveats = _caveats(effective, enabled)
         rules = desired.effective(wanted).keys if wanted is not None and desired is not None else None
         access = await explain_access(api, project.id, rules)
@@ -213,6 +225,7 @@ def render_explanation(explanation: Explanation) -> str:
             lines.append(f"  desired               {p.desired_effective_retention} (differs: run a plan)")
         lines.append(f"  residency             {p.residency}")
         lines.append(f"  data stored in        {p.storage}")
+        lines.append(f"  data encrypted with   {p.encryption}")
         on = sorted(t for t, v in p.hosted_tools.items() if v)
         off = sorted(t for t, v in p.hosted_tools.items() if not v)
         enabled, disabled = ", ".join(on) or "none", ", ".join(off) or "none"
@@ -258,6 +271,8 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
                     ]
                 ),
                 "data_stored_in": p.storage,
+                "encryption_key": binding_json(p.key_binding),
+                "data_encrypted_with": p.encryption,
                 "hosted_tools": dict(sorted(p.hosted_tools.items())),
                 "models": p.model_policy,
                 "access": [{"what": label, "detail": text} for label, text in p.access],

@@ -2,9 +2,10 @@
 
 Two generic checks that need no knowledge of a family: each route is an operation the spec documents, and
 a read of each GET route (on a seeded project; other ids unknown, so a 404 envelope is a valid answer)
-validates. The families the pinned spec does not document yet (`SDK_ONLY_FAMILIES`: external storage, whose
-authority is openai-python's types) are left out of both, and checked to be still missing from the spec;
-tests/emulator/test_external_storage_emulator.py checks their shapes against the SDK's. The families' own
+validates. The families the pinned spec does not document yet (`SDK_ONLY_FAMILIES`: external storage and
+encryption keys, whose authority is openai-python's types) are left out of both, and checked to be still
+missing from the spec; tests/emulator/test_external_storage_emulator.py and test_external_keys_emulator.py
+check their shapes against the SDK's. The families' own
 behaviour is covered through the client in test_contract_client.py.
 """
 

@@ -11,9 +11,12 @@ import pytest
 from kinds_support import desired_project, live_project, permissions, policy, tools, world
 
 from datacontrols.adminapi.service_tiers import ServiceTierSettings
+from datacontrols.adminapi.external_keys import ExternalKey
 from datacontrols.adminapi.spend import SpendLimit
+from datacontrols.desired.encryption import EncryptionKey
 from datacontrols.desired.limits import SpendLimit as DesiredLimit
 from datacontrols.kinds.base import NOT_CREATED
+from datacontrols.kinds.encryption_key import KeyBinding, ProjectEncryptionKey
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
 from datacontrols.kinds.membership import GuardContext, member_change
 from datacontrols.kinds.model_permissions import ProjectModelPermissions
@@ -61,6 +64,7 @@ MODELS = ProjectModelPermissions()
 RETENTION = ProjectDataRetention()
 RATE = ProjectRateLimits()
 TIERS = ProjectServiceTiers()
+KEYS = ProjectEncryptionKey()
 
 
 def usd(amount: str) -> DesiredLimit:
@@ -69,6 +73,14 @@ def usd(amount: str) -> DesiredLimit:
 
 def live_limit(cents: int) -> SpendLimit:
     return SpendLimit(threshold_amount=cents, enforcement={"status": "inactive"})
+
+
+def ekm(name: str, purpose: str = "ekm") -> KeyBinding:
+    return KeyBinding(key_id="ekm_1", key=ExternalKey(id="ekm_1", name=name, type="aws", purpose=purpose))
+
+
+def encryption(wanted: str | EncryptionKey, observed: object) -> Change:
+    return only(KEYS.compare(desired_project(name="x", encryption_key=wanted), observed, world()))
 
 
 def only(changes: list[Change]) -> Change:
@@ -220,6 +232,13 @@ CASES: list[tuple[str, Case, str]] = [
     ("spend-limit-set-where-none", lambda: only(compare_spend_limit("x", usd("50"), None)), "high"),
     ("spend-limit-on-new-project", lambda: only(compare_spend_limit("x", usd("50"), NOT_CREATED)), "normal"),
     ("spend-limit-removed", lambda: only(compare_spend_limit("x", "none", live_limit(10_000))), "critical"),
+    # Encryption keys are report-only: a project whose data is not protected by the agreed key is critical.
+    ("encryption-key-missing", lambda: encryption(EncryptionKey(name="k"), KeyBinding(key_id=None)), "critical"),
+    ("encryption-key-missing-on-new-project", lambda: encryption(EncryptionKey(name="k"), NOT_CREATED), "critical"),
+    ("encryption-key-another", lambda: encryption(EncryptionKey(name="k"), ekm("other")), "critical"),
+    ("encryption-key-removed", lambda: encryption(EncryptionKey(name="k"), KeyBinding(key_id="ekm_1")), "critical"),
+    ("encryption-key-not-ekm", lambda: encryption(EncryptionKey(name="k"), ekm("k", "psp_decryption")), "critical"),
+    ("encryption-key-where-none-is-wanted", lambda: encryption("openai_managed", ekm("k")), "high"),
     ("member-added", lambda: member("create", None, "member"), "critical"),
     ("member-made-owner", lambda: member("update", "member", "owner"), "critical"),
     ("owner-demoted", lambda: member("update", "owner", "member"), "high"),

@@ -21,6 +21,7 @@ from datacontrols.adminapi.api_keys import AdminApiKeys, ProjectApiKeys
 from datacontrols.adminapi.audit_logs import AuditLogs
 from datacontrols.adminapi.budget import RequestBudget
 from datacontrols.adminapi.certificates import Certificates
+from datacontrols.adminapi.external_keys import ExternalKeys
 from datacontrols.adminapi.external_storage import ExternalStorage
 from datacontrols.adminapi.groups import OrganizationGroups, ProjectGroups, ProjectRoles
 from datacontrols.adminapi.members import Invites, OrganizationUsers, ProjectUsers
@@ -50,6 +51,7 @@ class AdminApi:
         self.service_tiers = ServiceTiers(transport)  # not in the pinned spec: the SDK's shapes
         self.workload_identity = WorkloadIdentity(transport)  # not in the pinned spec: the SDK's shapes
         self.certificates = Certificates(transport)
+        self.external_keys = ExternalKeys(transport)  # not in the pinned spec: the SDK's shapes
         # access: people, groups, service accounts and keys
         self.organization_users = OrganizationUsers(transport)
         self.invites = Invites(transport)

@@ -38,6 +38,7 @@ EnforcementGroup = Literal[
     "service_tiers",
     "workload_identity",
     "certificates",
+    "encryption_key",
 ]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
@@ -79,6 +80,10 @@ class Enforcement(BaseModel):
     )
     certificates: EnforcementLevel | None = Field(
         default=None, description=f"mTLS certificates, for the organization and per project: {_LEVEL_HELP}"
+    )
+    encryption_key: EnforcementLevel | None = Field(
+        default=None,
+        description=f"Customer-managed encryption keys (report-only; ignore hides its findings): {_LEVEL_HELP}",
     )
 
     def get(self, group: str | None) -> EnforcementLevel | None:

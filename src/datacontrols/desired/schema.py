@@ -22,6 +22,7 @@ from datacontrols.desired.certificates import (
     CertificateSetting,
     ProjectCertificates,
 )
+from datacontrols.desired.encryption import ENCRYPTION_KEY_DESCRIPTION, EncryptionKeySetting, KeyChecks
 from datacontrols.desired.enforcement import Enforcement, EnforcementLevel, resolve_enforcement
 from datacontrols.desired.limits import (
     RATE_LIMITS_DESCRIPTION,
@@ -147,9 +148,12 @@ class ProjectSettings(DesiredModel):
     certificates: ProjectCertificates | None = Field(
         default=None, description=PROJECT_CERTIFICATES_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
+    encryption_key: EncryptionKeySetting | None = Field(
+        default=None, description=ENCRYPTION_KEY_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
 
 
-class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks):
+class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks, KeyChecks):
     """Applied to every project file unless the project says otherwise."""
 
 
@@ -211,7 +215,7 @@ class OrganizationFile(DesiredModel):
     policy: Policy | None = Field(default=None, description=POLICY_DESCRIPTION, json_schema_extra=not_null_in_schema)
 
 
-class ProjectFile(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks):
+class ProjectFile(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks, KeyChecks):
     """`desired_state/projects/<any-name>.yaml`: one project."""
 
     name: Name = Field(description="The project's name; projects are matched by name")

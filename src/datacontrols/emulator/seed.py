@@ -23,6 +23,7 @@
                                                                  # status default validated
         created_at: 1711471533              # optional: the emulator clock when absent
         archived_at: null                   # optional; only for archived projects
+    external_keys: [{name: acme-prod, type: aws, kms_arn: ...}]   # encryption keys: see keys_seed.py
 
 `dump_state` writes the same shape with every field filled in, so `load_seed(dump_state(s))` gives `s` back.
 """
@@ -47,6 +48,7 @@ from datacontrols.adminapi.retention import (
     OrganizationRetentionType,
     ProjectRetentionType,
 )
+from datacontrols.emulator.keys_seed import SeedExternalKey, dump_keys, keys_from_seed
 from datacontrols.emulator.limits_seed import (
     SeedRateLimit,
     SeedSpendAlert,
@@ -177,6 +179,7 @@ class SeedDocument(_SeedModel):
     groups: list[SeedGroup] = Field(default_factory=list)
     invites: list[SeedInvite] = Field(default_factory=list)
     admin_api_keys: list[SeedAdminKey] = Field(default_factory=list)
+    external_keys: list[SeedExternalKey] = Field(default_factory=list)  # encryption keys: see keys_seed.py
 
     @model_validator(mode="after")
     def _access_resolves(self) -> SeedDocument:
@@ -192,6 +195,9 @@ class SeedDocument(_SeedModel):
         storage = [s.id for p in self.projects for s in p.external_storage if s.id is not None]
         if len(storage) != len(set(storage)):
             raise ValueError("an external storage id is used twice")
+        keys = [k.id for k in self.external_keys if k.id is not None]
+        if len(keys) != len(set(keys)):
+            raise ValueError("an external key id is used twice")
         if sum(p.default for p in self.projects) > 1:
             raise ValueError("more than one project is marked default")
         return self
@@ -265,6 +271,7 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
             _add_storage(state, project_id, storage, ids, created_at)
     state.organization.spend_alerts = alerts_from_seed(org.spend_alerts, ids, alert_ids)
     access_from_seed(seed, state, ids, now)
+    keys_from_seed(seed.external_keys, state, ids, now)
     return state
 
 
@@ -336,6 +343,7 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
             for p in state.projects.values()
         ],
         **dump_organization_access(state),
+        "external_keys": dump_keys(state),
     }
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "ApiKeyRecord",
     "EmulatorState",
     "Event",
+    "ExternalKeyRecord",
     "ExternalStorageRecord",
     "GroupGrantRecord",
     "GroupRecord",
@@ -315,6 +316,23 @@ class ExternalStorageRecord:
 
 
 @dataclass
+class ExternalKeyRecord:
+    """A customer-managed encryption key (not in the pinned spec: openai-python 3.63.0's shapes).
+
+    `config` holds the provider's fields as sent (`kms_arn`, `vault_uri`, ...). The projects using it are
+    those whose `external_key_id` names it (the API's `api_project_ids`). `validation` is what `validate`
+    answers: the emulator has no KMS to ask, so a seed says it."""
+
+    id: str
+    name: str
+    type: str  # aws | azure | gcp | oci
+    purpose: str | None = "ekm"
+    config: dict[str, str] = field(default_factory=dict)
+    created_at: int = 0
+    validation: str = "valid"
+
+
+@dataclass
 class OrganizationRecord:
     data_retention: str = DEFAULT_ORGANIZATION_RETENTION
     # Values OpenAI has approved this organization for; writes of other values are refused with 403.
@@ -359,6 +377,7 @@ class EmulatorState:
     # Workload identity federation (not in the pinned spec): providers and their rules, in creation order.
     workload_identity_providers: dict[str, WorkloadIdentityProviderRecord] = field(default_factory=dict)
     federation_rules: dict[str, FederationRuleRecord] = field(default_factory=dict)
+    external_keys: dict[str, ExternalKeyRecord] = field(default_factory=dict)  # insertion = creation order
 
     def default_project(self) -> ProjectRecord | None:
         return next((p for p in self.projects.values() if p.default), None)

@@ -20,6 +20,7 @@ from datacontrols.kinds.base import (
 )
 from datacontrols.kinds.certificates import OrganizationCertificates, ProjectCertificates
 from datacontrols.kinds.directory import AdminKeyIdentity, OrganizationGroups, OrganizationUsers
+from datacontrols.kinds.encryption_key import ProjectEncryptionKey
 from datacontrols.kinds.external_storage import ProjectExternalStorage
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
 from datacontrols.kinds.invites import Invites
@@ -73,6 +74,7 @@ PROJECT_KINDS: tuple[ProjectKind, ...] = (
     ProjectExternalStorage(),  # report-only: never written
     ProjectServiceTiers(),
     ProjectCertificates(),
+    ProjectEncryptionKey(),  # report-only: never written
     ProjectRateLimits(),
     ProjectSpendLimit(),
     ProjectSpendAlerts(),

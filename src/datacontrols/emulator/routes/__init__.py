@@ -14,6 +14,7 @@ from datacontrols.emulator.routes import (
     api_keys,
     audit_logs,
     certificates,
+    external_keys,
     external_storage,
     groups,
     members,
@@ -45,9 +46,11 @@ FAMILIES = (
     external_storage,
     service_tiers,
     workload_identity,
+    external_keys,
 )
-# Not in the pinned spec: SDK-NEWER.md sections 2 (external storage), 3 (service tiers) and 8 (workload identity).
-SDK_ONLY_FAMILIES = (external_storage, service_tiers, workload_identity)
+# Not in the pinned spec: SDK-NEWER.md sections 1 (external keys), 2 (external storage), 3 (service tiers)
+# and 8 (workload identity).
+SDK_ONLY_FAMILIES = (external_keys, external_storage, service_tiers, workload_identity)
 
 
 def all_routes() -> list[ApiRoute]:
