@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from kinds_support import desired_project, live_project, permissions, policy, tools, world
 
-from datacontrols.adminapi.service_tiers import ServiceTierSettings
 from datacontrols.adminapi.external_keys import ExternalKey
+from datacontrols.adminapi.service_tiers import ServiceTierSettings
 from datacontrols.adminapi.spend import SpendLimit
 from datacontrols.desired.encryption import EncryptionKey
 from datacontrols.desired.limits import SpendLimit as DesiredLimit
