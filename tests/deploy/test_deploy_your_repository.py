@@ -379,3 +379,26 @@ def test_all_components_build_together(fixture_dir: Path) -> None:
     assert "--leader-election-lease" in args  # leader election's patch and git-sync's both apply
     assert args[args.index("--desired-state") + 1] == f"{GIT_ROOT}/checkout/desired_state"
     assert only(manifests, "PrometheusRule") and only(manifests, "ServiceMonitor")
+
+
+def test_the_daemon_reads_a_git_sync_checkout_and_refuses_too_few_files(
+    tmp_path: Path, user_manifests: list[Manifest]
+) -> None:
+    # git-sync's layout: the worktree of the synced commit, and the link the daemon reads through.
+    from datacontrols.daemon.project_files import check_project_files
+    from datacontrols.desired import load_desired_state
+    from datacontrols.errors import ConfigError
+
+    git_root = tmp_path / GIT_ROOT.lstrip("/")
+    worktree = git_root / ".worktrees" / "0123abcd"
+    shutil.copytree(DEPLOY.parent / "tests" / "deploy" / "fixtures" / "desired_state", worktree / "desired_state")
+    (git_root / "checkout").symlink_to(worktree.relative_to(git_root))
+    args = container_named(pod_spec(user_manifests), "reconciler")["args"]
+    desired = tmp_path / args[args.index("--desired-state") + 1].lstrip("/")
+    assert load_desired_state(desired).projects  # the path the Deployment passes is the synced directory
+    files = len(list((worktree / "desired_state" / "projects").glob("*.yaml")))
+    check_project_files(desired, files)
+    expected = _expectation(user_manifests)
+    assert files < expected
+    with pytest.raises(ConfigError, match=f"fewer than the {expected} expected"):
+        check_project_files(desired, expected)

@@ -95,7 +95,9 @@ def serve_command(
     ] = None,
     webhook: Annotated[
         str | None,
-        typer.Option("--webhook", help="URL to POST alerts to (prefer DATACONTROLS_WEBHOOK: it is a secret)."),
+        typer.Option(
+            "--webhook", help="URL to POST alerts to (prefer --webhook-file or DATACONTROLS_WEBHOOK: it is a secret)."
+        ),
     ] = None,
     webhook_file: Annotated[
         Path | None,
