@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from deploy_support import BASE, EXAMPLE, Emulator, Manifest, build_wheel, install_wheel, render, serve_emulator
+from deploy_support import BASE, EXAMPLE, Emulator, Manifest, build_dist, install_wheel, render, serve_emulator
 
 
 @pytest.fixture(scope="session")
@@ -29,9 +29,15 @@ def manifests(request: pytest.FixtureRequest) -> list[Manifest]:
 
 
 @pytest.fixture(scope="session")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel `uv build` makes of this repository: built once per session."""
-    return build_wheel(tmp_path_factory.mktemp("dist"))
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The folder `uv build` fills with this repository's sdist and wheel: built once per session."""
+    return build_dist(tmp_path_factory.mktemp("dist"))
+
+
+@pytest.fixture(scope="session")
+def wheel(dist: Path) -> Path:
+    (built,) = dist.glob("openai_datacontrols-*.whl")
+    return built
 
 
 @pytest.fixture(scope="session")

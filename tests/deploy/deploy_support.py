@@ -295,15 +295,13 @@ class Emulator:
     admin_key: str
 
 
-def build_wheel(out: Path) -> Path:
+def build_dist(out: Path) -> Path:
+    """`uv build` of this repository (the sdist, and the wheel built from it) into `out`."""
     uv = shutil.which("uv")
     if uv is None:
-        pytest.skip("uv is not installed: it builds the wheel")
-    subprocess.run(
-        [uv, "build", "--wheel", "--out-dir", str(out), str(REPO)], capture_output=True, check=True, timeout=300
-    )
-    (wheel,) = out.glob("openai_datacontrols-*.whl")
-    return wheel
+        pytest.skip("uv is not installed: it builds the package")
+    subprocess.run([uv, "build", "--out-dir", str(out), str(REPO)], capture_output=True, check=True, timeout=300)
+    return out
 
 
 def install_wheel(wheel: Path, venv: Path) -> Path:

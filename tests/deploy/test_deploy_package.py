@@ -3,25 +3,15 @@ with the desired-state example, the typing marker and the metadata people look f
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
-import pytest
-from deploy_support import REPO, uvx
+from deploy_support import uvx
 
 TWINE = "twine==7.0.0"
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    uv = shutil.which("uv")
-    if uv is None:
-        pytest.skip("uv is not installed: it builds the package")
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run([uv, "build", "--out-dir", str(out), str(REPO)], capture_output=True, check=True, timeout=300)
-    return out
+# `dist`, the built sdist and wheel, is a session fixture (conftest.py): the pipeline tests install the wheel.
 
 
 def test_twine_check_passes_the_wheel_and_the_sdist(dist: Path) -> None:
@@ -37,6 +27,8 @@ def test_the_wheel_holds_the_example_the_typing_marker_and_the_metadata(dist: Pa
         names = set(archive.namelist())
         metadata = archive.read(next(n for n in names if n.endswith("/METADATA"))).decode()
     assert "datacontrols/py.typed" in names
+    # The GitLab component's jobs run the shipped script (python -m datacontrols.ci gitlab) on the shared core.
+    assert {"datacontrols/ci/gitlab.sh", "datacontrols/ci/reconcile.sh"} <= names
     assert any(n.startswith("datacontrols/_desired_state/projects/") for n in names)
     assert "License-Expression: MIT" in metadata and "Requires-Python: >=3.11" in metadata
     assert "Classifier: Programming Language :: Python :: 3.11" in metadata
