@@ -8,7 +8,8 @@
   emulator's (deliberately unkind) reading of it.
 - Deleting a key owned by a service account answers 400, as the spec documents; the account's deletion
   revokes it.
-- Admin keys are listed as seeded (style A). Only their redacted form exists anywhere in the emulator.
+- Admin keys are listed as seeded (style A; `order` asc|desc by creation, `limit` without a maximum, as the
+  spec gives none). Only their redacted form exists anywhere in the emulator.
 
 Audit events: `api_key.deleted`.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from typing import Any
 
 from datacontrols.emulator.errors import ApiFailure
-from datacontrols.emulator.paging import page_a
+from datacontrols.emulator.paging import in_order, page_a
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import AdminKeyRecord, ApiKeyRecord, EmulatorState, ProjectRecord
 
@@ -133,10 +134,9 @@ def delete_key(call: Call) -> dict[str, Any]:
 
 
 def list_admin_keys(call: Call) -> dict[str, Any]:
-    keys = list(call.state.admin_api_keys.values())
-    if call.query.get("order") == "desc":
-        keys.reverse()
-    return page_a(call, keys, lambda k: _admin_key_object(k, call.state), lambda k: k.id)
+    keys = in_order(call, list(call.state.admin_api_keys.values()), default="asc")
+    # The spec gives `limit` a default (20) and no range, so no maximum is enforced.
+    return page_a(call, keys, lambda k: _admin_key_object(k, call.state), lambda k: k.id, maximum=None)
 
 
 ROUTES = (

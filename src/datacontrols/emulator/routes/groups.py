@@ -2,6 +2,8 @@
 
 - `GET /organization/groups` answers `GroupResponse` objects (no `object` field; `is_scim_managed`), style B.
   Groups come from the seed; this family does not create them.
+- Every list here takes the spec's `order` (`asc`, the default, or `desc`): groups by creation, project
+  groups by grant, roles in their fixed order, a group's roles by assignment. Another value is a 400.
 - Every project has the three built-in roles, `role-api-project-owner|member|viewer` (`GET /projects/{id}/roles`,
   style B, predefined). Custom roles are not emulated.
 - A project group is granted with `{group_id, role: <role id>}`; an unknown group or role id answers 400, a
@@ -19,7 +21,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict
 
 from datacontrols.emulator.errors import ApiFailure
-from datacontrols.emulator.paging import page_b
+from datacontrols.emulator.paging import in_order, page_b
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import GroupGrantRecord, GroupRecord, ProjectRecord
 
@@ -161,17 +163,20 @@ def _assignment_event(call: Call, type: str, project: ProjectRecord, group_id: s
 
 
 def list_groups(call: Call) -> dict[str, Any]:
-    return page_b(call, list(call.state.groups.values()), _group_response, lambda g: g.id)
+    return page_b(
+        call, in_order(call, list(call.state.groups.values()), default="asc"), _group_response, lambda g: g.id
+    )
 
 
 def list_project_roles(call: Call) -> dict[str, Any]:
     call.project()
-    return page_b(call, list(PROJECT_ROLES), _role, lambda r: r, default=1000)
+    return page_b(call, in_order(call, list(PROJECT_ROLES), default="asc"), _role, lambda r: r, default=1000)
 
 
 def list_project_groups(call: Call) -> dict[str, Any]:
     project = call.project()
     pairs = [(call.state.groups[gid], grant) for gid, grant in project.groups.items() if gid in call.state.groups]
+    pairs = in_order(call, pairs, default="asc")
     return page_b(
         call, pairs, lambda pair: _project_group(project, *pair), lambda pair: pair[0].id, default=20, maximum=100
     )
@@ -205,7 +210,8 @@ def remove_project_group(call: Call) -> dict[str, Any]:
 def list_group_roles(call: Call) -> dict[str, Any]:
     project = call.project()
     _, grant = _granted(call, project)
-    return page_b(call, list(grant.role_ids), _assigned_role, lambda r: r, default=1000)
+    # The spec gives this list's `order` no default; ascending (assignment order) is the others' default.
+    return page_b(call, in_order(call, grant.role_ids, default="asc"), _assigned_role, lambda r: r, default=1000)
 
 
 def assign_group_role(call: Call) -> dict[str, Any]:

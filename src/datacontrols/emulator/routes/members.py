@@ -1,6 +1,7 @@
 """Organization users, project users and invites.
 
-- `GET /organization/users` lists the organization's users in the order they were added (style A).
+- `GET /organization/users` lists the organization's users in the order they were added (style A); the
+  `emails` filter keeps the users with one of the given addresses.
   Users cannot be created through the API; they come from the seed (or an invite someone accepted).
 - Project users: add by `user_id` (or `email`) with role `owner` or `member`; the user must be in the
   organization (else 400) and not already in the project (else 400). Modify takes `role`; remove answers
@@ -121,7 +122,13 @@ def _member(call: Call, project: ProjectRecord) -> tuple[UserRecord, MemberRecor
 
 
 def list_users(call: Call) -> dict[str, Any]:
-    return page_a(call, list(call.state.users.values()), user_object, lambda u: u.id)
+    users = list(call.state.users.values())
+    # The spec names the filter `emails` (repeated: `emails=a&emails=b`); openai-python sends every array as
+    # `name[]=...`, so that spelling is taken too. Addresses match without regard to case.
+    wanted = {email.casefold() for email in (*call.list_query("emails"), *call.list_query("emails[]"))}
+    if wanted:
+        users = [user for user in users if user.email.casefold() in wanted]
+    return page_a(call, users, user_object, lambda u: u.id)
 
 
 def retrieve_user(call: Call) -> dict[str, Any]:
