@@ -55,16 +55,6 @@ UNSERVED = frozenset(
         "listProjectCertificates",
         "activateProjectCertificates",
         "deactivateProjectCertificates",
-        # Groups are made by people or SCIM; the tool only grants existing groups access to projects.
-        "create-group",
-        "retrieve-group",
-        "update-group",
-        "delete-group",
-        # Group membership: not managed by any kind yet.
-        "list-group-users",
-        "add-group-user",
-        "retrieve-group-user",
-        "remove-group-user",
         # Custom roles (organization and project): the emulator has the three built-in project roles only.
         "list-roles",
         "create-role",
@@ -88,9 +78,6 @@ UNSERVED = frozenset(
         "assign-project-user-role",
         "retrieve-project-user-role",
         "unassign-project-user-role",
-        # Single reads of a project's group grant and role: the client reads the lists instead.
-        "retrieve-project-group",
-        "retrieve-project-group-role",
     }
 )
 

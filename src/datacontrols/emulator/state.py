@@ -157,6 +157,7 @@ class GroupRecord:
     name: str
     created_at: int = 0
     scim_managed: bool = False
+    user_ids: list[str] = field(default_factory=list)  # its members, in the order they were added
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Groups: the organization's groups, project groups, project roles and a group's roles in a project.
 
 - `GET /organization/groups` answers `GroupResponse` objects (no `object` field; `is_scim_managed`), style B.
-  Groups come from the seed; this family does not create them.
+  Groups come from the seed or `POST /organization/groups` (routes/group_members.py, with their members).
 - Every list here takes the spec's `order` (`asc`, the default, or `desc`): groups by creation, project
   groups by grant, roles in their fixed order, a group's roles by assignment. Another value is a 400.
 - Every project has the three built-in roles, `role-api-project-owner|member|viewer` (`GET /projects/{id}/roles`,
@@ -9,7 +9,9 @@
 - A project group is granted with `{group_id, role: <role id>}`; an unknown group or role id answers 400, a
   group that already has access 400. The grant's object carries no role; the group's roles are listed,
   assigned and unassigned under `/projects/{project_id}/groups/{group_id}/roles`. Revoking the group
-  (`DELETE .../groups/{group_id}`) removes all of them. A group without access answers 404 there.
+  (`DELETE .../groups/{group_id}`) removes all of them. A group without access answers 404 there, and on
+  the single reads of the grant and of one of its roles. `group_type=tenant_group` finds nothing (there
+  are no tenant groups here).
 
 Audit events: `role.assignment.created/deleted` for grants, revokes, assignments and unassignments.
 """
@@ -25,7 +27,7 @@ from datacontrols.emulator.paging import in_order, page_b
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import GroupGrantRecord, GroupRecord, ProjectRecord
 
-__all__ = ["PROJECT_ROLES", "ROUTES", "role_id_for"]
+__all__ = ["GROUPS", "PROJECT_ROLES", "ROUTES", "group_response", "role_id_for"]
 
 GROUPS = "/organization/groups"
 PROJECT_GROUPS = "/organization/projects/{project_id}/groups"
@@ -67,7 +69,7 @@ class _AssignBody(BaseModel):
     role_id: str
 
 
-def _group_response(group: GroupRecord) -> dict[str, Any]:
+def group_response(group: GroupRecord) -> dict[str, Any]:
     return {
         "id": group.id,
         "name": group.name,
@@ -163,9 +165,7 @@ def _assignment_event(call: Call, type: str, project: ProjectRecord, group_id: s
 
 
 def list_groups(call: Call) -> dict[str, Any]:
-    return page_b(
-        call, in_order(call, list(call.state.groups.values()), default="asc"), _group_response, lambda g: g.id
-    )
+    return page_b(call, in_order(call, list(call.state.groups.values()), default="asc"), group_response, lambda g: g.id)
 
 
 def list_project_roles(call: Call) -> dict[str, Any]:
@@ -199,6 +199,18 @@ def add_project_group(call: Call) -> dict[str, Any]:
     return _project_group(project, group, grant)
 
 
+def retrieve_project_group(call: Call) -> dict[str, Any]:
+    project = call.project()
+    group_type = call.query.get("group_type", "group")
+    if group_type not in ("group", "tenant_group"):
+        raise ApiFailure.bad_request(
+            "Invalid 'group_type': must be 'group' or 'tenant_group'.", param="group_type", code="invalid_value"
+        )
+    if group_type == "tenant_group":  # the emulator has no tenant groups
+        raise ApiFailure.not_found(f"No tenant group with id '{call.params['group_id']}'.", param="group_id")
+    return _project_group(project, *_granted(call, project))
+
+
 def remove_project_group(call: Call) -> dict[str, Any]:
     project = call.writable_project()
     group, _ = _granted(call, project)
@@ -212,6 +224,15 @@ def list_group_roles(call: Call) -> dict[str, Any]:
     _, grant = _granted(call, project)
     # The spec gives this list's `order` no default; ascending (assignment order) is the others' default.
     return page_b(call, in_order(call, grant.role_ids, default="asc"), _assigned_role, lambda r: r, default=1000)
+
+
+def retrieve_group_role(call: Call) -> dict[str, Any]:
+    project = call.project()
+    group, grant = _granted(call, project)
+    role_id = call.params["role_id"]
+    if role_id not in grant.role_ids:
+        raise ApiFailure.not_found(f"Group '{group.id}' does not hold role '{role_id}' here.", param="role_id")
+    return _assigned_role(role_id)
 
 
 def assign_group_role(call: Call) -> dict[str, Any]:
@@ -240,8 +261,10 @@ ROUTES = (
     ApiRoute("GET", PROJECT_ROLES_PATH, list_project_roles),
     ApiRoute("GET", PROJECT_GROUPS, list_project_groups),
     ApiRoute("POST", PROJECT_GROUPS, add_project_group),
+    ApiRoute("GET", PROJECT_GROUP, retrieve_project_group),
     ApiRoute("DELETE", PROJECT_GROUP, remove_project_group),
     ApiRoute("GET", GROUP_ROLES, list_group_roles),
     ApiRoute("POST", GROUP_ROLES, assign_group_role),
+    ApiRoute("GET", GROUP_ROLE, retrieve_group_role),
     ApiRoute("DELETE", GROUP_ROLE, unassign_group_role),
 )
