@@ -55,29 +55,6 @@ UNSERVED = frozenset(
         "listProjectCertificates",
         "activateProjectCertificates",
         "deactivateProjectCertificates",
-        # Custom roles (organization and project): the emulator has the three built-in project roles only.
-        "list-roles",
-        "create-role",
-        "retrieve-role",
-        "update-role",
-        "delete-role",
-        "create-project-role",
-        "retrieve-project-role",
-        "update-project-role",
-        "delete-project-role",
-        # Role assignments other than a group's in a project: not managed by any kind yet.
-        "list-group-role-assignments",
-        "assign-group-role",
-        "retrieve-group-role",
-        "unassign-group-role",
-        "list-user-role-assignments",
-        "assign-user-role",
-        "retrieve-user-role",
-        "unassign-user-role",
-        "list-project-user-role-assignments",
-        "assign-project-user-role",
-        "retrieve-project-user-role",
-        "unassign-project-user-role",
     }
 )
 

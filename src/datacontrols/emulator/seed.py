@@ -74,6 +74,7 @@ from datacontrols.emulator.members_seed import (
     dump_organization_access,
     dump_project_access,
 )
+from datacontrols.emulator.roles_seed import SeedRole, SeedRoleAssignment, check_roles, dump_roles, roles_from_seed
 from datacontrols.emulator.routes.external_storage import derive_provider, geography_of
 from datacontrols.emulator.state import (
     DEFAULT_ORGANIZATION_RETENTION,
@@ -177,10 +178,13 @@ class SeedDocument(_SeedModel):
     groups: list[SeedGroup] = Field(default_factory=list)
     invites: list[SeedInvite] = Field(default_factory=list)
     admin_api_keys: list[SeedAdminKey] = Field(default_factory=list)
+    roles: list[SeedRole] = Field(default_factory=list)  # see roles_seed.py
+    role_assignments: list[SeedRoleAssignment] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _access_resolves(self) -> SeedDocument:
         check_access(self)
+        check_roles(self)
         return self
 
     @model_validator(mode="after")
@@ -265,6 +269,7 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
             _add_storage(state, project_id, storage, ids, created_at)
     state.organization.spend_alerts = alerts_from_seed(org.spend_alerts, ids, alert_ids)
     access_from_seed(seed, state, ids, now)
+    roles_from_seed(seed, state, ids, now)
     return state
 
 
@@ -336,6 +341,7 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
             for p in state.projects.values()
         ],
         **dump_organization_access(state),
+        **dump_roles(state),
     }
 
 

@@ -33,6 +33,8 @@ __all__ = [
     "ModelPolicy",
     "OrganizationRecord",
     "ProjectRecord",
+    "RoleAssignmentRecord",
+    "RoleRecord",
     "ServiceAccountRecord",
     "SpendAlertRecord",
     "UserRecord",
@@ -158,6 +160,34 @@ class GroupRecord:
     created_at: int = 0
     scim_managed: bool = False
     user_ids: list[str] = field(default_factory=list)  # its members, in the order they were added
+
+
+@dataclass
+class RoleRecord:
+    """A custom role: of the organization (`project_id` None) or of one project."""
+
+    id: str
+    name: str
+    permissions: list[str]
+    description: str | None = None
+    project_id: str | None = None
+    created_at: int = 0
+    updated_at: int = 0
+
+    @property
+    def resource_type(self) -> str:
+        return "api.organization" if self.project_id is None else "api.project"
+
+
+@dataclass(frozen=True)
+class RoleAssignmentRecord:
+    """A role held by a user or a group, in the organization (`project_id` None) or in a project. A group's
+    roles in a project are kept on its grant (`GroupGrantRecord.role_ids`) instead, where they began."""
+
+    role_id: str
+    principal_type: str  # user | group
+    principal_id: str
+    project_id: str | None = None
 
 
 @dataclass
@@ -307,6 +337,15 @@ class EmulatorState:
     invites: dict[str, InviteRecord] = field(default_factory=dict)
     admin_api_keys: dict[str, AdminKeyRecord] = field(default_factory=dict)
     external_storage: dict[str, ExternalStorageRecord] = field(default_factory=dict)  # insertion = creation order
+    roles: dict[str, RoleRecord] = field(default_factory=dict)  # custom roles, by id, in creation order
+    role_assignments: list[RoleAssignmentRecord] = field(default_factory=list)  # in assignment order
+
+    def drop_role_assignments(self, principal_type: str, principal_id: str, project_id: str | None = None) -> None:
+        """Forget the roles a principal held in one scope (the organization when `project_id` is None)."""
+        gone = (principal_type, principal_id, project_id)
+        self.role_assignments = [
+            a for a in self.role_assignments if (a.principal_type, a.principal_id, a.project_id) != gone
+        ]
 
     def default_project(self) -> ProjectRecord | None:
         return next((p for p in self.projects.values() if p.default), None)

@@ -21,6 +21,7 @@ from datacontrols.emulator.routes import (
     projects,
     rate_limits,
     retention,
+    roles,
     service_accounts,
     spend,
 )
@@ -38,6 +39,7 @@ FAMILIES = (
     members,
     groups,
     group_members,
+    roles,
     service_accounts,
     api_keys,
     external_storage,

@@ -4,7 +4,7 @@ retrieve and remove a member.
 - Create takes `name` (1..255 characters, the spec's bounds); names need not be unique, as the spec does not
   say they must. A created group is not SCIM-managed. Rename answers `GroupResourceWithSuccess` (no
   `group_type`). Deleting a group also revokes its access to every project, as a grant to nothing cannot
-  stand. Audit events: `group.created`, `group.updated`, `group.deleted`.
+  stand (its organization roles go too). Audit events: `group.created`, `group.updated`, `group.deleted`.
 - Members: `POST .../users {user_id}` adds an organization user (an unknown one answers 400); adding a member
   again answers the same assignment and changes nothing (the spec states no refusal). The list is style B,
   `limit` 0..1000 (default 100), `order` by when the member was added, newest first by default (the
@@ -73,6 +73,7 @@ def delete_group(call: Call) -> dict[str, Any]:
     del call.state.groups[group.id]
     for project in call.state.projects.values():
         project.groups.pop(group.id, None)
+    call.state.drop_role_assignments("group", group.id)
     _group_event(call, "group.deleted", group)
     return {"object": "group.deleted", "id": group.id, "deleted": True}
 

@@ -1,12 +1,12 @@
-"""Groups: the organization's groups, project groups, project roles and a group's roles in a project.
+"""Groups: the organization's groups, project groups and a group's roles in a project.
 
 - `GET /organization/groups` answers `GroupResponse` objects (no `object` field; `is_scim_managed`), style B.
   Groups come from the seed or `POST /organization/groups` (routes/group_members.py, with their members).
 - Every list here takes the spec's `order` (`asc`, the default, or `desc`): groups by creation, project
-  groups by grant, roles in their fixed order, a group's roles by assignment. Another value is a 400.
-- Every project has the three built-in roles, `role-api-project-owner|member|viewer` (`GET /projects/{id}/roles`,
-  style B, predefined). Custom roles are not emulated.
-- A project group is granted with `{group_id, role: <role id>}`; an unknown group or role id answers 400, a
+  groups by grant, a group's roles by assignment. Another value is a 400.
+- A project's roles (built-in and custom) are served by routes/roles.py; `role_catalog.py` renders them.
+- A project group is granted with `{group_id, role: <role id>}` (a built-in role or one of the project's
+  custom roles); an unknown group or role id answers 400, a
   group that already has access 400. The grant's object carries no role; the group's roles are listed,
   assigned and unassigned under `/projects/{project_id}/groups/{group_id}/roles`. Revoking the group
   (`DELETE .../groups/{group_id}`) removes all of them. A group without access answers 404 there, and on
@@ -18,12 +18,20 @@ Audit events: `role.assignment.created/deleted` for grants, revokes, assignments
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.paging import in_order, page_b
+from datacontrols.emulator.routes.role_catalog import (
+    PROJECT_ROLES,
+    assigned_role,
+    group_object,
+    known_role,
+    role_id_for,
+    role_object,
+)
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import GroupGrantRecord, GroupRecord, ProjectRecord
 
@@ -32,30 +40,8 @@ __all__ = ["GROUPS", "PROJECT_ROLES", "ROUTES", "group_response", "role_id_for"]
 GROUPS = "/organization/groups"
 PROJECT_GROUPS = "/organization/projects/{project_id}/groups"
 PROJECT_GROUP = "/organization/projects/{project_id}/groups/{group_id}"
-PROJECT_ROLES_PATH = "/projects/{project_id}/roles"
 GROUP_ROLES = "/projects/{project_id}/groups/{group_id}/roles"
 GROUP_ROLE = "/projects/{project_id}/groups/{group_id}/roles/{role_id}"
-
-# id -> (name, description, permissions)
-PROJECT_ROLES: Final[dict[str, tuple[str, str, list[str]]]] = {
-    "role-api-project-owner": (
-        "Owner",
-        "Manages the project, its members and its keys",
-        ["api.organization.projects.manage", "api.organization.projects.api_keys.write"],
-    ),
-    "role-api-project-member": (
-        "Member",
-        "Uses the project and manages their own keys",
-        ["api.organization.projects.api_keys.write"],
-    ),
-    "role-api-project-viewer": ("Viewer", "Reads the project", ["api.organization.projects.read"]),
-}
-
-
-def role_id_for(role: str) -> str:
-    """`owner` -> `role-api-project-owner`; an id passes through."""
-    candidate = f"role-api-project-{role}"
-    return candidate if candidate in PROJECT_ROLES else role
 
 
 class _GrantBody(BaseModel):
@@ -79,48 +65,6 @@ def group_response(group: GroupRecord) -> dict[str, Any]:
     }
 
 
-def _group(group: GroupRecord) -> dict[str, Any]:
-    """The spec's `Group` (inside a role assignment)."""
-    return {
-        "object": "group",
-        "id": group.id,
-        "name": group.name,
-        "created_at": group.created_at,
-        "scim_managed": group.scim_managed,
-    }
-
-
-def _role(role_id: str) -> dict[str, Any]:
-    name, description, permissions = PROJECT_ROLES[role_id]
-    return {
-        "object": "role",
-        "id": role_id,
-        "name": name,
-        "description": description,
-        "permissions": list(permissions),
-        "resource_type": "api.project",
-        "predefined_role": True,
-    }
-
-
-def _assigned_role(role_id: str) -> dict[str, Any]:
-    name, description, permissions = PROJECT_ROLES[role_id]
-    return {
-        "id": role_id,
-        "name": name,
-        "permissions": list(permissions),
-        "resource_type": "api.project",
-        "predefined_role": True,
-        "description": description,
-        "created_at": None,
-        "updated_at": None,
-        "created_by": None,
-        "created_by_user_obj": None,
-        "metadata": None,
-        "assignment_sources": None,
-    }
-
-
 def _project_group(project: ProjectRecord, group: GroupRecord, grant: GroupGrantRecord) -> dict[str, Any]:
     return {
         "object": "project.group",
@@ -132,10 +76,8 @@ def _project_group(project: ProjectRecord, group: GroupRecord, grant: GroupGrant
     }
 
 
-def _known_role(role_id: str, param: str) -> str:
-    if role_id not in PROJECT_ROLES:
-        raise ApiFailure.bad_request(f"No project role with id '{role_id}'.", param=param, code="invalid_value")
-    return role_id
+def _known_role(call: Call, project: ProjectRecord, role_id: str, param: str) -> str:
+    return known_role(call.state, role_id, param, project_id=project.id)
 
 
 def _granted(call: Call, project: ProjectRecord) -> tuple[GroupRecord, GroupGrantRecord]:
@@ -168,11 +110,6 @@ def list_groups(call: Call) -> dict[str, Any]:
     return page_b(call, in_order(call, list(call.state.groups.values()), default="asc"), group_response, lambda g: g.id)
 
 
-def list_project_roles(call: Call) -> dict[str, Any]:
-    call.project()
-    return page_b(call, in_order(call, list(PROJECT_ROLES), default="asc"), _role, lambda r: r, default=1000)
-
-
 def list_project_groups(call: Call) -> dict[str, Any]:
     project = call.project()
     pairs = [(call.state.groups[gid], grant) for gid, grant in project.groups.items() if gid in call.state.groups]
@@ -188,7 +125,7 @@ def add_project_group(call: Call) -> dict[str, Any]:
     group = call.state.groups.get(body.group_id)
     if group is None:
         raise ApiFailure.bad_request(f"No group with id '{body.group_id}'.", param="group_id", code="invalid_value")
-    role_id = _known_role(body.role, "role")
+    role_id = _known_role(call, project, body.role, "role")
     if group.id in project.groups:
         raise ApiFailure.bad_request(
             "The group already has access to this project.", param="group_id", code="already_exists"
@@ -223,7 +160,13 @@ def list_group_roles(call: Call) -> dict[str, Any]:
     project = call.project()
     _, grant = _granted(call, project)
     # The spec gives this list's `order` no default; ascending (assignment order) is the others' default.
-    return page_b(call, in_order(call, grant.role_ids, default="asc"), _assigned_role, lambda r: r, default=1000)
+    return page_b(
+        call,
+        in_order(call, grant.role_ids, default="asc"),
+        lambda r: assigned_role(call.state, r),
+        lambda r: r,
+        default=1000,
+    )
 
 
 def retrieve_group_role(call: Call) -> dict[str, Any]:
@@ -232,17 +175,17 @@ def retrieve_group_role(call: Call) -> dict[str, Any]:
     role_id = call.params["role_id"]
     if role_id not in grant.role_ids:
         raise ApiFailure.not_found(f"Group '{group.id}' does not hold role '{role_id}' here.", param="role_id")
-    return _assigned_role(role_id)
+    return assigned_role(call.state, role_id)
 
 
 def assign_group_role(call: Call) -> dict[str, Any]:
     project = call.writable_project()
     group, grant = _granted(call, project)
-    role_id = _known_role(call.body(_AssignBody).role_id, "role_id")
+    role_id = _known_role(call, project, call.body(_AssignBody).role_id, "role_id")
     if role_id not in grant.role_ids:
         grant.role_ids.append(role_id)
         _assignment_event(call, "role.assignment.created", project, group.id)
-    return {"object": "group.role", "group": _group(group), "role": _role(role_id)}
+    return {"object": "group.role", "group": group_object(group), "role": role_object(call.state, role_id)}
 
 
 def unassign_group_role(call: Call) -> dict[str, Any]:
@@ -258,7 +201,6 @@ def unassign_group_role(call: Call) -> dict[str, Any]:
 
 ROUTES = (
     ApiRoute("GET", GROUPS, list_groups),
-    ApiRoute("GET", PROJECT_ROLES_PATH, list_project_roles),
     ApiRoute("GET", PROJECT_GROUPS, list_project_groups),
     ApiRoute("POST", PROJECT_GROUPS, add_project_group),
     ApiRoute("GET", PROJECT_GROUP, retrieve_project_group),

@@ -191,6 +191,7 @@ def remove_project_user(call: Call) -> dict[str, Any]:
     project = call.writable_project()
     user, _ = _member(call, project)
     del project.users[user.id]
+    call.state.drop_role_assignments("user", user.id, project.id)  # no longer a member, no roles there
     call.record_event("user.deleted", project_id=project.id, details={"id": user.id})
     return {"object": "organization.project.user.deleted", "id": user.id, "deleted": True}
 
