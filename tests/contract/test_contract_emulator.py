@@ -44,17 +44,6 @@ UNSERVED = frozenset(
         # person from the organization.
         "modify-user",
         "delete-user",
-        # mTLS certificates: no kind manages them yet.
-        "listOrganizationCertificates",
-        "uploadCertificate",
-        "activateOrganizationCertificates",
-        "deactivateOrganizationCertificates",
-        "getCertificate",
-        "modifyCertificate",
-        "deleteCertificate",
-        "listProjectCertificates",
-        "activateProjectCertificates",
-        "deactivateProjectCertificates",
     }
 )
 

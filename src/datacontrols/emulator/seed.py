@@ -47,6 +47,12 @@ from datacontrols.adminapi.retention import (
     OrganizationRetentionType,
     ProjectRetentionType,
 )
+from datacontrols.emulator.certificates_seed import (
+    SeedCertificate,
+    certificates_from_seed,
+    check_certificates,
+    dump_certificates,
+)
 from datacontrols.emulator.limits_seed import (
     SeedRateLimit,
     SeedSpendAlert,
@@ -180,11 +186,13 @@ class SeedDocument(_SeedModel):
     admin_api_keys: list[SeedAdminKey] = Field(default_factory=list)
     roles: list[SeedRole] = Field(default_factory=list)  # see roles_seed.py
     role_assignments: list[SeedRoleAssignment] = Field(default_factory=list)
+    certificates: list[SeedCertificate] = Field(default_factory=list)  # see certificates_seed.py
 
     @model_validator(mode="after")
     def _access_resolves(self) -> SeedDocument:
         check_access(self)
         check_roles(self)
+        check_certificates(self)
         return self
 
     @model_validator(mode="after")
@@ -270,6 +278,7 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
     state.organization.spend_alerts = alerts_from_seed(org.spend_alerts, ids, alert_ids)
     access_from_seed(seed, state, ids, now)
     roles_from_seed(seed, state, ids, now)
+    certificates_from_seed(seed, state, ids, now)
     return state
 
 
@@ -342,6 +351,7 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
         ],
         **dump_organization_access(state),
         **dump_roles(state),
+        "certificates": dump_certificates(state),
     }
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_PROJECT_NAME",
     "AdminKeyRecord",
     "ApiKeyRecord",
+    "CertificateRecord",
     "EmulatorState",
     "Event",
     "ExternalStorageRecord",
@@ -160,6 +161,20 @@ class GroupRecord:
     created_at: int = 0
     scim_managed: bool = False
     user_ids: list[str] = field(default_factory=list)  # its members, in the order they were added
+
+
+@dataclass
+class CertificateRecord:
+    """An mTLS client certificate uploaded to the organization, and where it is active."""
+
+    id: str
+    content: str  # the PEM as uploaded
+    valid_at: int
+    expires_at: int
+    name: str | None = None
+    created_at: int = 0
+    active: bool = False  # at the organization level
+    project_ids: list[str] = field(default_factory=list)  # the projects it is active in
 
 
 @dataclass
@@ -338,6 +353,7 @@ class EmulatorState:
     admin_api_keys: dict[str, AdminKeyRecord] = field(default_factory=dict)
     external_storage: dict[str, ExternalStorageRecord] = field(default_factory=dict)  # insertion = creation order
     roles: dict[str, RoleRecord] = field(default_factory=dict)  # custom roles, by id, in creation order
+    certificates: dict[str, CertificateRecord] = field(default_factory=dict)  # in upload order
     role_assignments: list[RoleAssignmentRecord] = field(default_factory=list)  # in assignment order
 
     def drop_role_assignments(self, principal_type: str, principal_id: str, project_id: str | None = None) -> None:

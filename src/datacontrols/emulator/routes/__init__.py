@@ -13,6 +13,7 @@ from __future__ import annotations
 from datacontrols.emulator.routes import (
     api_keys,
     audit_logs,
+    certificates,
     external_storage,
     group_members,
     groups,
@@ -42,6 +43,7 @@ FAMILIES = (
     roles,
     service_accounts,
     api_keys,
+    certificates,
     external_storage,
 )
 SDK_ONLY_FAMILIES = (external_storage,)  # SDK-NEWER.md section 2: not in the pinned spec
