@@ -33,17 +33,8 @@ ROUTES = spec_routes()
 # fails it until it is served or listed here.
 UNSERVED = frozenset(
     {
-        # Admin keys: the tool never manages its own credential (REFERENCE.md section 20); only the list is
-        # served, for inventory. Create would hand out a secret no test needs.
-        "admin-api-keys-create",
-        "admin-api-keys-get",
-        "admin-api-keys-delete",
         # Service-account keys: no kind creates them; a created service account's key comes with it.
         "CreateanAPIkeyforaserviceaccount",
-        # Organization users are read-only to the tool: it never changes an organization role or removes a
-        # person from the organization.
-        "modify-user",
-        "delete-user",
     }
 )
 

@@ -76,6 +76,8 @@ class SeedUser(_Seed):
     name: str = ""
     role: Literal["owner", "reader"] = "reader"
     added_at: int | None = None
+    technical_level: str | None = None
+    developer_persona: str | None = None
 
 
 class SeedGroup(_Seed):
@@ -206,6 +208,8 @@ def access_from_seed(document: Any, state: EmulatorState, ids: IdFactory, now: i
             name=entry.name,
             role=entry.role,
             added_at=entry.added_at if entry.added_at is not None else now,
+            technical_level=entry.technical_level,
+            developer_persona=entry.developer_persona,
         )
         state.users[user.id] = user
     for entry in document.groups:
@@ -294,7 +298,15 @@ def dump_organization_access(state: EmulatorState) -> dict[str, Any]:
     """The top-level seed fields of access, every field filled in."""
     return {
         "users": [
-            {"id": u.id, "email": u.email, "name": u.name, "role": u.role, "added_at": u.added_at}
+            {
+                "id": u.id,
+                "email": u.email,
+                "name": u.name,
+                "role": u.role,
+                "added_at": u.added_at,
+                "technical_level": u.technical_level,
+                "developer_persona": u.developer_persona,
+            }
             for u in state.users.values()
         ],
         "groups": [

@@ -229,6 +229,16 @@ def _bad_body(exc: ValidationError) -> ApiFailure:
         return ApiFailure.bad_request(
             f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
         )
-    if kind in ("literal_error", "enum", "value_error", "string_too_short"):
+    if kind in (
+        "literal_error",
+        "enum",
+        "value_error",
+        "string_too_short",
+        "string_too_long",
+        "too_short",
+        "too_long",
+        "greater_than_equal",
+        "less_than_equal",
+    ):
         return ApiFailure.bad_request(f"Invalid value for '{param}': {error['msg']}", param=param, code="invalid_value")
     return ApiFailure.bad_request(f"Invalid type for '{param}': {error['msg']}", param=param, code="invalid_type")

@@ -152,6 +152,8 @@ class UserRecord:
     name: str = ""
     role: str = "reader"  # organization role: owner | reader
     added_at: int = 0
+    technical_level: str | None = None  # profile metadata the modify endpoint sets
+    developer_persona: str | None = None
 
 
 @dataclass
