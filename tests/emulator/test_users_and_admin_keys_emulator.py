@@ -101,3 +101,19 @@ async def test_an_admin_key_is_created_read_and_deleted(raw: httpx.AsyncClient, 
 async def test_an_admin_key_expires_within_a_year(raw: httpx.AsyncClient, seconds: int) -> None:
     body = {"name": "ci", "expires_in_seconds": seconds}
     refused(await raw.post("/organization/admin_api_keys", json=body), 400, "expires_in_seconds")
+
+
+async def test_a_service_account_gets_more_keys(raw: httpx.AsyncClient, emulator: Emulator) -> None:
+    project_id = next(iter(emulator.state.projects))
+    accounts = f"/organization/projects/{project_id}/service_accounts"
+    account = ok(await raw.post(accounts, json={"name": "bot"}))
+    keys = f"{accounts}/{account['id']}/api_keys"
+    named = ok(await raw.post(keys, json={"name": "rotation", "scopes": ["api.model.read"]}))
+    assert (named["object"], named["name"]) == ("organization.project.service_account.api_key", "rotation")
+    assert named["value"].startswith("sk-svcacct-") and named["value"] not in str(emulator.dump_state())
+    unnamed = ok(await raw.post(keys))  # the spec's body is optional, and so is each of its fields
+    assert unnamed["id"] != named["id"]
+    listed = ok(await raw.get(f"/organization/projects/{project_id}/api_keys"))["data"]
+    assert {named["id"], unnamed["id"]} <= {k["id"] for k in listed}
+    assert emulator.events[-2].details == {"id": named["id"], "data": {"scopes": ["api.model.read"]}}
+    refused(await raw.post(f"{accounts}/svc_acct_nope/api_keys", json={}), 404, "service_account_id")
