@@ -9,8 +9,8 @@ The same app runs in-process (`emulator.http_transport()`, no sockets) or served
 (`datacontrols.emulator.server.serve`, `python -m datacontrols.emulator`). Responses follow the official
 spec's schemas; it shares only the API's pydantic models with the client, never the client's logic.
 
-Served now: organization and project data retention, projects (list/create/retrieve/modify/archive), project
-model permissions and hosted tool permissions. One module per family in `routes/`.
+Served: every operation of the pinned spec (tests/contract checks it), and external storage from the SDK's
+newer types. One module per family in `routes/`.
 
 Where the spec is silent, the emulator assumes (and a reconciler must not depend on more than this):
 - A fresh organization (no seed) has one project, "Default project", marked default: modifying or
