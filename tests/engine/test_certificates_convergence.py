@@ -16,12 +16,12 @@ from datacontrols.engine import apply, diff, observe
 from datacontrols.errors import DesiredStateError
 from datacontrols.export import export_organization
 from datacontrols.safety import SafetyCheck
+from testsupport.certificates import PEM
 from testsupport.desired_files import plan_of, write_desired_state
 
 KEY = "sk-admin-certificates-convergence-00000"
 SUPPORT = "proj_certificatesupport00001"
 SEED: dict[str, Any] = {"projects": [{"id": SUPPORT, "name": "Support"}, {"name": "Plain"}]}
-PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUQ2VydGlmaWNhdGUgZm9yIHRlc3Rz\n-----END CERTIFICATE-----\n"
 ORGANIZATION = """\
 unmanaged_projects: ignore
 organization:
@@ -35,7 +35,7 @@ FILES = {"support": "name: Support\ncertificates: [partner]\n", "plain": "name: 
 def state(root: Path, organization: str = ORGANIZATION, files: dict[str, str] = FILES) -> Any:
     (root / "certificates").mkdir(parents=True, exist_ok=True)
     for name in ("corp-ca", "partner"):
-        (root / "certificates" / f"{name}.pem").write_text(PEM.replace("Q2V", name[:3]))
+        (root / "certificates" / f"{name}.pem").write_text(PEM)
     return write_desired_state(root, organization, files)
 
 
@@ -72,7 +72,7 @@ async def test_upload_and_activate_then_the_plan_is_empty(tmp_path: Path, api: A
     assert result.ok, result
     records = {r.name: r for r in emulator.state.certificates.values()}
     assert records["corp-ca"].active and not records["partner"].active
-    assert records["partner"].projects == {SUPPORT} and records["corp-ca"].projects == set()
+    assert records["partner"].project_ids == [SUPPORT] and records["corp-ca"].project_ids == []
     assert kinds(await plan_of(api, desired)) == []
 
 
@@ -80,7 +80,7 @@ async def test_an_undeclared_active_certificate_is_deactivated_and_a_project_ext
     tmp_path: Path, api: AdminApi, emulator: Emulator
 ) -> None:
     emulator.state.certificates["cert_old"] = CertificateRecord(
-        id="cert_old", name="old", content=PEM, active=True, projects={SUPPORT}
+        id="cert_old", name="old", content=PEM, valid_at=0, expires_at=0, active=True, project_ids=[SUPPORT]
     )
     plan = await plan_of(api, state(tmp_path))
     found = {(c.kind, c.subject): c for c in plan if c.subject == "old"}
@@ -121,7 +121,9 @@ def test_a_path_outside_the_directory_is_refused(tmp_path: Path) -> None:
 async def test_export_writes_each_project_s_active_certificates(
     tmp_path: Path, api: AdminApi, emulator: Emulator
 ) -> None:
-    emulator.state.certificates["cert_a"] = CertificateRecord(id="cert_a", name="a", content=PEM, projects={SUPPORT})
+    emulator.state.certificates["cert_a"] = CertificateRecord(
+        id="cert_a", name="a", content=PEM, valid_at=0, expires_at=0, project_ids=[SUPPORT]
+    )
     result = await export_organization(api, tmp_path / "out")
     assert result.desired is not None
     support = next(p for p in result.desired.projects if p.name == "Support")

@@ -11,23 +11,31 @@ from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
 
-__all__ = ["RESIDENCIES", "Project", "Projects"]
+__all__ = ["RESIDENCIES", "SDK_ONLY_RESIDENCIES", "SPEC_RESIDENCIES", "Project", "Projects", "Residency"]
 
+# The residencies openai-python's `ProjectResidency` knows (SDK-NEWER.md section 6), in its order: the pinned
+# spec's `PublicProjectResidency` (12 values) plus the three in-region processing ones it lacks, which the SDK
+# sends and reads like the rest. A desired-state file may name any of them; the emulator serves them all.
 Residency = Literal[
     "GLOBAL",
     "US_STORAGE_PROCESSING",
     "EU_STORAGE_PROCESSING",
     "JP_STORAGE",
+    "JP_STORAGE_PROCESSING",
     "KR_STORAGE",
     "CA_STORAGE",
     "SG_STORAGE",
     "IN_STORAGE",
+    "IN_STORAGE_PROCESSING",
     "AU_STORAGE",
+    "AU_STORAGE_PROCESSING",
     "GB_STORAGE",
     "AE_STORAGE",
     "AE_STORAGE_PROCESSING",
 ]
 RESIDENCIES: tuple[str, ...] = Residency.__args__  # type: ignore[attr-defined]
+SDK_ONLY_RESIDENCIES: tuple[str, ...] = ("JP_STORAGE_PROCESSING", "IN_STORAGE_PROCESSING", "AU_STORAGE_PROCESSING")
+SPEC_RESIDENCIES: tuple[str, ...] = tuple(r for r in RESIDENCIES if r not in SDK_ONLY_RESIDENCIES)
 
 LIST_PATH = "/organization/projects"
 ONE_PATH = "/organization/projects/{project_id}"

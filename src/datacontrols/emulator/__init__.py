@@ -9,8 +9,8 @@ The same app runs in-process (`emulator.http_transport()`, no sockets) or served
 (`datacontrols.emulator.server.serve`, `python -m datacontrols.emulator`). Responses follow the official
 spec's schemas; it shares only the API's pydantic models with the client, never the client's logic.
 
-Served now: organization and project data retention, projects (list/create/retrieve/modify/archive), project
-model permissions and hosted tool permissions. One module per family in `routes/`.
+Served: every operation of the pinned spec (tests/contract checks it), and external storage from the SDK's
+newer types. One module per family in `routes/`.
 
 Where the spec is silent, the emulator assumes (and a reconciler must not depend on more than this):
 - A fresh organization (no seed) has one project, "Default project", marked default: modifying or
@@ -32,6 +32,11 @@ Where the spec is silent, the emulator assumes (and a reconciler must not depend
   by default, `state.default_model_rate_limits()`); rows are updated partially, never created or deleted,
   and may not be raised above the organization's limit (400). Hard spend limits answer 404 while unset;
   spend alerts are replaced whole on update. See `routes/rate_limits.py`, `routes/spend.py`.
+- As strict as the spec and no stricter: a rule it states (an enum, a `minimum`, a `limit` range in its
+  schema or its description, `order` where a listing declares it) is enforced; one it does not state is not
+  (no `limit` maximum on rate limits or admin keys, a spend alert may have no recipients, `after` and
+  `before` may be sent together). An integer field takes `83.0`, as JSON Schema's `integer` does. Every
+  error, a 404 for any odd path included, is the API's JSON envelope.
 - Every response carries `x-request-id: req_<32 hex>`; timestamps are Unix seconds from the clock given.
 - Accepted project writes append `project.created/updated/archived` events to `emulator.events`, served by
   `GET /organization/audit_logs` (retention and permissions have no audit event type in the spec). Writes

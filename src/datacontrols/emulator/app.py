@@ -149,12 +149,12 @@ class Emulator:
     @property
     def app(self) -> Starlette:
         if self._app is None:
-            self._app = Starlette(
-                routes=[
-                    Route("/_emulator/state", self._state_endpoint, methods=_ALL_METHODS),
-                    Route("/{path:path}", _ApiEndpoint(self)),
-                ]
-            )
+            self._app = Starlette(routes=[Route("/_emulator/state", self._state_endpoint, methods=_ALL_METHODS)])
+            # Every other path goes to the API pipeline as the router's fallback, not through a `{path:path}`
+            # route: that route's regex stops at a decoded newline (`%0A`), and Starlette then answered its own
+            # text/plain "Not Found" instead of the API's JSON 404.
+            self._app.router.default = _ApiEndpoint(self)
+            self._app.router.redirect_slashes = False  # `/_emulator/state/` is an unknown path, not a redirect
             self._app.state.emulator = self
         return self._app
 
@@ -166,7 +166,8 @@ class Emulator:
         request_id = self._ids.request()
         try:
             self._authorize(request.headers.get("authorization"))
-            if request.method != "GET":
+            # Starlette's route regex ends in `$`, which also matches before a trailing (decoded) newline.
+            if request.method != "GET" or request.scope["path"] != "/_emulator/state":
                 raise ApiFailure.unknown_url(request.method, request.url.path)
         except ApiFailure as failure:
             return JSONResponse(failure.body(), failure.status, headers={"x-request-id": request_id})

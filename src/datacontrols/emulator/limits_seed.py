@@ -68,7 +68,7 @@ class SeedSpendLimit(_Strict):
 class SeedSpendAlert(_Strict):
     id: str | None = None
     threshold_amount: int = Field(ge=0)
-    recipients: list[str] = Field(min_length=1)
+    recipients: list[str]  # may be empty, as through the API (the spec sets no minimum)
     subject_prefix: str | None = None
 
 

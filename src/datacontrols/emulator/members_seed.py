@@ -4,7 +4,7 @@ project's users, groups, service accounts and API keys. `seed.py` puts these fie
     users:                                   # the organization's users (top level of the seed)
       - {id: user-alice, email: alice@example.com, name: Alice, role: owner}   # role: owner | reader
     groups:
-      - {id: group_ds, name: data-science}
+      - {id: group_ds, name: data-science, users: [alice@example.com]}   # members by id or email
     invites:
       - {email: erin@example.com, status: pending}
     admin_api_keys:                          # only the redacted form of a key ever exists here
@@ -76,6 +76,8 @@ class SeedUser(_Seed):
     name: str = ""
     role: Literal["owner", "reader"] = "reader"
     added_at: int | None = None
+    technical_level: str | None = None
+    developer_persona: str | None = None
 
 
 class SeedGroup(_Seed):
@@ -83,6 +85,7 @@ class SeedGroup(_Seed):
     name: str = Field(min_length=1)
     created_at: int | None = None
     scim_managed: bool = False
+    users: list[str] = Field(default_factory=list)  # ids or emails of organization users
 
 
 class SeedInviteProject(_Seed):
@@ -169,6 +172,10 @@ def check_access(document: Any) -> None:
     """Every reference in a seed (project users, groups, key owners) names something that exists."""
     users: list[SeedUser] = document.users
     groups: list[SeedGroup] = document.groups
+    for group in groups:
+        for member in group.users:
+            if _find_user(users, member) is None:
+                raise ValueError(f"group {group.name!r}: no user {member!r} among the organization's users")
     for project in document.projects:
         for member in project.users:
             if _find_user(users, member.user) is None:
@@ -201,6 +208,8 @@ def access_from_seed(document: Any, state: EmulatorState, ids: IdFactory, now: i
             name=entry.name,
             role=entry.role,
             added_at=entry.added_at if entry.added_at is not None else now,
+            technical_level=entry.technical_level,
+            developer_persona=entry.developer_persona,
         )
         state.users[user.id] = user
     for entry in document.groups:
@@ -209,6 +218,7 @@ def access_from_seed(document: Any, state: EmulatorState, ids: IdFactory, now: i
             name=entry.name,
             created_at=entry.created_at if entry.created_at is not None else now,
             scim_managed=entry.scim_managed,
+            user_ids=list(dict.fromkeys(_user_id(state, member) for member in entry.users)),
         )
         state.groups[group.id] = group
     for entry in document.invites:
@@ -288,11 +298,25 @@ def dump_organization_access(state: EmulatorState) -> dict[str, Any]:
     """The top-level seed fields of access, every field filled in."""
     return {
         "users": [
-            {"id": u.id, "email": u.email, "name": u.name, "role": u.role, "added_at": u.added_at}
+            {
+                "id": u.id,
+                "email": u.email,
+                "name": u.name,
+                "role": u.role,
+                "added_at": u.added_at,
+                "technical_level": u.technical_level,
+                "developer_persona": u.developer_persona,
+            }
             for u in state.users.values()
         ],
         "groups": [
-            {"id": g.id, "name": g.name, "created_at": g.created_at, "scim_managed": g.scim_managed}
+            {
+                "id": g.id,
+                "name": g.name,
+                "created_at": g.created_at,
+                "scim_managed": g.scim_managed,
+                "users": list(g.user_ids),
+            }
             for g in state.groups.values()
         ],
         "invites": [

@@ -4,7 +4,8 @@
     style B  {object: "list", data, has_more, next}                 cursor: after=<next>
 
 Both take `after` as an item id here (for style B, `next` is the last id of the page). An `after` that names
-no item answers 400, as the projects list does; `limit` is bounded per endpoint, as the spec says.
+no item answers 400, as the projects list does; `limit` is bounded per endpoint where the spec states a
+bound (its schema or its description), and unbounded above (`maximum=None`) where it states none.
 `style_a_page` also takes `before`, for the endpoints whose spec documents it (rate limits, spend alerts);
 `envelope_a` is the style-A object alone, for lists that cut their pages their own way.
 """
@@ -17,13 +18,13 @@ from typing import Any, TypeVar
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.routing import Call
 
-__all__ = ["envelope_a", "page_a", "page_b", "style_a_page"]
+__all__ = ["envelope_a", "in_order", "page_a", "page_b", "style_a_page"]
 
 T = TypeVar("T")
 
 
 def _page(
-    call: Call, items: Sequence[T], ident: Callable[[T], str], default: int, minimum: int, maximum: int
+    call: Call, items: Sequence[T], ident: Callable[[T], str], default: int, minimum: int, maximum: int | None
 ) -> tuple[list[T], bool]:
     limit = call.int_query("limit", default=default, minimum=minimum, maximum=maximum)
     after = call.query.get("after")
@@ -36,6 +37,11 @@ def _page(
             )
         remaining = remaining[ids.index(after) + 1 :]
     return remaining[:limit], len(remaining) > limit
+
+
+def in_order(call: Call, items: Sequence[T], *, default: str) -> list[T]:
+    """`items` (kept in creation order) as the listing's `order` parameter asks; see `Call.order_query`."""
+    return list(items) if call.order_query(default=default) == "asc" else list(reversed(items))
 
 
 def envelope_a(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
@@ -57,7 +63,7 @@ def page_a(
     *,
     default: int = 20,
     minimum: int = 1,
-    maximum: int = 100,
+    maximum: int | None = 100,
 ) -> dict[str, Any]:
     page, more = _page(call, items, ident, default, minimum, maximum)
     return envelope_a([render(item) for item in page], more)
@@ -71,7 +77,7 @@ def page_b(
     *,
     default: int = 100,
     minimum: int = 0,
-    maximum: int = 1000,
+    maximum: int | None = 1000,
 ) -> dict[str, Any]:
     page, more = _page(call, items, ident, default, minimum, maximum)
     return {

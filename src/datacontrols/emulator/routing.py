@@ -12,18 +12,30 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.state import EmulatorState, Event, IdFactory, ProjectRecord
 
-__all__ = ["ApiRoute", "Call", "Handler", "RouteTable"]
+__all__ = ["ApiRoute", "Call", "Handler", "RouteTable", "WholeNumber"]
 
 M = TypeVar("M", bound=BaseModel)
 R = TypeVar("R")
 Handler = Callable[["Call"], dict[str, Any]]
+
+
+def _whole_float_to_int(value: Any) -> Any:
+    """`83.0` -> `83`: the spec's schemas are JSON Schema 2020-12, where `type: integer` is any number with a
+    zero fractional part, so a body field documented as an integer accepts `83.0` (and still not `83.5`)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+# An integer body field of a strict request model, as the spec defines an integer (see above).
+WholeNumber = Annotated[int, BeforeValidator(_whole_float_to_int)]
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,8 @@ class Call:
         except ValidationError as exc:
             raise _bad_body(exc) from None
 
-    def int_query(self, name: str, *, default: int, minimum: int, maximum: int) -> int:
+    def int_query(self, name: str, *, default: int, minimum: int, maximum: int | None) -> int:
+        """An integer query parameter; `maximum=None` where the spec states no maximum (none is enforced)."""
         raw = self.query.get(name)
         if raw is None:
             return default
@@ -88,11 +101,19 @@ class Call:
             raise ApiFailure.bad_request(
                 f"Invalid '{name}': expected an integer.", param=name, code="invalid_type"
             ) from None
-        if not minimum <= value <= maximum:
-            raise ApiFailure.bad_request(
-                f"Invalid '{name}': must be between {minimum} and {maximum}.", param=name, code="invalid_value"
-            )
+        if value < minimum or (maximum is not None and value > maximum):
+            bounds = f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+            raise ApiFailure.bad_request(f"Invalid '{name}': must be {bounds}.", param=name, code="invalid_value")
         return value
+
+    def order_query(self, *, default: str) -> str:
+        """The `order` parameter (`asc` or `desc`, by creation) of the listings whose spec declares it."""
+        order = self.query.get("order", default)
+        if order not in ("asc", "desc"):
+            raise ApiFailure.bad_request(
+                "Invalid 'order': must be 'asc' or 'desc'.", param="order", code="invalid_value"
+            )
+        return order
 
     def list_query(self, name: str) -> list[str]:
         """Every value of a repeatable parameter, in order."""
@@ -208,6 +229,16 @@ def _bad_body(exc: ValidationError) -> ApiFailure:
         return ApiFailure.bad_request(
             f"Missing required parameter: '{param}'.", param=param, code="missing_required_parameter"
         )
-    if kind in ("literal_error", "enum", "value_error", "string_too_short"):
+    if kind in (
+        "literal_error",
+        "enum",
+        "value_error",
+        "string_too_short",
+        "string_too_long",
+        "too_short",
+        "too_long",
+        "greater_than_equal",
+        "less_than_equal",
+    ):
         return ApiFailure.bad_request(f"Invalid value for '{param}': {error['msg']}", param=param, code="invalid_value")
     return ApiFailure.bad_request(f"Invalid type for '{param}': {error['msg']}", param=param, code="invalid_type")

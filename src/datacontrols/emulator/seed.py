@@ -48,6 +48,12 @@ from datacontrols.adminapi.retention import (
     OrganizationRetentionType,
     ProjectRetentionType,
 )
+from datacontrols.emulator.certificates_seed import (
+    SeedCertificate,
+    certificates_from_seed,
+    check_certificates,
+    dump_certificates,
+)
 from datacontrols.emulator.keys_seed import SeedExternalKey, dump_keys, keys_from_seed
 from datacontrols.emulator.limits_seed import (
     SeedRateLimit,
@@ -76,6 +82,7 @@ from datacontrols.emulator.members_seed import (
     dump_organization_access,
     dump_project_access,
 )
+from datacontrols.emulator.roles_seed import SeedRole, SeedRoleAssignment, check_roles, dump_roles, roles_from_seed
 from datacontrols.emulator.routes.external_storage import derive_provider, geography_of
 from datacontrols.emulator.state import (
     DEFAULT_ORGANIZATION_RETENTION,
@@ -180,10 +187,15 @@ class SeedDocument(_SeedModel):
     invites: list[SeedInvite] = Field(default_factory=list)
     admin_api_keys: list[SeedAdminKey] = Field(default_factory=list)
     external_keys: list[SeedExternalKey] = Field(default_factory=list)  # encryption keys: see keys_seed.py
+    roles: list[SeedRole] = Field(default_factory=list)  # see roles_seed.py
+    role_assignments: list[SeedRoleAssignment] = Field(default_factory=list)
+    certificates: list[SeedCertificate] = Field(default_factory=list)  # see certificates_seed.py
 
     @model_validator(mode="after")
     def _access_resolves(self) -> SeedDocument:
         check_access(self)
+        check_roles(self)
+        check_certificates(self)
         return self
 
     @model_validator(mode="after")
@@ -272,6 +284,8 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
     state.organization.spend_alerts = alerts_from_seed(org.spend_alerts, ids, alert_ids)
     access_from_seed(seed, state, ids, now)
     keys_from_seed(seed.external_keys, state, ids, now)
+    roles_from_seed(seed, state, ids, now)
+    certificates_from_seed(seed, state, ids, now)
     return state
 
 
@@ -344,6 +358,8 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
         ],
         **dump_organization_access(state),
         "external_keys": dump_keys(state),
+        **dump_roles(state),
+        "certificates": dump_certificates(state),
     }
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_PROJECT_NAME",
     "AdminKeyRecord",
     "ApiKeyRecord",
+    "CertificateRecord",
     "EmulatorState",
     "Event",
     "ExternalKeyRecord",
@@ -34,6 +35,8 @@ __all__ = [
     "ModelPolicy",
     "OrganizationRecord",
     "ProjectRecord",
+    "RoleAssignmentRecord",
+    "RoleRecord",
     "ServiceAccountRecord",
     "SpendAlertRecord",
     "UserRecord",
@@ -150,6 +153,8 @@ class UserRecord:
     name: str = ""
     role: str = "reader"  # organization role: owner | reader
     added_at: int = 0
+    technical_level: str | None = None  # profile metadata the modify endpoint sets
+    developer_persona: str | None = None
 
 
 @dataclass
@@ -158,6 +163,49 @@ class GroupRecord:
     name: str
     created_at: int = 0
     scim_managed: bool = False
+    user_ids: list[str] = field(default_factory=list)  # its members, in the order they were added
+
+
+@dataclass
+class CertificateRecord:
+    """An mTLS client certificate uploaded to the organization, and where it is active."""
+
+    id: str
+    content: str  # the PEM as uploaded
+    valid_at: int
+    expires_at: int
+    name: str | None = None
+    created_at: int = 0
+    active: bool = False  # at the organization level
+    project_ids: list[str] = field(default_factory=list)  # the projects it is active in
+
+
+@dataclass
+class RoleRecord:
+    """A custom role: of the organization (`project_id` None) or of one project."""
+
+    id: str
+    name: str
+    permissions: list[str]
+    description: str | None = None
+    project_id: str | None = None
+    created_at: int = 0
+    updated_at: int = 0
+
+    @property
+    def resource_type(self) -> str:
+        return "api.organization" if self.project_id is None else "api.project"
+
+
+@dataclass(frozen=True)
+class RoleAssignmentRecord:
+    """A role held by a user or a group, in the organization (`project_id` None) or in a project. A group's
+    roles in a project are kept on its grant (`GroupGrantRecord.role_ids`) instead, where they began."""
+
+    role_id: str
+    principal_type: str  # user | group
+    principal_id: str
+    project_id: str | None = None
 
 
 @dataclass
@@ -254,20 +302,6 @@ class ProjectRecord:
     @property
     def archived(self) -> bool:
         return self.status == "archived"
-
-
-@dataclass
-class CertificateRecord:
-    """An uploaded mTLS certificate: public PEM, active for the organization and/or some projects."""
-
-    id: str
-    name: str | None
-    content: str
-    created_at: int = 0
-    valid_at: int = 0
-    expires_at: int = 0
-    active: bool = False  # at the organization's level
-    projects: set[str] = field(default_factory=set)  # the projects it is active in
 
 
 @dataclass
@@ -373,11 +407,20 @@ class EmulatorState:
     invites: dict[str, InviteRecord] = field(default_factory=dict)
     admin_api_keys: dict[str, AdminKeyRecord] = field(default_factory=dict)
     external_storage: dict[str, ExternalStorageRecord] = field(default_factory=dict)  # insertion = creation order
-    certificates: dict[str, CertificateRecord] = field(default_factory=dict)  # insertion = upload order
     # Workload identity federation (not in the pinned spec): providers and their rules, in creation order.
     workload_identity_providers: dict[str, WorkloadIdentityProviderRecord] = field(default_factory=dict)
     federation_rules: dict[str, FederationRuleRecord] = field(default_factory=dict)
     external_keys: dict[str, ExternalKeyRecord] = field(default_factory=dict)  # insertion = creation order
+    roles: dict[str, RoleRecord] = field(default_factory=dict)  # custom roles, by id, in creation order
+    certificates: dict[str, CertificateRecord] = field(default_factory=dict)  # in upload order
+    role_assignments: list[RoleAssignmentRecord] = field(default_factory=list)  # in assignment order
+
+    def drop_role_assignments(self, principal_type: str, principal_id: str, project_id: str | None = None) -> None:
+        """Forget the roles a principal held in one scope (the organization when `project_id` is None)."""
+        gone = (principal_type, principal_id, project_id)
+        self.role_assignments = [
+            a for a in self.role_assignments if (a.principal_type, a.principal_id, a.project_id) != gone
+        ]
 
     def default_project(self) -> ProjectRecord | None:
         return next((p for p in self.projects.values() if p.default), None)

@@ -8,18 +8,29 @@
   emulator's (deliberately unkind) reading of it.
 - Deleting a key owned by a service account answers 400, as the spec documents; the account's deletion
   revokes it.
-- Admin keys are listed as seeded (style A). Only their redacted form exists anywhere in the emulator.
+- Admin keys are listed (style A; `order` asc|desc by creation, `limit` without a maximum, as the spec gives
+  none), read, created and deleted. Create takes `name` and `expires_in_seconds` (1..31536000, the spec's
+  bounds; left out: the key never expires) and answers the plaintext `value` once, and only there, as for
+  service-account keys: the record holds only its redacted form, so no dump, log or request log has it. A
+  created key is owned by the admin key's own user (the audit log's `ADMIN_KEY_ACTOR`). The spec has no
+  (non-tenant) audit event type for admin keys, so none is recorded.
 
 Audit events: `api_key.deleted`.
 """
 
 from __future__ import annotations
 
+import secrets
+import string
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from datacontrols.emulator.errors import ApiFailure
-from datacontrols.emulator.paging import page_a
-from datacontrols.emulator.routing import ApiRoute, Call
+from datacontrols.emulator.paging import in_order, page_a
+from datacontrols.emulator.routes.audit_logs import ADMIN_KEY_ACTOR
+from datacontrols.emulator.routes.service_accounts import redacted_form
+from datacontrols.emulator.routing import ApiRoute, Call, WholeNumber
 from datacontrols.emulator.state import AdminKeyRecord, ApiKeyRecord, EmulatorState, ProjectRecord
 
 __all__ = ["ROUTES", "owner_access"]
@@ -27,6 +38,16 @@ __all__ = ["ROUTES", "owner_access"]
 KEYS = "/organization/projects/{project_id}/api_keys"
 KEY = "/organization/projects/{project_id}/api_keys/{api_key_id}"
 ADMIN_KEYS = "/organization/admin_api_keys"
+ADMIN_KEY = "/organization/admin_api_keys/{key_id}"
+_KEY_ALPHABET = string.ascii_letters + string.digits
+
+
+class _AdminKeyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str
+    expires_in_seconds: WholeNumber | None = Field(default=None, ge=1, le=31_536_000)
+
+
 _ACCESS = ("active", "inactive", "any")
 
 
@@ -133,10 +154,34 @@ def delete_key(call: Call) -> dict[str, Any]:
 
 
 def list_admin_keys(call: Call) -> dict[str, Any]:
-    keys = list(call.state.admin_api_keys.values())
-    if call.query.get("order") == "desc":
-        keys.reverse()
-    return page_a(call, keys, lambda k: _admin_key_object(k, call.state), lambda k: k.id)
+    keys = in_order(call, list(call.state.admin_api_keys.values()), default="asc")
+    # The spec gives `limit` a default (20) and no range, so no maximum is enforced.
+    return page_a(call, keys, lambda k: _admin_key_object(k, call.state), lambda k: k.id, maximum=None)
+
+
+def retrieve_admin_key(call: Call) -> dict[str, Any]:
+    return _admin_key_object(call.lookup(call.state.admin_api_keys, "key_id", "admin API key"), call.state)
+
+
+def create_admin_key(call: Call) -> dict[str, Any]:
+    body = call.body(_AdminKeyBody)
+    value = "sk-admin-" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(48))
+    key = AdminKeyRecord(
+        id=call.ids.unused("key_", call.state.admin_api_keys),
+        name=body.name,
+        redacted_value=redacted_form(value),
+        owner_id=ADMIN_KEY_ACTOR["api_key"]["user"]["id"],
+        created_at=call.now,
+        expires_at=call.now + body.expires_in_seconds if body.expires_in_seconds is not None else None,
+    )
+    call.state.admin_api_keys[key.id] = key
+    return {**_admin_key_object(key, call.state), "value": value}  # the only place the value ever appears
+
+
+def delete_admin_key(call: Call) -> dict[str, Any]:
+    key = call.lookup(call.state.admin_api_keys, "key_id", "admin API key")
+    del call.state.admin_api_keys[key.id]
+    return {"id": key.id, "object": "organization.admin_api_key.deleted", "deleted": True}
 
 
 ROUTES = (
@@ -144,4 +189,7 @@ ROUTES = (
     ApiRoute("GET", KEY, retrieve_key),
     ApiRoute("DELETE", KEY, delete_key),
     ApiRoute("GET", ADMIN_KEYS, list_admin_keys),
+    ApiRoute("POST", ADMIN_KEYS, create_admin_key),
+    ApiRoute("GET", ADMIN_KEY, retrieve_admin_key),
+    ApiRoute("DELETE", ADMIN_KEY, delete_admin_key),
 )

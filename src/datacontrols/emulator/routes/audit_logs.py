@@ -1,10 +1,14 @@
 """Audit logs: `GET /organization/audit_logs`, serving the events accepted writes recorded (`emulator.events`).
 
 - Newest first (the spec's example order); style A pagination: `after=<last_id>` walks toward older events,
-  `before=<first_id>` returns the page just newer than that event. An unknown cursor answers 400.
+  `before=<first_id>` returns the page just newer than that event. An unknown cursor answers 400. Both at
+  once are allowed, as the spec does not forbid it: the page is then the events strictly between the two,
+  from `after` on.
 - Filters, named as the spec names them: `effective_at[gt|gte|lt|lte]`, `event_types[]`, `resource_ids[]`
   (matched against the event's target id), `project_ids[]`, `actor_ids[]` (user, service account or key
-  tracking id), `actor_emails[]`. `tenant_only=true` answers no events: none recorded here are tenant-scoped.
+  tracking id), `actor_emails[]`. `event_types[]` takes the spec's `AuditLogEventType` values (and the SDK's
+  newer ones, `event_types.py`); anything else is a 400. `tenant_only=true` answers no events (none recorded
+  here are tenant-scoped) and, as the spec says, refuses event types that are not tenant-scoped.
 - Each event is the spec's `AuditLog`: `id`, `type`, `effective_at`, `actor`, `project` when scoped to one,
   and the details under a property named like the type. There is no `object` field.
 - Actors: a write made with the admin key is by an `api_key` actor (`ADMIN_KEY_ACTOR`, tracking id
@@ -18,6 +22,7 @@ import hashlib
 from typing import Any, Final
 
 from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.event_types import EVENT_TYPES, is_tenant_scoped
 from datacontrols.emulator.paging import envelope_a
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import EmulatorState, Event
@@ -129,9 +134,30 @@ def _matches(event: Event, call: Call, state: EmulatorState, bounds: dict[str, i
     )
 
 
+def _event_types(call: Call, *, tenant_only: bool) -> list[str]:
+    """The `event_types[]` filter, each value checked against the enum (the value is not echoed back)."""
+    types = call.list_query("event_types[]")
+    for index, value in enumerate(types):
+        if value not in EVENT_TYPES:
+            raise ApiFailure.bad_request(
+                f"Invalid 'event_types[{index}]': not an audit log event type.",
+                param="event_types",
+                code="invalid_value",
+            )
+        if tenant_only and not is_tenant_scoped(value):
+            raise ApiFailure.bad_request(
+                f"Invalid 'event_types[{index}]': with 'tenant_only' every event type must be tenant-scoped.",
+                param="event_types",
+                code="invalid_value",
+            )
+    return types
+
+
 def list_audit_logs(call: Call) -> dict[str, Any]:
+    # "Limit can range between 1 and 100": the spec states this one in the parameter's description.
     limit = call.int_query("limit", default=20, minimum=1, maximum=100)
     tenant_only = call.bool_query("tenant_only", default=False)
+    _event_types(call, tenant_only=tenant_only)
     bounds = _range(call)
     # Newest first; events of one second keep their recording order, reversed.
     ordered = list(reversed(call.state.events))
@@ -139,17 +165,12 @@ def list_audit_logs(call: Call) -> dict[str, Any]:
     visible = [] if tenant_only else [e for e in ordered if _matches(e, call, call.state, bounds)]
     ids = [event.id for event in visible]
     after, before = call.query.get("after"), call.query.get("before")
-    if after is not None and before is not None:
-        raise ApiFailure.bad_request("Pass either 'after' or 'before', not both.", param="before")
-    if after is not None:
-        start = _position(ids, after, "after") + 1
-        page, has_more = visible[start : start + limit], len(visible) > start + limit
-    elif before is not None:
-        end = _position(ids, before, "before")
-        page, has_more = visible[max(0, end - limit) : end], end - limit > 0
-    else:
-        page, has_more = visible[:limit], len(visible) > limit
-    return envelope_a([audit_log_object(event, call.state) for event in page], has_more)
+    start = _position(ids, after, "after") + 1 if after is not None else 0
+    end = _position(ids, before, "before") if before is not None else len(visible)
+    window = visible[start:end]
+    backwards = before is not None and after is None  # then the page is the one just newer than `before`
+    page = window[max(0, len(window) - limit) :] if backwards else window[:limit]
+    return envelope_a([audit_log_object(event, call.state) for event in page], len(window) > len(page))
 
 
 def _position(ids: list[str], cursor: str, name: str) -> int:

@@ -1,7 +1,13 @@
 """Organization users, project users and invites.
 
-- `GET /organization/users` lists the organization's users in the order they were added (style A).
+- `GET /organization/users` lists the organization's users in the order they were added (style A); the
+  `emails` filter keeps the users with one of the given addresses.
   Users cannot be created through the API; they come from the seed (or an invite someone accepted).
+- Modify takes `role` (`owner` or `reader`, as the spec describes it; else 400), `role_id` (an organization
+  role, assigned to the user as `POST .../roles` would), `technical_level` and `developer_persona` (kept and
+  shown); null or left out changes nothing. Delete removes the user from the organization and from every
+  project, group and role assignment; keys they own stay, `inactive` (as when they leave a project). The
+  spec's `user.*` events are the project-user ones, so neither records an event.
 - Project users: add by `user_id` (or `email`) with role `owner` or `member`; the user must be in the
   organization (else 400) and not already in the project (else 400). Modify takes `role`; remove answers
   `organization.project.user.deleted`. A user not in the project answers 404 on retrieve, modify and remove.
@@ -24,8 +30,9 @@ from pydantic import BaseModel, ConfigDict
 
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.paging import page_a
+from datacontrols.emulator.routes.role_catalog import known_role
 from datacontrols.emulator.routing import ApiRoute, Call
-from datacontrols.emulator.state import InviteRecord, MemberRecord, ProjectRecord, UserRecord
+from datacontrols.emulator.state import InviteRecord, MemberRecord, ProjectRecord, RoleAssignmentRecord, UserRecord
 
 __all__ = ["ROUTES", "user_object"]
 
@@ -50,6 +57,14 @@ class _ModifyBody(BaseModel):
     role: str | None = None
 
 
+class _UserUpdateBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    role: str | None = None
+    role_id: str | None = None
+    technical_level: str | None = None
+    developer_persona: str | None = None
+
+
 class _InviteProject(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     id: str
@@ -65,7 +80,7 @@ class _InviteBody(BaseModel):
 
 def user_object(user: UserRecord) -> dict[str, Any]:
     """The spec's `User`."""
-    return {
+    shown = {
         "object": "organization.user",
         "id": user.id,
         "name": user.name,
@@ -73,6 +88,10 @@ def user_object(user: UserRecord) -> dict[str, Any]:
         "role": user.role,
         "added_at": user.added_at,
     }
+    for name in ("technical_level", "developer_persona"):  # only once set, so older answers stay as they were
+        if getattr(user, name) is not None:
+            shown[name] = getattr(user, name)
+    return shown
 
 
 def _project_user_object(user: UserRecord, membership: MemberRecord) -> dict[str, Any]:
@@ -121,11 +140,52 @@ def _member(call: Call, project: ProjectRecord) -> tuple[UserRecord, MemberRecor
 
 
 def list_users(call: Call) -> dict[str, Any]:
-    return page_a(call, list(call.state.users.values()), user_object, lambda u: u.id)
+    users = list(call.state.users.values())
+    # The spec names the filter `emails` (repeated: `emails=a&emails=b`); openai-python sends every array as
+    # `name[]=...`, so that spelling is taken too. Addresses match without regard to case.
+    wanted = {email.casefold() for email in (*call.list_query("emails"), *call.list_query("emails[]"))}
+    if wanted:
+        users = [user for user in users if user.email.casefold() in wanted]
+    return page_a(call, users, user_object, lambda u: u.id)
 
 
 def retrieve_user(call: Call) -> dict[str, Any]:
     return user_object(call.lookup(call.state.users, "user_id", "user"))
+
+
+def modify_user(call: Call) -> dict[str, Any]:
+    user = call.lookup(call.state.users, "user_id", "user")
+    body = call.body(_UserUpdateBody)
+    if body.role is not None and body.role not in ("owner", "reader"):
+        raise ApiFailure.bad_request(
+            "Invalid value for 'role': must be 'owner' or 'reader'.", param="role", code="invalid_value"
+        )
+    role_id = known_role(call.state, body.role_id, "role_id", project_id=None) if body.role_id is not None else None
+    if body.role is not None:
+        user.role = body.role
+    if role_id is not None and (assignment := RoleAssignmentRecord(role_id, "user", user.id)) not in (
+        call.state.role_assignments
+    ):
+        call.state.role_assignments.append(assignment)
+    if body.technical_level is not None:
+        user.technical_level = body.technical_level
+    if body.developer_persona is not None:
+        user.developer_persona = body.developer_persona
+    return user_object(user)
+
+
+def delete_user(call: Call) -> dict[str, Any]:
+    user = call.lookup(call.state.users, "user_id", "user")
+    del call.state.users[user.id]
+    for project in call.state.projects.values():
+        project.users.pop(user.id, None)
+    for group in call.state.groups.values():
+        if user.id in group.user_ids:
+            group.user_ids.remove(user.id)
+    call.state.role_assignments = [
+        a for a in call.state.role_assignments if (a.principal_type, a.principal_id) != ("user", user.id)
+    ]
+    return {"object": "organization.user.deleted", "id": user.id, "deleted": True}
 
 
 # --- project users ------------------------------------------------------------------------------------
@@ -184,6 +244,7 @@ def remove_project_user(call: Call) -> dict[str, Any]:
     project = call.writable_project()
     user, _ = _member(call, project)
     del project.users[user.id]
+    call.state.drop_role_assignments("user", user.id, project.id)  # no longer a member, no roles there
     call.record_event("user.deleted", project_id=project.id, details={"id": user.id})
     return {"object": "organization.project.user.deleted", "id": user.id, "deleted": True}
 
@@ -247,6 +308,8 @@ def _invite(call: Call) -> InviteRecord:
 ROUTES = (
     ApiRoute("GET", USERS, list_users),
     ApiRoute("GET", USER, retrieve_user),
+    ApiRoute("POST", USER, modify_user),
+    ApiRoute("DELETE", USER, delete_user),
     ApiRoute("GET", PROJECT_USERS, list_project_users),
     ApiRoute("POST", PROJECT_USERS, add_project_user),
     ApiRoute("GET", PROJECT_USER, retrieve_project_user),

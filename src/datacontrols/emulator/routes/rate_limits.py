@@ -6,7 +6,7 @@
   once, as with the real API, where OpenAI creates them.
 - Row ids are opaque and stable: derived from the project id and the model, so they survive a dump and a
   reload, and a client that builds ids from model names (`rl-gpt-4.1`) gets a 404, not a lucky match.
-- `limit` is 1..100 (default 100, as the spec says); `after` / `before` take a row id.
+- `limit` defaults to 100 and has no maximum (the spec states none); `after` / `before` take a row id.
 - An update is partial: the fields sent change, the others stay. Each value must be at least 1, must be a
   limit the model has (`max_images_per_1_minute` on a text model is a 400), and may not exceed the
   organization's limit for the model (400): a project can be held below the organization, not lifted above
@@ -25,7 +25,7 @@ from pydantic import ConfigDict, create_model
 from datacontrols.adminapi.rate_limits import RATE_LIMIT_FIELDS, ProjectRateLimit
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.paging import style_a_page
-from datacontrols.emulator.routing import ApiRoute, Call
+from datacontrols.emulator.routing import ApiRoute, Call, WholeNumber
 from datacontrols.emulator.state import ProjectRecord
 
 __all__ = ["ROUTES", "rate_limit_id", "rate_limit_rows"]
@@ -35,7 +35,7 @@ ONE = "/organization/projects/{project_id}/rate_limits/{rate_limit_id}"
 
 
 # The update body takes exactly the limits a row carries (the client's list, in the spec's order), each optional.
-_UPDATE_FIELDS: dict[str, Any] = {name: (int | None, None) for name in RATE_LIMIT_FIELDS}
+_UPDATE_FIELDS: dict[str, Any] = {name: (WholeNumber | None, None) for name in RATE_LIMIT_FIELDS}
 _UpdateBody = create_model("_UpdateBody", __config__=ConfigDict(extra="forbid", strict=True), **_UPDATE_FIELDS)
 
 
@@ -56,7 +56,8 @@ def rate_limit_rows(call: Call, project: ProjectRecord) -> list[dict[str, Any]]:
 
 def list_rate_limits(call: Call) -> dict[str, Any]:
     project = call.project()
-    limit = call.int_query("limit", default=100, minimum=1, maximum=100)
+    # The spec gives `limit` a default (100) and no range, so no maximum is enforced.
+    limit = call.int_query("limit", default=100, minimum=1, maximum=None)
     return style_a_page(call, rate_limit_rows(call, project), limit, "rate limit")
 
 

@@ -6,7 +6,9 @@
   (which records request bodies, not answers) or a log line. With `create_service_account_only: true` the
   account has role `none` and `api_key` is null.
 - Update takes `name` and `role` (`member` or `owner`; the spec's update body cannot set `none`).
-- Delete removes the account and every key it owns (that is how its keys are revoked).
+- More keys are made with `POST .../service_accounts/{id}/api_keys` (`name`, `scopes`, both optional; the
+  plaintext value is answered once, as on create). Delete removes the account and every key it owns (that is
+  how its keys are revoked).
 - Lists and writes on an archived project answer 400.
 
 Audit events: `service_account.created/updated/deleted`, and `api_key.created` for a key made with an account.
@@ -28,6 +30,7 @@ __all__ = ["ROUTES", "redacted_form"]
 
 LIST = "/organization/projects/{project_id}/service_accounts"
 ONE = "/organization/projects/{project_id}/service_accounts/{service_account_id}"
+KEYS = "/organization/projects/{project_id}/service_accounts/{service_account_id}/api_keys"
 _KEY_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -35,6 +38,13 @@ class _CreateBody(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     name: str = Field(min_length=1)
     create_service_account_only: bool | None = None
+
+
+class _KeyBody(BaseModel):
+    # The spec's body has no required field (and is itself optional): an empty body makes an unnamed key.
+    model_config = ConfigDict(extra="forbid", strict=True)
+    name: str | None = None
+    scopes: list[str] | None = None
 
 
 class _UpdateBody(BaseModel):
@@ -81,27 +91,39 @@ def create_account(call: Call) -> dict[str, Any]:
     )
     answer: dict[str, Any] = {**_account_object(account), "api_key": None}
     if not only:
-        # A fresh secret from the system's generator (not the seeded id stream): a replayable emulator must not
-        # hand out replayable keys. Only its redacted form is kept.
-        value = "sk-svcacct-" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(48))
-        key = ApiKeyRecord(
-            id=_new_id(call, "key_"),
-            name="Secret Key",
-            redacted_value=redacted_form(value),
-            owner_type="service_account",
-            owner_id=account.id,
-            created_at=call.now,
-        )
-        project.api_keys[key.id] = key
-        call.record_event("api_key.created", project_id=project.id, details={"id": key.id, "data": {"scopes": []}})
-        answer["api_key"] = {
-            "object": "organization.project.service_account.api_key",
-            "value": value,
-            "name": key.name,
-            "created_at": key.created_at,
-            "id": key.id,
-        }
+        answer["api_key"] = _new_key(call, project, account.id, "Secret Key", [])
     return answer
+
+
+def _new_key(call: Call, project: ProjectRecord, account_id: str, name: str, scopes: list[str]) -> dict[str, Any]:
+    """A new key of a service account, answered with its plaintext value (the only place it ever appears)."""
+    # A fresh secret from the system's generator (not the seeded id stream): a replayable emulator must not
+    # hand out replayable keys. Only its redacted form is kept.
+    value = "sk-svcacct-" + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(48))
+    key = ApiKeyRecord(
+        id=_new_id(call, "key_"),
+        name=name,
+        redacted_value=redacted_form(value),
+        owner_type="service_account",
+        owner_id=account_id,
+        created_at=call.now,
+    )
+    project.api_keys[key.id] = key
+    call.record_event("api_key.created", project_id=project.id, details={"id": key.id, "data": {"scopes": scopes}})
+    return {
+        "object": "organization.project.service_account.api_key",
+        "value": value,
+        "name": key.name,
+        "created_at": key.created_at,
+        "id": key.id,
+    }
+
+
+def create_key(call: Call) -> dict[str, Any]:
+    project = call.writable_project()
+    account = _account(call, project)
+    body = call.body(_KeyBody)
+    return _new_key(call, project, account.id, body.name or "Secret Key", list(body.scopes or []))
 
 
 def retrieve_account(call: Call) -> dict[str, Any]:
@@ -150,4 +172,5 @@ ROUTES = (
     ApiRoute("GET", ONE, retrieve_account),
     ApiRoute("POST", ONE, update_account),
     ApiRoute("DELETE", ONE, delete_account),
+    ApiRoute("POST", KEYS, create_key),
 )
