@@ -22,6 +22,7 @@ from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, ConfigError
 from datacontrols.explain_access import explain_access
+from datacontrols.explain_federation import read_federation
 from datacontrols.explain_keys import binding_json, encryption_line, read_keys
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys
 from datacontrols.kinds.encryption_key import KeyBinding
@@ -112,6 +113,7 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
     one_id = projects[0].id if only is not None and len(projects) == 1 else None
     storage_by_project, storage_error = await _read_storage(api, one_id)
     keys = await read_keys(api, projects)
+    federation = await read_federation(api)  # once for the organization: rules live under their provider
     desired_by_name = {p.name: p for p in desired.projects} if desired else {}
     desired_org = desired.organization.organization.data_retention if desired else None
 
@@ -147,7 +149,7 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         explanation.key_binding, explanation.key_error = keys.binding(project), keys.error
         explanation.caveats = _caveats(effective, enabled)
         rules = desired.effective(wanted).keys if wanted is not None and desired is not None else None
-        access = await explain_access(api, project.id, rules)
+        access = await explain_access(api, project.id, rules, federation=federation)
         explanation.access = access.lines
         if desired is not None and desired.organization.policy is not None:
             values = {"project_data_retention": retention.type, "project_model_permissions": policy}

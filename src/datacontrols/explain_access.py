@@ -1,6 +1,7 @@
 """The access part of `reconcile explain`: who can reach a project's data, and which keys can.
 
-For one project: its users, groups and service accounts with their roles, and its API keys with their
+For one project: its users, groups and service accounts with their roles, the workloads that act as those
+accounts without a key (federation rules, read once for the organization), and its API keys with their
 findings (age, idleness, an owner without access, user-owned keys), checked against the project's `keys:`
 rules from the desired state when it has some. Without rules only keys whose owner lost access are
 flagged: that one needs no policy to be worth saying. Keys are shown by redacted value and id only.
@@ -21,6 +22,7 @@ from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
+from datacontrols.explain_federation import FederationListing
 from datacontrols.kinds.api_keys import key_findings
 from datacontrols.kinds.project_groups import role_ids
 
@@ -38,7 +40,12 @@ class AccessExplanation:
 
 
 async def explain_access(
-    api: AdminApi, project_id: str, rules: KeyHygiene | None, *, clock: Callable[[], float] = time.time
+    api: AdminApi,
+    project_id: str,
+    rules: KeyHygiene | None,
+    *,
+    federation: FederationListing | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> AccessExplanation:
     users, groups, accounts, keys = await asyncio.gather(
         _read(lambda: api.project_users.list(project_id)),
@@ -54,6 +61,9 @@ async def explain_access(
     explained.lines.append(
         ("service accounts", _listing(accounts, lambda accts: [f"{a.name} ({a.role})" for a in accts]))
     )
+    if federation is not None:  # keyless: workloads acting as those accounts (explain_federation.py)
+        names = {a.id: a.name for a in accounts} if not isinstance(accounts, str) else {}
+        explained.lines.append(("keyless access", federation.describe(project_id, names)))
     if isinstance(keys, str):
         explained.lines.append(("api keys", keys))
         return explained

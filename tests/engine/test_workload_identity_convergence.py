@@ -172,3 +172,17 @@ async def test_export_writes_the_rules_so_the_plan_after_is_empty(
     assert setting is not None and sorted(setting.rules) == ["deploy-main", "wifr_b"]
     assert setting.rules["wifr_b"].scopes == ["a", "b"] and not setting.rules["deploy-main"].enabled
     assert not (await plan_of(api, result.desired)).has_changes
+
+
+async def test_explain_names_who_reaches_a_project_without_a_key(api: AdminApi, emulator: Emulator) -> None:
+    from datacontrols.explain import explain_organization, explanation_json, render_explanation
+
+    hand_made(emulator, "wifr_a", "deploy-main", "svc_acct_deploy", matchers={"repository": "acme/support"})
+    explained = await explain_organization(api, None)
+    text = render_explanation(explained)
+    assert (
+        "keyless access        deploy-main: tokens from github-actions with repository=acme/support act as deploy "
+        "with its default permissions"
+    ) in text
+    plain = next(p for p in explanation_json(explained)["projects"] if p["name"] == "Plain")
+    assert {"what": "keyless access", "detail": "none"} in plain["access"]
