@@ -156,7 +156,7 @@ def test_the_base_deployment_mounts_a_writable_state_dir() -> None:
     deployment = yaml.safe_load((REPO / "deploy" / "base" / "deployment.yaml").read_text())
     pod = deployment["spec"]["template"]["spec"]
     [container] = pod["containers"]
-    env = {item["name"]: item["value"] for item in container.get("env", [])}
+    env = {item["name"]: item["value"] for item in container.get("env", []) if "value" in item}  # not valueFrom
     state_dir = env["DATACONTROLS_STATE_DIR"]
     [mount] = [m for m in container["volumeMounts"] if m["mountPath"] == state_dir]
     assert not mount.get("readOnly", False)
