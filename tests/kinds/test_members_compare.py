@@ -322,8 +322,25 @@ FRESH = NOW - 5 * DAY
         ({}, user_key("key_ina", FRESH, NOW, access="inactive"), "no longer has access to the project"),
         ({"user_keys": "report"}, user_key("key_usr", FRESH, NOW), "user_keys: report"),
         ({"user_keys": "forbidden"}, user_key("key_frb", FRESH, NOW), "user_keys: forbidden"),
+        ({"require_expiry": True}, user_key("key_exp", FRESH, NOW), "never expires (require_expiry)"),
+        ({"max_lifetime_days": 90}, user_key("key_lif", FRESH, NOW), "never expires (max_lifetime_days: 90)"),
+        (
+            {"max_lifetime_days": 90},
+            user_key("key_lng", FRESH, NOW).model_copy(update={"expires_at": FRESH + 365 * DAY}),
+            "lives 365 days",
+        ),
     ],
-    ids=["age", "idle", "never-used", "inactive-owner", "user-keys-report", "user-keys-forbidden"],
+    ids=[
+        "age",
+        "idle",
+        "never-used",
+        "inactive-owner",
+        "user-keys-report",
+        "user-keys-forbidden",
+        "never-expires",
+        "lifetime-unbounded",
+        "lifetime-too-long",
+    ],
 )
 def test_each_key_finding_is_a_report_with_the_redacted_value_only(
     rules: dict[str, Any], key: ProjectApiKey, problem: str
@@ -334,6 +351,14 @@ def test_each_key_finding_is_a_report_with_the_redacted_value_only(
     assert (change.action, change.kind) == ("report", "project_api_key")
     assert change.subject == f"{key.redacted_value} ({key.id})"
     assert problem in change.reason
+
+
+def test_a_key_that_expires_within_its_lifetime_has_no_expiry_finding() -> None:
+    key = user_key("key_ok", FRESH, NOW).model_copy(update={"expires_at": FRESH + 30 * DAY})
+    rules = {"require_expiry": True, "max_lifetime_days": 90}
+    assert (
+        ProjectApiKeys().compare(keys_project(**rules), ObservedKeys((key,), NOW), World(desired=DesiredState())) == []
+    )
 
 
 def test_keys_within_the_rules_have_no_findings() -> None:

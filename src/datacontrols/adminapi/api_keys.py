@@ -77,6 +77,7 @@ class ProjectApiKey(ApiModel):
     last_used_at: int | None = None
     owner_project_access: str | None = None
     owner: KeyOwner = KeyOwner()
+    expires_at: int | None = None  # openai-python 3.63.0 (not in the pinned spec); null: never expires
 
 
 class AdminApiKeyOwner(ApiModel):

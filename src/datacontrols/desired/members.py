@@ -110,6 +110,15 @@ class KeyHygiene(_Strict):
         ge=1,
         description="Flag keys not used for this many days (never used: counted from creation); absent = no rule",
     )
+    require_expiry: bool = Field(
+        default=False, description="Flag keys that never expire (the SDK's expires_at is null); false = no rule"
+    )
+    max_lifetime_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Flag keys whose lifetime (creation to expiry) exceeds this, or that never expire; "
+        "absent = no rule",
+    )
     user_keys: Literal["allowed", "report", "forbidden"] = Field(
         default="allowed",
         description="Keys owned by users (not service accounts): allowed, report each one, or forbidden "

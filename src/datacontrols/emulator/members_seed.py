@@ -162,6 +162,7 @@ class SeedApiKey(_Seed):
     owner: SeedApiKeyOwner
     created_at: int | None = None
     last_used_at: int | None = None
+    expires_at: int | None = None  # the SDK's field: absent or null, the key never expires
 
 
 def _find_user(users: Sequence[SeedUser], ref: str) -> SeedUser | None:
@@ -290,6 +291,7 @@ def _project_access(
             owner_id=owner_id,
             created_at=entry.created_at if entry.created_at is not None else now,
             last_used_at=entry.last_used_at,
+            expires_at=entry.expires_at,
         )
         project.api_keys[key.id] = key
 
@@ -367,6 +369,7 @@ def dump_project_access(project: ProjectRecord) -> dict[str, Any]:
                 "owner": {"type": k.owner_type, "id": k.owner_id},
                 "created_at": k.created_at,
                 "last_used_at": k.last_used_at,
+                "expires_at": k.expires_at,
             }
             for k in project.api_keys.values()
         ],

@@ -271,6 +271,7 @@ class ApiKeyRecord:
     owner_id: str
     created_at: int = 0
     last_used_at: int | None = None
+    expires_at: int | None = None  # the SDK's field (not in the pinned spec): answered only when set
 
 
 @dataclass

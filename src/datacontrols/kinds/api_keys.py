@@ -5,6 +5,8 @@ is checked against the rules:
 
     max_age_days    created more than N days ago                                      flagged
     max_idle_days   not used for N days (`last_used_at`; never used: since creation)  flagged
+    require_expiry  never expires (`expires_at` null, the SDK's field)                flagged
+    max_lifetime_days  expires more than N days after creation, or never               flagged
     (always)        its owner no longer has access to the project (`inactive`)        flagged, high
     user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
 
@@ -98,6 +100,9 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
                 used = f"last used {idle} days ago" if key.last_used_at is not None else f"never used in {idle} days"
                 problems.append(f"{used} (max_idle_days: {rules.max_idle_days})")
                 flagged = True
+        if rules is not None and (expiry := _expiry_problems(key, rules)):
+            problems += expiry
+            flagged = True
         if key.owner_project_access == "inactive":
             problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
             flagged, severity = True, "high"
@@ -110,6 +115,18 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
         if problems:
             findings.append(KeyFinding(key, tuple(problems), flagged, severity))
     return findings
+
+
+def _expiry_problems(key: ProjectApiKey, rules: KeyHygiene) -> list[str]:
+    """A key that never expires, or lives longer than `max_lifetime_days` (creation to expiry)."""
+    if key.expires_at is None:
+        if rules.max_lifetime_days is not None:
+            return [f"never expires (max_lifetime_days: {rules.max_lifetime_days})"]
+        return ["never expires (require_expiry)"] if rules.require_expiry else []
+    lifetime = (key.expires_at - key.created_at) // DAY
+    if rules.max_lifetime_days is not None and lifetime > rules.max_lifetime_days:
+        return [f"lives {lifetime} days, to {_date(key.expires_at)} (max_lifetime_days: {rules.max_lifetime_days})"]
+    return []
 
 
 class ProjectApiKeys(ProjectKind):

@@ -84,7 +84,7 @@ def _owner(state: EmulatorState, project: ProjectRecord, key: ApiKeyRecord) -> d
 
 
 def _key_object(state: EmulatorState, project: ProjectRecord, key: ApiKeyRecord) -> dict[str, Any]:
-    return {
+    answer = {
         "object": "organization.project.api_key",
         "redacted_value": key.redacted_value,
         "name": key.name,
@@ -94,6 +94,9 @@ def _key_object(state: EmulatorState, project: ProjectRecord, key: ApiKeyRecord)
         "owner_project_access": owner_access(project, key),
         "owner": _owner(state, project, key),
     }
+    if key.expires_at is not None:  # openai-python 3.63.0's field; the pinned spec's answer has none
+        answer["expires_at"] = key.expires_at
+    return answer
 
 
 def _admin_key_object(key: AdminKeyRecord, state: EmulatorState) -> dict[str, Any]:
