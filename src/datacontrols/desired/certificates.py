@@ -18,8 +18,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Final
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
+from datacontrols.desired.model import DesiredModel
 from datacontrols.desired.reading import FileProblem, Position, read_text
 
 __all__ = [
@@ -33,16 +34,10 @@ __all__ = [
 PEM_BEGIN: Final = "-----BEGIN CERTIFICATE-----"
 
 
-class _Strict(BaseModel):
-    """The same configuration as `schema.DesiredModel` (which cannot be imported here without a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class CertificateSetting(_Strict):
+class CertificateSetting(DesiredModel):
     file: Text = Field(description="Path of the PEM file, relative to the desired-state directory")
     active: bool = Field(default=True, description="Active for the whole organization (else only where listed)")
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
+
+from datacontrols.desired.model import DesiredModel
 
 __all__ = [
     "ENCRYPTION_KEY_DESCRIPTION",
@@ -24,16 +26,10 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
-    """The same configuration as `schema.DesiredModel` (which cannot be imported here without a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class EncryptionKey(_Strict):
+class EncryptionKey(DesiredModel):
     """The project's data is encrypted with this customer-managed key."""
 
     name: Text = Field(description="The key's name as registered in the organization")
@@ -52,7 +48,7 @@ ENCRYPTION_KEY_DESCRIPTION: Final = (
 )
 
 
-class KeyChecks(_Strict):
+class KeyChecks(DesiredModel):
     """Mixed into the classes a file is validated with: an explicit null is ambiguous, so it is refused, and a
     project file may not contradict its own `external_key_id`."""
 

@@ -24,9 +24,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StringConstraints,
     ValidationInfo,
@@ -36,6 +34,7 @@ from pydantic import (
 )
 
 from datacontrols.adminapi.rate_limits import RATE_LIMIT_FIELDS
+from datacontrols.desired.model import DesiredModel
 
 __all__ = [
     "RATE_LIMITS_DESCRIPTION",
@@ -60,12 +59,6 @@ __all__ = [
 _CENT: Final = Decimal("0.01")
 # Loose on purpose: the API validates addresses; this catches a name or a blank typed where an address belongs.
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class _Strict(BaseModel):
-    """The same configuration as `schema.DesiredModel` (which cannot be imported here without a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -138,7 +131,7 @@ ThresholdUsd = Annotated[
 RateLimitValue = Annotated[int, Field(ge=1)]
 
 
-class RateLimit(_Strict):
+class RateLimit(DesiredModel):
     """One model's limits; each field left out (or null) is not managed and keeps its live value."""
 
     max_requests_per_1_minute: RateLimitValue | None = Field(default=None, description="Requests per minute")
@@ -187,7 +180,7 @@ def merge_rate_limits(defaults: RateLimits | None, own: RateLimits | None) -> Ra
 # Spend limit and alerts
 
 
-class SpendLimit(_Strict):
+class SpendLimit(DesiredModel):
     """A monthly hard spend limit."""
 
     amount_usd: LimitUsd = Field(description="US dollars a month, a whole number of cents (e.g. 500 or 19.99)")
@@ -218,7 +211,7 @@ def _distinct(addresses: list[str]) -> list[str]:
 Recipients = Annotated[list[Annotated[str, AfterValidator(_email)]], Field(min_length=1), AfterValidator(_distinct)]
 
 
-class SpendAlert(_Strict):
+class SpendAlert(DesiredModel):
     """An email alert when the month's spend reaches a threshold. Alerts are matched by threshold."""
 
     threshold_usd: ThresholdUsd = Field(description="US dollars a month, a whole number of cents")
@@ -281,7 +274,7 @@ def check_alerts_within_limit(alerts: list[SpendAlert] | None, limit: Any) -> li
     return alerts
 
 
-class LimitChecks(_Strict):
+class LimitChecks(DesiredModel):
     """Mixed into each class a file is validated with (project files, `project_defaults`, `organization:`);
     the merged `ProjectSettings` of `DesiredState.effective` is not one of them, so a default alert above a
     project's own limit is planned as a finding rather than refused."""

@@ -22,7 +22,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
+
+from datacontrols.desired.model import DesiredModel
 
 __all__ = [
     "INVITE_MISSING_USERS_DESCRIPTION",
@@ -55,13 +57,7 @@ INVITE_MISSING_USERS_DESCRIPTION: Final = (
 )
 
 
-class _Strict(BaseModel):
-    """The configuration of `schema.DesiredModel` (imported there; importing it here would be a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Members(_Strict):
+class Members(DesiredModel):
     """A project's members. Only the lists present are managed."""
 
     mode: Literal["additive", "authoritative"] = Field(
@@ -99,7 +95,7 @@ class Members(_Strict):
         return self.mode == "authoritative"
 
 
-class KeyHygiene(_Strict):
+class KeyHygiene(DesiredModel):
     """Rules every API key of a project is checked against."""
 
     max_age_days: int | None = Field(

@@ -28,13 +28,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
 
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import ProjectRetentionType
 from datacontrols.desired.limits import SpendLimit, format_usd, to_cents
 from datacontrols.desired.members import KeyHygiene
+from datacontrols.desired.model import DesiredModel
 from datacontrols.desired.reading import Loc
 
 __all__ = [
@@ -57,12 +58,6 @@ POLICY_DESCRIPTION: Final = (
 )
 
 
-class _Strict(BaseModel):
-    """The configuration of `schema.DesiredModel` (imported there; importing it here would be a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
 def _distinct(values: list[Any]) -> list[Any]:
     seen: set[Any] = set()
     for value in values:
@@ -72,7 +67,7 @@ def _distinct(values: list[Any]) -> list[Any]:
     return values
 
 
-class KeyPolicy(_Strict):
+class KeyPolicy(DesiredModel):
     """Rules every project's API keys are held to, whatever the project's own `keys:` say."""
 
     max_age_days: int | None = Field(
@@ -83,7 +78,7 @@ class KeyPolicy(_Strict):
     )
 
 
-class Policy(_Strict):
+class Policy(DesiredModel):
     """Organization-wide bounds on project settings; each rule left out is not checked."""
 
     data_retention: list[ProjectRetentionType] | None = Field(

@@ -42,6 +42,7 @@ from datacontrols.desired.members import (
     KeyHygiene,
     Members,
 )
+from datacontrols.desired.model import DesiredModel
 from datacontrols.desired.policy import POLICY_DESCRIPTION, Policy
 from datacontrols.desired.safety import SAFETY_DESCRIPTION, SafetySettings
 from datacontrols.desired.service_tiers import (
@@ -81,12 +82,6 @@ _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp", "Zs"})
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255), AfterValidator(_visible)]
 ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class DesiredModel(BaseModel):
-    """Base for every desired-state model: strict, closed, immutable."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class ModelPolicy(DesiredModel):
@@ -157,7 +152,7 @@ class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks, ServiceTierCh
     """Applied to every project file unless the project says otherwise."""
 
 
-class OrganizationSettings(DesiredModel, LimitChecks):
+class OrganizationSettings(LimitChecks, DesiredModel):
     """Settings of the organization itself."""
 
     data_retention: OrganizationRetentionType | None = Field(

@@ -12,18 +12,14 @@ from __future__ import annotations
 
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from datacontrols.desired.model import DesiredModel
 
 __all__ = ["SERVICE_TIERS_DESCRIPTION", "ServiceTierChecks", "ServiceTiersSetting", "merge_service_tiers"]
 
 
-class _Strict(BaseModel):
-    """The same configuration as `schema.DesiredModel` (which cannot be imported here without a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class ServiceTiersSetting(_Strict):
+class ServiceTiersSetting(DesiredModel):
     default: Literal["standard", "fast", "scale"] | None = Field(
         default=None, description="The tier of requests that omit service_tier or send auto; absent = not managed"
     )
@@ -65,7 +61,7 @@ def merge_service_tiers(
     )
 
 
-class ServiceTierChecks(_Strict):
+class ServiceTierChecks(DesiredModel):
     """Mixed into the classes a file is validated with: an explicit null is ambiguous, so it is refused."""
 
     @field_validator("service_tiers", mode="before", check_fields=False)

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
+
+from datacontrols.desired.model import DesiredModel
 
 __all__ = [
     "EXTERNAL_STORAGE_DESCRIPTION",
@@ -23,16 +25,10 @@ __all__ = [
 ]
 
 
-class _Strict(BaseModel):
-    """The same configuration as `schema.DesiredModel` (which cannot be imported here without a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class ExternalStorage(_Strict):
+class ExternalStorage(DesiredModel):
     """The project's data is stored in this customer-managed bucket."""
 
     provider: Literal["aws", "azure", "gcp", "oci"] = Field(description="The cloud the bucket is in")
@@ -56,7 +52,7 @@ EXTERNAL_STORAGE_DESCRIPTION: Final = (
 )
 
 
-class StorageChecks(_Strict):
+class StorageChecks(DesiredModel):
     """Mixed into the classes a file is validated with: an explicit null is ambiguous, so it is refused."""
 
     @field_validator("external_storage", mode="before", check_fields=False)

@@ -24,22 +24,18 @@ from __future__ import annotations
 
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator
+
+from datacontrols.desired.model import DesiredModel
 
 __all__ = ["WORKLOAD_IDENTITY_DESCRIPTION", "FederationRuleSetting", "WorkloadIdentitySetting"]
-
-
-class _Strict(BaseModel):
-    """The same configuration as `schema.DesiredModel` (which cannot be imported here without a cycle)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Matcher = str | bool | int | float
 
 
-class FederationRuleSetting(_Strict):
+class FederationRuleSetting(DesiredModel):
     provider: Text = Field(description="The registered OIDC provider, by name")
     project: Text = Field(description="The project, by name")
     service_account: Text = Field(description="One of the project's service accounts, by name")
@@ -68,7 +64,7 @@ class FederationRuleSetting(_Strict):
         return value
 
 
-class WorkloadIdentitySetting(_Strict):
+class WorkloadIdentitySetting(DesiredModel):
     mode: Literal["additive", "authoritative"] = Field(
         default="additive",
         description="additive: create and fix the rules listed, report every other; authoritative: delete every other",

@@ -1,7 +1,9 @@
-"""The two list envelopes of the spec, for route modules that serve lists of records.
+"""The two list envelopes of the spec, and the SDK's, for route modules that serve lists of records.
 
     style A  {object: "list", data, first_id, last_id, has_more}    cursor: after=<id of the last item>
     style B  {object: "list", data, has_more, next}                 cursor: after=<next>
+    cursor   {object: "list", data, has_more}                        openai-python's CursorPage (`cursor_page`):
+                                                                     the families newer than the pinned spec
 
 Both take `after` as an item id here (for style B, `next` is the last id of the page). An `after` that names
 no item answers 400, as the projects list does; `limit` is bounded per endpoint where the spec states a
@@ -18,7 +20,7 @@ from typing import Any, TypeVar
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.routing import Call
 
-__all__ = ["envelope_a", "in_order", "page_a", "page_b", "style_a_page"]
+__all__ = ["cursor_page", "envelope_a", "in_order", "page_a", "page_b", "style_a_page"]
 
 T = TypeVar("T")
 
@@ -42,6 +44,15 @@ def _page(
 def in_order(call: Call, items: Sequence[T], *, default: str) -> list[T]:
     """`items` (kept in creation order) as the listing's `order` parameter asks; see `Call.order_query`."""
     return list(items) if call.order_query(default=default) == "asc" else list(reversed(items))
+
+
+def cursor_page(
+    call: Call, items: Sequence[T], render: Callable[[T], dict[str, Any]], ident: Callable[[T], str]
+) -> dict[str, Any]:
+    """An SDK `CursorPage` of `items` (kept in creation order): `order` asc (default) or desc, `after` an item
+    id, `limit` 1..100 (default 20), as openai-python 3.63.0's list parameters are for these families."""
+    page, more = _page(call, in_order(call, items, default="asc"), ident, 20, 1, 100)
+    return {"object": "list", "data": [render(item) for item in page], "has_more": more}
 
 
 def envelope_a(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import cursor_page
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import EmulatorState, ExternalKeyRecord
 
@@ -126,28 +127,13 @@ def _record(call: Call) -> ExternalKeyRecord:
 
 
 def list_keys(call: Call) -> dict[str, Any]:
-    limit = call.int_query("limit", default=20, minimum=1, maximum=100)
-    order = call.query.get("order", "asc")
-    if order not in ("asc", "desc"):
-        raise ApiFailure.bad_request("Invalid 'order': must be 'asc' or 'desc'.", param="order", code="invalid_value")
     purpose = call.query.get("purpose")
     if purpose is not None and purpose not in ("ekm", "psp_decryption"):
         raise ApiFailure.bad_request(
             "Invalid 'purpose': must be 'ekm' or 'psp_decryption'.", param="purpose", code="invalid_value"
         )
     records = [r for r in call.state.external_keys.values() if purpose is None or r.purpose == purpose]
-    if order == "desc":
-        records.reverse()
-    after = call.query.get("after")
-    if after is not None:
-        ids = [r.id for r in records]
-        if after not in ids:
-            raise ApiFailure.bad_request(
-                f"Invalid 'after': no external key with id '{after}'.", param="after", code="invalid_value"
-            )
-        records = records[ids.index(after) + 1 :]
-    page = records[:limit]
-    return {"object": "list", "data": [key_object(call.state, r) for r in page], "has_more": len(records) > limit}
+    return cursor_page(call, records, lambda r: key_object(call.state, r), lambda r: r.id)
 
 
 def create_key(call: Call) -> dict[str, Any]:

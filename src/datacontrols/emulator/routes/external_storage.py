@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import cursor_page
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import ExternalStorageRecord
 
@@ -115,26 +116,9 @@ def _record(call: Call) -> ExternalStorageRecord:
 
 
 def list_storage(call: Call) -> dict[str, Any]:
-    limit = call.int_query("limit", default=20, minimum=1, maximum=100)
-    order = call.query.get("order", "asc")
-    if order not in ("asc", "desc"):
-        raise ApiFailure.bad_request("Invalid 'order': must be 'asc' or 'desc'.", param="order", code="invalid_value")
     project_id = call.query.get("project_id")
     records = [r for r in call.state.external_storage.values() if project_id is None or r.project_id == project_id]
-    if order == "desc":
-        records.reverse()
-    after = call.query.get("after")
-    if after is not None:
-        ids = [r.id for r in records]
-        if after not in ids:
-            raise ApiFailure.bad_request(
-                f"Invalid 'after': no external storage configuration with id '{after}'.",
-                param="after",
-                code="invalid_value",
-            )
-        records = records[ids.index(after) + 1 :]
-    page = records[:limit]
-    return {"object": "list", "data": [_object(r) for r in page], "has_more": len(records) > limit}
+    return cursor_page(call, records, _object, lambda r: r.id)
 
 
 def create_storage(call: Call) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from datacontrols.emulator.errors import ApiFailure
+from datacontrols.emulator.paging import cursor_page
 from datacontrols.emulator.routing import ApiRoute, Call
 from datacontrols.emulator.state import FederationRuleRecord, WorkloadIdentityProviderRecord
 
@@ -82,19 +83,8 @@ class _RuleUpdate(_Strict):
     permissions: Permissions | None = None
 
 
-def _page(call: Call, records: list[Any], render: Any) -> dict[str, Any]:
-    limit = call.int_query("limit", default=20, minimum=1, maximum=100)
-    order = call.query.get("order", "asc")
-    if order not in ("asc", "desc"):
-        raise ApiFailure.bad_request("Invalid 'order': must be 'asc' or 'desc'.", param="order", code="invalid_value")
-    if order == "desc":
-        records = list(reversed(records))
-    if (after := call.query.get("after")) is not None:
-        ids = [r.id for r in records]
-        if after not in ids:
-            raise ApiFailure.bad_request(f"Invalid 'after': no item with id '{after}'.", param="after")
-        records = records[ids.index(after) + 1 :]
-    return {"object": "list", "data": [render(r) for r in records[:limit]], "has_more": len(records) > limit}
+def _id(record: WorkloadIdentityProviderRecord | FederationRuleRecord) -> str:
+    return record.id
 
 
 def _provider_object(record: WorkloadIdentityProviderRecord) -> dict[str, Any]:
@@ -144,7 +134,7 @@ def _rule(call: Call) -> FederationRuleRecord:
 
 
 def list_providers(call: Call) -> dict[str, Any]:
-    return _page(call, list(call.state.workload_identity_providers.values()), _provider_object)
+    return cursor_page(call, list(call.state.workload_identity_providers.values()), _provider_object, _id)
 
 
 def create_provider(call: Call) -> dict[str, Any]:
@@ -195,7 +185,7 @@ def list_rules(call: Call) -> dict[str, Any]:
         for r in call.state.federation_rules.values()
         if r.provider_id == provider.id and (account is None or r.service_account_id == account)
     ]
-    return _page(call, rules, _rule_object)
+    return cursor_page(call, rules, _rule_object, _id)
 
 
 def create_rule(call: Call) -> dict[str, Any]:
