@@ -1,4 +1,4 @@
-"""Importing the CLI loads no emulator and no web server: planning pays only for what it uses."""
+"""Importing the CLI loads no emulator, no web server and no daemon: planning pays only for what it uses."""
 
 from __future__ import annotations
 
@@ -6,7 +6,16 @@ import json
 import subprocess
 import sys
 
-HEAVY = ("datacontrols.emulator", "starlette", "uvicorn")
+# The daemon's own machinery too: only `serve` pays for the scheduler, the metrics and the settings.
+HEAVY = (
+    "datacontrols.emulator",
+    "starlette",
+    "uvicorn",
+    "apscheduler",
+    "pydantic_settings",
+    "prometheus_client",
+    "datacontrols.daemon.service",
+)
 
 
 def test_importing_the_cli_loads_no_emulator_and_no_web_server() -> None:

@@ -19,11 +19,15 @@ cli.py             the `serve` command
 
 from __future__ import annotations
 
-from datacontrols.daemon.attribution import Attribution, AuditTrail
-from datacontrols.daemon.metrics import DaemonMetrics
-from datacontrols.daemon.notifications import DriftLedger, Notifier
-from datacontrols.daemon.service import Daemon, RunRecord
-from datacontrols.daemon.settings import DaemonSettings, parse_duration, parse_listen
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datacontrols.daemon.attribution import Attribution, AuditTrail
+    from datacontrols.daemon.metrics import DaemonMetrics
+    from datacontrols.daemon.notifications import DriftLedger, Notifier
+    from datacontrols.daemon.service import Daemon, RunRecord
+    from datacontrols.daemon.settings import DaemonSettings, parse_duration, parse_listen
 
 __all__ = [
     "Attribution",
@@ -37,3 +41,24 @@ __all__ = [
     "parse_duration",
     "parse_listen",
 ]
+
+# Loaded when first asked for: every `reconcile` command registers `serve`, and only `serve` should pay for
+# the scheduler, the metrics registry and the settings machinery (a third of a second at each start).
+_HOMES = {
+    "Attribution": "attribution",
+    "AuditTrail": "attribution",
+    "DaemonMetrics": "metrics",
+    "DriftLedger": "notifications",
+    "Notifier": "notifications",
+    "Daemon": "service",
+    "RunRecord": "service",
+    "DaemonSettings": "settings",
+    "parse_duration": "settings",
+    "parse_listen": "settings",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_HOMES[name]}"), name)

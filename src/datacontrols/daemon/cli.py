@@ -19,17 +19,17 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
 
 from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
 from datacontrols.daemon.file_limit import raise_file_limit
-from datacontrols.daemon.project_files import check_project_files
-from datacontrols.daemon.service import Daemon
-from datacontrols.daemon.settings import DaemonSettings
-from datacontrols.daemon.webhook_file import with_webhook_file
+
+if TYPE_CHECKING:
+    from datacontrols.daemon.service import Daemon
+    from datacontrols.daemon.settings import DaemonSettings
 from datacontrols.errors import DataControlsError
 from datacontrols.logging import configure_logging
 from datacontrols.redaction import redact
@@ -168,6 +168,8 @@ def serve_command(
         "log_level": log_level,
         "log_format": log_format,
     }
+    from datacontrols.daemon.settings import DaemonSettings  # here: other commands never load the daemon
+
     try:
         settings = DaemonSettings(**{name: value for name, value in given.items() if value is not None})
     except ValidationError as exc:
@@ -199,6 +201,10 @@ def serve_command(
 
 def build_daemon(settings: DaemonSettings) -> Daemon:
     """The daemon for these settings, with the admin key from its file or OPENAI_ADMIN_KEY."""
+    from datacontrols.daemon.project_files import check_project_files
+    from datacontrols.daemon.service import Daemon
+    from datacontrols.daemon.webhook_file import with_webhook_file
+
     check_project_files(settings.desired_state, settings.expect_project_files)  # before anything is read or sent
     settings = with_webhook_file(settings)
     key = load_admin_key(settings.admin_key_file)
