@@ -343,7 +343,7 @@ def report_counts(name: str, counts: Counter[str]) -> None:
 
 
 def test_hundreds_of_bad_files_exit_1_positioned_without_a_request() -> None:
-    report_counts("bad_input", fuzz(200))
+    report_counts("bad_input", fuzz(100))
 
 
 @slow
