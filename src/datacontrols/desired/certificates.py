@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Final
+from typing import Final
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import DesiredModel, Text
 from datacontrols.desired.reading import FileProblem, Position, read_text
 
 __all__ = [
@@ -32,9 +32,6 @@ __all__ = [
 ]
 
 PEM_BEGIN: Final = "-----BEGIN CERTIFICATE-----"
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class CertificateSetting(DesiredModel):

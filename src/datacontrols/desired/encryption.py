@@ -12,11 +12,11 @@ opposite of its own `external_key_id` is refused.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import Field, StringConstraints, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import DesiredModel, Text
 
 __all__ = [
     "ENCRYPTION_KEY_DESCRIPTION",
@@ -24,9 +24,6 @@ __all__ = [
     "EncryptionKeySetting",
     "KeyChecks",
 ]
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class EncryptionKey(DesiredModel):

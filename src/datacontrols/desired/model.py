@@ -6,9 +6,14 @@ without importing `schema`, which imports them all.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from typing import Annotated
 
-__all__ = ["DesiredModel"]
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+__all__ = ["DesiredModel", "Text"]
+
+# A string that says something: surrounding blanks dropped, empty refused.
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class DesiredModel(BaseModel):

@@ -11,11 +11,11 @@ when given. Absent = not managed. The setting is report-only: the tool never reg
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Any, Final, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import DesiredModel, Text
 
 __all__ = [
     "EXTERNAL_STORAGE_DESCRIPTION",
@@ -23,9 +23,6 @@ __all__ = [
     "ExternalStorageSetting",
     "StorageChecks",
 ]
-
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
 class ExternalStorage(DesiredModel):

@@ -22,16 +22,15 @@ trust decision made with the identity provider's owner.
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Final, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import DesiredModel, Text
 
 __all__ = ["WORKLOAD_IDENTITY_DESCRIPTION", "FederationRuleSetting", "WorkloadIdentitySetting"]
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Matcher = str | bool | int | float
 
 
