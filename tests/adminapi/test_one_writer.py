@@ -8,6 +8,8 @@ import pytest
 
 from datacontrols.adminapi.one_writer import Claim, create_once, first_listed, oldest
 
+pytestmark = pytest.mark.settle  # writers race here: keep the real settle wait
+
 
 @dataclass(frozen=True)
 class Thing:
@@ -40,7 +42,7 @@ class Family:
         self.discarded.append(thing.id)
         self.live.remove(thing)
 
-    async def settle(self) -> None:
+    async def settle(self, seconds: float) -> None:
         self.settled += 1
 
     async def run(self) -> Claim[Thing]:
@@ -107,3 +109,13 @@ async def test_a_list_that_lags_behind_the_create_counts_this_runs_own_as_the_ne
         find=family.find, create=family.create, discard=family.discard, settle=family.settle, keep=first_listed
     )
     assert claim.kept.id == "mine" and claim.created is not None and not family.discarded
+
+
+async def test_first_listed_needs_no_settle_wait() -> None:
+    # Spend alerts pass settle=None: the listing's order, not a creation second, decides, so nothing waits.
+    rival, mine = Thing("alert_z", 0), Thing("alert_a", 0)
+    family = Family([], mine=mine, rival=rival)
+    claim = await create_once(
+        find=family.find, create=family.create, discard=family.discard, settle=None, keep=first_listed
+    )
+    assert claim.kept.id == "alert_z" and family.discarded == ["alert_a"] and family.settled == 0

@@ -19,6 +19,8 @@ from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.engine import diff, observe
 from datacontrols.reconcile import Intent, Outcome, reconcile
 
+pytestmark = pytest.mark.settle  # writers race here: keep the real settle wait
+
 ADMIN_KEY = "sk-admin-race-tests-0123456789abcdef"
 NAMES = ("Alpha", "Beta", "Gamma")
 LATENCY = 0.25

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
-from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, oldest
+from datacontrols.adminapi.one_writer import Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
 
 __all__ = ["MAX_TOGGLE", "Certificate", "CertificateDetails", "Certificates"]
@@ -67,9 +67,7 @@ class Certificates(Family):
         async def discard(certificate: Certificate) -> None:
             await self._t.write("DELETE", route(ONE_PATH, certificate_id=certificate.id))
 
-        return await create_once(
-            find=namesakes, create=upload, discard=discard, settle=lambda: self._t.pause(SETTLE_SECONDS), keep=oldest
-        )
+        return await create_once(find=namesakes, create=upload, discard=discard, settle=self._t.pause, keep=oldest)
 
     async def toggle(self, ids: Sequence[str], *, active: bool, project_id: str | None = None) -> None:
         """Activate or deactivate, for the organization or one project, in calls of at most 10 ids."""

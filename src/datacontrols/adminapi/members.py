@@ -20,7 +20,7 @@ from typing import Any
 from pydantic import Field
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
-from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, oldest
+from datacontrols.adminapi.one_writer import Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
 from datacontrols.errors import BadRequest, NotFound
 
@@ -146,7 +146,7 @@ class Invites(Family):
                 find=lambda: self.pending(email),
                 create=lambda: self.create(email, role=role, projects=projects),
                 discard=discard,
-                settle=lambda: self._t.pause(SETTLE_SECONDS),
+                settle=self._t.pause,
                 keep=oldest,
             )
         except BadRequest as exc:

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Final, Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 __all__ = ["SETTLE_SECONDS", "Claim", "create_once", "first_listed", "oldest"]
 
-SETTLE_SECONDS: Final = 1.0
+# Not Final: in-process tests whose writers cannot race set it to 0 (the suite would wait a second per create).
+SETTLE_SECONDS = 1.0
 
 
 class Identified(Protocol):
@@ -85,20 +86,22 @@ async def create_once(
     find: Callable[[], Awaitable[Sequence[T]]],
     create: Callable[[], Awaitable[T]],
     discard: Callable[[T], Awaitable[object]],
-    settle: Callable[[], Awaitable[None]],
+    settle: Callable[[float], Awaitable[None]] | None,
     keep: Callable[[Sequence[T]], T],
     discarded_as: str = "deleted",
 ) -> Claim[T]:
     """Create unless `find()` (the live objects of the name, in the API's order) already has one; then settle
     duplicates: of several, `keep` (`oldest` or `first_listed`) names the one every writer keeps.
 
-    `discard` is only ever called on the object `create` returned.
+    `discard` is only ever called on the object `create` returned. `settle` sleeps (the transport's pause)
+    for `SETTLE_SECONDS`, read at call time; None for `first_listed`, whose order needs no wait.
     """
     before = await find()
     if before:
         return Claim(kept=keep(before), created=None)
     mine = await create()
-    await settle()
+    if settle is not None:
+        await settle(SETTLE_SECONDS)
     after = list(await find())
     if all(o.id != mine.id for o in after):
         after.append(mine)  # a list that lags behind the create: this run's own is the newest

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
-from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, oldest
+from datacontrols.adminapi.one_writer import Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
 
 __all__ = ["RESIDENCIES", "SDK_ONLY_RESIDENCIES", "SPEC_RESIDENCIES", "Project", "Projects", "Residency"]
@@ -104,7 +104,7 @@ class Projects(Family):
             find=find,
             create=lambda: self.create(name, residency=residency, external_key_id=external_key_id),
             discard=discard,
-            settle=lambda: self._t.pause(SETTLE_SECONDS),
+            settle=self._t.pause,
             keep=oldest,
             discarded_as="archived",
         )

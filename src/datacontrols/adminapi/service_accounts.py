@@ -22,7 +22,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
-from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, oldest
+from datacontrols.adminapi.one_writer import Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
 from datacontrols.errors import ApiError
 from datacontrols.redaction import register_secret
@@ -99,9 +99,7 @@ class ServiceAccounts(Family):
         async def discard(account: ServiceAccount) -> None:
             await self.delete(project_id, account.id)
 
-        return await create_once(
-            find=find, create=create, discard=discard, settle=lambda: self._t.pause(SETTLE_SECONDS), keep=oldest
-        )
+        return await create_once(find=find, create=create, discard=discard, settle=self._t.pause, keep=oldest)
 
     async def update(self, project_id: str, service_account_id: str, *, role: str) -> ServiceAccount:
         async def recheck() -> ServiceAccount | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
-from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, first_listed
+from datacontrols.adminapi.one_writer import Claim, create_once, first_listed
 from datacontrols.adminapi.transport import Route, route
 
 __all__ = [
@@ -181,7 +181,7 @@ class Spend(Family):
                 threshold_amount, recipients, subject_prefix=subject_prefix, project_id=project_id
             ),
             discard=discard,
-            settle=lambda: self._t.pause(SETTLE_SECONDS),
+            settle=None,
             keep=first_listed,
         )
 

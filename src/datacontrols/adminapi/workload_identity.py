@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
-from datacontrols.adminapi.one_writer import SETTLE_SECONDS, Claim, create_once, oldest
+from datacontrols.adminapi.one_writer import Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
 
 __all__ = ["FederationRule", "RulePermissions", "WorkloadIdentity", "WorkloadIdentityProvider"]
@@ -106,7 +106,7 @@ class WorkloadIdentity(Family):
             find=namesakes,
             create=create,
             discard=lambda rule: self.delete_rule(provider_id, rule.id),
-            settle=lambda: self._t.pause(SETTLE_SECONDS),
+            settle=self._t.pause,
             keep=oldest,
         )
 
