@@ -11,6 +11,7 @@ import pytest
 from datacontrols.adminapi import AdminApi
 from datacontrols.emulator import Emulator
 from datacontrols.engine import apply, diff, observe
+from datacontrols.explain_access import explain_access
 from datacontrols.export import export_organization
 from datacontrols.safety import SafetyCheck
 from testsupport.desired_files import plan_of, write_desired_state
@@ -65,6 +66,14 @@ async def api(emulator: Emulator) -> AsyncIterator[AdminApi]:
     client = AdminApi.connect(admin_key=KEY, http_transport=emulator.http_transport())
     yield client
     await client.aclose()
+
+
+async def converge(api: AdminApi, desired: Any) -> None:
+    """Apply the plan as a person who reviewed it would (grants weaken access: they need approval)."""
+    observed = await observe(api, desired)
+    plan = diff(desired, observed)
+    result = await apply(api, plan, safety=SafetyCheck.of(desired, observed, allow_unsafe=plan.digest()))
+    assert result.ok, result
 
 
 def rows(plan: Any) -> list[tuple[str, str | None, str | None, str, str]]:
@@ -186,3 +195,32 @@ async def test_export_then_the_plan_is_empty(tmp_path: Path, api: AdminApi, emul
     assert organization.role_assignments is not None
     assert organization.role_assignments.users == {"alice@example.com": ["old-auditor"]}
     assert not (await plan_of(api, result.desired)).has_changes
+
+
+async def test_export_of_a_project_s_roles_and_assignments_then_the_plan_is_empty(
+    tmp_path: Path, api: AdminApi, emulator: Emulator
+) -> None:
+    desired = write_desired_state(tmp_path / "desired", "unmanaged_projects: ignore\n", {"support": SUPPORT_FILE})
+    await converge(api, desired)
+    plain = await export_organization(api, tmp_path / "plain")
+    assert plain.desired is not None and plain.desired.projects[0].role_assignments is None, "not by default"
+    result = await export_organization(api, tmp_path / "out", also=("project_role_assignments",))
+    assert result.desired is not None
+    (support,) = result.desired.projects
+    assert support.roles is not None and list(support.roles.custom) == ["releaser"]
+    assert support.role_assignments is not None
+    assert (support.role_assignments.users, support.role_assignments.groups) == (
+        {"bob@example.com": ["releaser"]},  # Viewer is built in: members' business, not exported
+        {"security": ["releaser"]},
+    )
+    assert not (await plan_of(api, result.desired)).has_changes
+
+
+async def test_explain_shows_the_custom_roles_a_project_s_members_hold(
+    tmp_path: Path, api: AdminApi, emulator: Emulator
+) -> None:
+    assert ("custom roles", "none") in (await explain_access(api, SUPPORT, None)).lines
+    desired = write_desired_state(tmp_path, "unmanaged_projects: ignore\n", {"support": SUPPORT_FILE})
+    await converge(api, desired)
+    lines = (await explain_access(api, SUPPORT, None)).lines
+    assert ("custom roles", "group security: releaser, user bob@example.com: releaser") in lines
