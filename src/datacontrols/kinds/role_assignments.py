@@ -21,7 +21,7 @@ users (when `users` is present) and of its groups (when `groups` is), and one re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from datacontrols.adminapi.groups import ProjectRole
@@ -96,9 +96,15 @@ def _compare(
             )
         )
 
-    for principal_type, listed in (("user", wanted.users), ("group", wanted.groups)):
+    tables: tuple[tuple[PrincipalType, dict[str, list[str]] | None], ...] = (
+        ("user", wanted.users),
+        ("group", wanted.groups),
+    )
+    for principal_type, listed in tables:
         for key, roles in sorted((listed or {}).items()):
-            holder = observed.holder(principal_type, key) or Holder(principal_type, key, problem=f"not in {where}")  # type: ignore[arg-type]
+            found = observed.holder(principal_type, key)
+            # Named as the file names it (emails ignore case), so a plan reads like its file.
+            holder = replace(found, key=key) if found else Holder(principal_type, key, problem=f"not in {where}")
             waiting = holder.principal_id is None and (principal_type, key.casefold()) in pending
             if holder.problem is not None and not waiting:
                 for role in roles:
