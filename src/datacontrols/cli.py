@@ -309,6 +309,13 @@ def export_command(
     rate_limits: Annotated[
         bool, typer.Option("--rate-limits", help="Also write every project's rate limits (each plan then reads them).")
     ] = False,
+    role_assignments: Annotated[
+        bool,
+        typer.Option(
+            "--role-assignments",
+            help="Also write each project's role assignments (each plan then reads every listed member's roles).",
+        ),
+    ] = False,
     output_format: TextOrJsonOption = "text",
 ) -> None:
     """Write the live organization as desired-state files (read only), to start managing what exists."""
@@ -317,7 +324,10 @@ def export_command(
         out=out,
         force=force,
         merge=merge,
-        also=("project_rate_limit",) if rate_limits else (),
+        also=(
+            *(("project_rate_limit",) if rate_limits else ()),
+            *(("project_role_assignments",) if role_assignments else ()),
+        ),
         machine=output_format == "json",
         admin_key_file=admin_key_file,
         base_url=base_url,

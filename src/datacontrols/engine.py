@@ -98,21 +98,25 @@ async def observe(
     matching = project_kind.match_projects(desired_projects(desired), observed.projects)
 
     async def read_organization(kind: OrganizationKind) -> None:
-        observed.organization[kind.name] = await kind.observe(api)
+        observed.organization[kind.name] = await kind.observe_for(api, desired)
 
     async def read_project(project: DesiredProject, live: Project) -> None:
         # The controls the file manages, and those the organization policy checks where the file is silent.
         policy = policy_reads(desired, project.file, project.settings)
-        await read(project.name, live, lambda k: _manages(desired, k, project) or k.name in policy)
+        await read(project.name, live, lambda k: _manages(desired, k, project) or k.name in policy, project)
 
     async def read_unmanaged(live: Project) -> None:
         policy = policy_reads(desired, None, None)
         await read(live.name or live.id, live, lambda k: k.name in policy)
 
-    async def read(name: str, live: Project, wants: Callable[[ProjectKind], bool]) -> None:
+    async def read(
+        name: str, live: Project, wants: Callable[[ProjectKind], bool], project: DesiredProject | None = None
+    ) -> None:
         wanted = [k for k in registry.project if wants(k) and (kinds is None or k.name in kinds)]
         try:
-            found = await asyncio.gather(*(k.observe(api, live) for k in wanted))
+            found = await asyncio.gather(
+                *(k.observe(api, live) if project is None else k.observe_for(api, live, project) for k in wanted)
+            )
         except AuthError as exc:
             if exc.status == 401:
                 raise

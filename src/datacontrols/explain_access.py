@@ -1,7 +1,9 @@
 """The access part of `reconcile explain`: who can reach a project's data, and which keys can.
 
-For one project: its users, groups and service accounts with their roles, the workloads that act as those
-accounts without a key (federation rules, read once for the organization), and its API keys with their
+For one project: its users, groups and service accounts with their roles, the project's custom roles each
+of its users and groups holds (read principal by principal only when the project has custom roles), the
+workloads that act as those accounts without a key (federation rules, read once for the organization), and
+its API keys with their
 findings (age, idleness, an owner without access, user-owned keys), checked against the project's `keys:`
 rules from the desired state when it has some. Without rules only keys whose owner lost access are
 flagged: that one needs no policy to be worth saying. Keys are shown by redacted value and id only.
@@ -24,7 +26,9 @@ from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
 from datacontrols.explain_federation import FederationListing
 from datacontrols.kinds.api_keys import key_findings
+from datacontrols.kinds.custom_roles import custom_by_name
 from datacontrols.kinds.project_groups import role_ids
+from datacontrols.kinds.role_holders import read_holders
 
 __all__ = ["AccessExplanation", "explain_access"]
 
@@ -47,9 +51,10 @@ async def explain_access(
     federation: FederationListing | None = None,
     clock: Callable[[], float] = time.time,
 ) -> AccessExplanation:
-    users, groups, accounts, keys = await asyncio.gather(
+    users, groups, custom, accounts, keys = await asyncio.gather(
         _read(lambda: api.project_users.list(project_id)),
         _read(lambda: _groups(api, project_id)),
+        _read(lambda: _custom_roles(api, project_id)),
         _read(lambda: api.service_accounts.list(project_id)),
         _read(lambda: api.project_api_keys.list(project_id, owner_project_access="any")),
     )
@@ -58,6 +63,7 @@ async def explain_access(
         ("users", _listing(users, lambda us: [f"{u.email or u.id} ({u.role})" for u in sorted(us, key=_email)]))
     )
     explained.lines.append(("groups", _listing(groups, lambda gs: gs)))
+    explained.lines.append(("custom roles", _listing(custom, lambda cs: cs)))
     explained.lines.append(
         ("service accounts", _listing(accounts, lambda accts: [f"{a.name} ({a.role})" for a in accts]))
     )
@@ -85,6 +91,20 @@ async def _groups(api: AdminApi, project_id: str) -> list[str]:
         f"{g.group_name or g.group_id} ({ids.role_of(r.id for r in assigned) or 'no role'})"
         for g, assigned in zip(grants, held, strict=True)
     ]
+
+
+async def _custom_roles(api: AdminApi, project_id: str) -> list[str]:
+    """`user bob@example.com: releaser` for each holder of the project's custom roles."""
+    if not custom_by_name(await api.roles.list(project_id)):
+        return []  # no custom role: nobody's roles need reading
+    observed = await read_holders(api, project_id, None)
+    names = {role.id: name for name, role in custom_by_name(observed.roles).items()}
+    found = []
+    for holder in observed.holders:
+        given = sorted(names[r.id] for r in holder.held if r.id in names)
+        if given:
+            found.append(f"{holder.kind} {holder.key}: {', '.join(given)}")
+    return sorted(found)
 
 
 async def _read(read: Callable[[], Awaitable[T]]) -> T | str:

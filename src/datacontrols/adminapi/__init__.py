@@ -29,6 +29,7 @@ from datacontrols.adminapi.permissions import HostedToolPermissionsApi, ModelPer
 from datacontrols.adminapi.projects import Projects
 from datacontrols.adminapi.rate_limits import RateLimits
 from datacontrols.adminapi.retention import DataRetention
+from datacontrols.adminapi.roles import RoleAssignments, Roles
 from datacontrols.adminapi.service_accounts import ServiceAccounts
 from datacontrols.adminapi.service_tiers import ServiceTiers
 from datacontrols.adminapi.spend import Spend
@@ -59,6 +60,8 @@ class AdminApi:
         self.groups = OrganizationGroups(transport)
         self.project_groups = ProjectGroups(transport)
         self.project_roles = ProjectRoles(transport)
+        self.roles = Roles(transport)  # custom roles, of the organization and of a project
+        self.role_assignments = RoleAssignments(transport)
         self.service_accounts = ServiceAccounts(transport)
         self.project_api_keys = ProjectApiKeys(transport)
         self.admin_api_keys = AdminApiKeys(transport)

@@ -39,6 +39,7 @@ EnforcementGroup = Literal[
     "workload_identity",
     "certificates",
     "encryption_key",
+    "roles",
 ]
 
 _LEVEL_HELP = "enforce (apply), report (plan and show, never apply) or ignore (do not read)"
@@ -84,6 +85,9 @@ class Enforcement(BaseModel):
     encryption_key: EnforcementLevel | None = Field(
         default=None,
         description=f"Customer-managed encryption keys (report-only; ignore hides its findings): {_LEVEL_HELP}",
+    )
+    roles: EnforcementLevel | None = Field(
+        default=None, description=f"Custom roles and role assignments (RBAC): {_LEVEL_HELP}"
     )
 
     def get(self, group: str | None) -> EnforcementLevel | None:

@@ -44,6 +44,13 @@ from datacontrols.desired.members import (
 )
 from datacontrols.desired.model import DesiredModel
 from datacontrols.desired.policy import POLICY_DESCRIPTION, Policy
+from datacontrols.desired.roles import (
+    PROJECT_ROLE_ASSIGNMENTS_DESCRIPTION,
+    ROLE_ASSIGNMENTS_DESCRIPTION,
+    ROLES_DESCRIPTION,
+    RoleAssignments,
+    Roles,
+)
 from datacontrols.desired.safety import SAFETY_DESCRIPTION, SafetySettings
 from datacontrols.desired.service_tiers import (
     SERVICE_TIERS_DESCRIPTION,
@@ -146,6 +153,7 @@ class ProjectSettings(DesiredModel):
     encryption_key: EncryptionKeySetting | None = Field(
         default=None, description=ENCRYPTION_KEY_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
+    roles: Roles | None = Field(default=None, description=ROLES_DESCRIPTION, json_schema_extra=not_null_in_schema)
 
 
 class ProjectDefaults(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks, KeyChecks):
@@ -169,6 +177,10 @@ class OrganizationSettings(LimitChecks, DesiredModel):
     )
     certificates: dict[Name, CertificateSetting] | None = Field(
         default=None, description=CERTIFICATES_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    roles: Roles | None = Field(default=None, description=ROLES_DESCRIPTION, json_schema_extra=not_null_in_schema)
+    role_assignments: RoleAssignments | None = Field(
+        default=None, description=ROLE_ASSIGNMENTS_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
 
 
@@ -221,6 +233,9 @@ class ProjectFile(ProjectSettings, LimitChecks, StorageChecks, ServiceTierChecks
     )
     status: Literal["active", "archived"] = Field(default="active", description="archived is one-way")
     members: Members | None = Field(default=None, description=MEMBERS_DESCRIPTION)
+    role_assignments: RoleAssignments | None = Field(
+        default=None, description=PROJECT_ROLE_ASSIGNMENTS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
     enforcement: Enforcement | None = Field(
         default=None, description="This project's enforcement levels, overriding organization.yaml's group by group"
     )

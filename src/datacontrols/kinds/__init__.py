@@ -19,6 +19,7 @@ from datacontrols.kinds.base import (
     World,
 )
 from datacontrols.kinds.certificates import OrganizationCertificates, ProjectCertificates
+from datacontrols.kinds.custom_roles import OrganizationRoles, ProjectRoles
 from datacontrols.kinds.directory import AdminKeyIdentity, OrganizationGroups, OrganizationUsers
 from datacontrols.kinds.encryption_key import ProjectEncryptionKey
 from datacontrols.kinds.external_storage import ProjectExternalStorage
@@ -32,6 +33,7 @@ from datacontrols.kinds.project_groups import ProjectGroups
 from datacontrols.kinds.project_retention import ProjectDataRetention
 from datacontrols.kinds.project_users import ProjectUsers
 from datacontrols.kinds.rate_limits import ProjectRateLimits
+from datacontrols.kinds.role_assignments import OrganizationRoleAssignments, ProjectRoleAssignments
 from datacontrols.kinds.service_accounts import ProjectServiceAccounts
 from datacontrols.kinds.service_tiers import ProjectServiceTiers
 from datacontrols.kinds.spend_alerts import OrganizationSpendAlerts, ProjectSpendAlerts
@@ -65,6 +67,8 @@ ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (
     Invites(),
     WorkloadIdentityFederation(),  # keyless access as a project's service accounts
     OrganizationCertificates(),  # mTLS: uploaded before any project activates one
+    OrganizationRoles(),  # custom roles, created before the assignments that name them
+    OrganizationRoleAssignments(),
 )
 
 PROJECT_KINDS: tuple[ProjectKind, ...] = (
@@ -82,6 +86,8 @@ PROJECT_KINDS: tuple[ProjectKind, ...] = (
     ProjectGroups(),
     ProjectServiceAccounts(),  # no secret sink by default: accounts are created without a key
     ProjectApiKeys(),
+    ProjectRoles(),
+    ProjectRoleAssignments(),  # after the members they are given to
 )
 
 

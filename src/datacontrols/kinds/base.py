@@ -159,6 +159,11 @@ class OrganizationKind(Kind):
     async def observe(self, api: AdminApi) -> Any:
         """Read the live value."""
 
+    async def observe_for(self, api: AdminApi, desired: DesiredState) -> Any:
+        """Read what a run of `desired` needs. A kind whose reads depend on what the files name overrides
+        it (role assignments read only the principals listed); `observe` alone reads all, for export."""
+        return await self.observe(api)
+
     @abstractmethod
     def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
         """Pure: the changes that would make `observed` equal to `desired`."""
@@ -180,6 +185,10 @@ class ProjectKind(Kind):
     @abstractmethod
     async def observe(self, api: AdminApi, project: Project) -> Any:
         """Read the live value for one existing, active project."""
+
+    async def observe_for(self, api: AdminApi, project: Project, desired: DesiredProject) -> Any:
+        """Read what the project's file needs (see `OrganizationKind.observe_for`)."""
+        return await self.observe(api, project)
 
     @abstractmethod
     def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
