@@ -54,6 +54,9 @@ def test_a_project_s_keys_replace_the_defaults_whole(tmp_path: Path) -> None:
         ("name: P\nmembers:\n  people: {}\n", "people: unknown key"),
         ("name: P\nkeys: {max_age_days: 0}\n", "keys.max_age_days"),
         ("name: P\nkeys: {prune: remove}\n", "'remove' is not allowed"),
+        ("name: P\nkeys: {fix: expiry}\n", "add max_lifetime_days"),
+        ("name: P\nkeys:\n  require_expiry: true\n  fix: expiry\n", "p.yaml:3:"),
+        ("name: P\nkeys: {fix: scopes, max_lifetime_days: 30}\n", "'scopes' is not allowed"),
     ],
 )
 def test_broken_access_settings_are_refused_with_their_position(tmp_path: Path, project: str, fragment: str) -> None:
