@@ -51,7 +51,15 @@ if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["PROJECT_API_KEY", "KeyFacts", "KeyFinding", "ObservedKeys", "ProjectApiKeys", "key_findings"]
+__all__ = [
+    "PROJECT_API_KEY",
+    "KeyFacts",
+    "KeyFinding",
+    "ObservedKeys",
+    "ProjectApiKeys",
+    "describe_expiry_fix",
+    "key_findings",
+]
 
 PROJECT_API_KEY = "project_api_key"
 DAY = 86_400
@@ -253,6 +261,14 @@ def _expiry_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | 
             "expire at once; rotate it"
         )
     return target
+
+
+def describe_expiry_fix(key: ProjectApiKey, rules: KeyHygiene | None, now: int) -> str | None:
+    """What `fix: expiry` does to this key, in words (for `reconcile explain`); None: nothing."""
+    fix = _expiry_fix(key, rules, now) if rules is not None else None
+    if fix is None or isinstance(fix, str):
+        return fix
+    return f"fix: expiry sets it to expire on {_date(fix)}"
 
 
 def _when(timestamp: int | None) -> str:
