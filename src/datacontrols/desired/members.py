@@ -12,6 +12,7 @@
       prune: report                                # report | delete
       max_lifetime_days: 365
       fix: expiry                                  # report (default) | expiry: shorten to creation + max_lifetime_days
+      require_spend_limit: true                    # report keys without a per-key spend cap
 
 Each list under `members` is managed only when present: `users: {}` in authoritative mode removes every user,
 while leaving `users` out leaves users alone. Emails are matched without regard to case, so two spellings of
@@ -120,6 +121,11 @@ class KeyHygiene(DesiredModel):
         ge=1,
         description="Flag keys whose lifetime (creation to expiry) exceeds this, or that never expire; "
         "absent = no rule",
+    )
+    require_spend_limit: bool = Field(
+        default=False,
+        description="Report keys without a per-key spend limit (the SDK's spend_limit); reported only, never "
+        "pruned; false = no rule",
     )
     user_keys: Literal["allowed", "report", "forbidden"] = Field(
         default="allowed",

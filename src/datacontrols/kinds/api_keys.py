@@ -7,6 +7,7 @@ is checked against the rules:
     max_idle_days   not used for N days (`last_used_at`; never used: since creation)  flagged
     require_expiry  never expires (`expires_at` null, the SDK's field)                flagged
     max_lifetime_days  expires more than N days after creation, or never               flagged
+    require_spend_limit  no per-key spend cap (`spend_limit` null, the SDK's field)    noted, not flagged
     (always)        its owner no longer has access to the project (`inactive`)        flagged, high
     user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
 
@@ -18,7 +19,8 @@ refuses to update. The default is `report`: a shorter life can stop a workload t
 `prune: delete` comes first: a key it deletes is not updated.
 
 Scopes are not checked: the SDK's update sets them, but list and retrieve do not return them, so there is
-nothing to compare. A key's `spend_limit` is read (the SDK's field) but no rule uses it yet.
+nothing to compare. A missing `spend_limit` is only noted: no cap is no reason to delete a key, and this tool
+does not choose an amount for one.
 
 Each key with findings is one change, its subject the key's redacted value and id (nothing else of a key is
 ever shown; the API never returns more). With `prune: report` (the default) it is a `report`. With
@@ -122,6 +124,8 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
         if rules is not None and (expiry := _expiry_problems(key, rules)):
             problems += expiry
             flagged = True
+        if rules is not None and rules.require_spend_limit and key.spend_limit is None:
+            problems.append("has no spend limit (require_spend_limit)")
         if key.owner_project_access == "inactive":
             problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
             flagged, severity = True, "high"
