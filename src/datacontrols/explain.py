@@ -21,7 +21,7 @@ from datacontrols.adminapi.external_storage import ExternalStorageConfiguration
 from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, ConfigError
-from datacontrols.explain_access import explain_access
+from datacontrols.explain_access import AdminKeysExplanation, explain_access, explain_admin_keys
 from datacontrols.explain_federation import read_federation
 from datacontrols.explain_keys import binding_json, encryption_line, read_keys
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys
@@ -98,6 +98,7 @@ class ProjectExplanation:
 class Explanation:
     organization_retention: str | None
     projects: list[ProjectExplanation]
+    admin_keys: AdminKeysExplanation | None = None  # only when organization: admin_keys: is declared
 
 
 async def explain_organization(api: AdminApi, desired: DesiredState | None, *, only: str | None = None) -> Explanation:
@@ -158,7 +159,9 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         return explanation
 
     explained = await asyncio.gather(*(one(p) for p in projects))
-    return Explanation(organization_retention=org_retention, projects=sorted(explained, key=lambda e: e.name))
+    admin_rules = desired.organization.organization.admin_keys if desired is not None else None
+    admin = await explain_admin_keys(api, admin_rules) if admin_rules is not None and only is None else None
+    return Explanation(org_retention, sorted(explained, key=lambda e: e.name), admin_keys=admin)
 
 
 async def _policy_values(
@@ -217,7 +220,10 @@ def _standing_word(rule: RuleStanding) -> str:
 
 
 def render_explanation(explanation: Explanation) -> str:
-    lines = [f"organization data retention: {explanation.organization_retention or '(unreadable)'}", ""]
+    lines = [f"organization data retention: {explanation.organization_retention or '(unreadable)'}"]
+    if explanation.admin_keys is not None:
+        lines.extend(f"{label}: {text}" for label, text in explanation.admin_keys.lines())
+    lines.append("")
     for p in explanation.projects:
         lines.append(f'project "{p.name}" ({p.id})')
         inherited = " (inherits the organization's)" if p.retention_setting == "organization_default" else ""
@@ -246,6 +252,7 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
     return {
         "format_version": 1,
         "organization_data_retention": explanation.organization_retention,
+        "admin_api_keys": _admin_keys_json(explanation.admin_keys),
         "projects": [
             {
                 "name": p.name,
@@ -287,3 +294,11 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
         ],
         "note": " ".join(STORE_NOTE.split()),
     }
+
+
+def _admin_keys_json(admin: AdminKeysExplanation | None) -> dict[str, Any] | None:
+    """None when `admin_keys:` is not declared (the keys were not read)."""
+    if admin is None:
+        return None
+    findings = [{"key": f.label, "in_use": f.in_use, "problems": list(f.problems)} for f in admin.findings]
+    return {"count": admin.count, "error": admin.error, "findings": findings}

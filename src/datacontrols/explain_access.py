@@ -5,8 +5,10 @@ of its users and groups holds (read principal by principal only when the project
 workloads that act as those accounts without a key (federation rules, read once for the organization), and
 its API keys with their
 findings (age, idleness, an owner without access, user-owned keys), checked against the project's `keys:`
-rules from the desired state when it has some. Without rules only keys whose owner lost access are
-flagged: that one needs no policy to be worth saying. Keys are shown by redacted value and id only.
+rules from the desired state when it has some, with what `fix: expiry` would do to each. Without rules only
+keys whose owner lost access are flagged: that one needs no policy to be worth saying. Keys are shown by
+redacted value and id only. `explain_admin_keys` does the same for the organization's admin keys, read in
+one listing and only when `organization: admin_keys:` is declared.
 
 Read-only. Each list is read on its own, so a list the admin key may not read shows as unreadable and
 the rest is still shown.
@@ -22,15 +24,17 @@ from typing import TypeVar
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.api_keys import ProjectApiKey
+from datacontrols.desired.admin_keys import AdminKeyRules
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
 from datacontrols.explain_federation import FederationListing
-from datacontrols.kinds.api_keys import key_findings
+from datacontrols.kinds.admin_keys import AdminKeyFinding, admin_key_findings
+from datacontrols.kinds.api_keys import describe_expiry_fix, key_findings
 from datacontrols.kinds.custom_roles import custom_by_name
 from datacontrols.kinds.project_groups import role_ids
 from datacontrols.kinds.role_holders import read_holders
 
-__all__ = ["AccessExplanation", "explain_access"]
+__all__ = ["AccessExplanation", "AdminKeysExplanation", "explain_access", "explain_admin_keys"]
 
 T = TypeVar("T")
 
@@ -79,8 +83,41 @@ async def explain_access(
     summary = f"{len(keys)} ({by_users} owned by users, {len(keys) - by_users} by service accounts)"
     checked = "checked against keys: in the desired state" if rules is not None else "no keys: rules in the file"
     explained.lines.append(("api keys", f"{summary}; {len(findings)} with findings ({checked})"))
-    explained.lines += [("key finding", f"{f.label}: {'; '.join(f.problems)}") for f in findings]
+    now = int(clock())
+    for finding in findings:
+        fix = describe_expiry_fix(finding.key, rules, now)
+        explained.lines.append(
+            ("key finding", f"{finding.label}: {'; '.join(finding.problems)}" + (f"; {fix}" * bool(fix)))
+        )
     return explained
+
+
+@dataclass
+class AdminKeysExplanation:
+    """The organization's admin keys checked against `admin_keys:`; `error`: why they could not be read."""
+
+    count: int = 0
+    findings: list[AdminKeyFinding] = field(default_factory=list)
+    error: str | None = None
+
+    def lines(self) -> list[tuple[str, str]]:
+        if self.error is not None:
+            return [("admin api keys", self.error)]
+        lines = [("admin api keys", f"{self.count}; {len(self.findings)} with findings (checked against admin_keys:)")]
+        for f in self.findings:
+            mine = " (the key this tool runs with)" if f.in_use else ""
+            lines.append(("admin key finding", f"{f.label}{mine}: {'; '.join(f.problems)}"))
+        return lines
+
+
+async def explain_admin_keys(
+    api: AdminApi, rules: AdminKeyRules, *, clock: Callable[[], float] = time.time
+) -> AdminKeysExplanation:
+    keys = await _read(api.admin_api_keys.list)
+    if isinstance(keys, str):
+        return AdminKeysExplanation(error=keys)
+    in_use = frozenset(k.id for k in keys if api.transport.admin_key_matches(k.redacted_value))
+    return AdminKeysExplanation(len(keys), admin_key_findings(keys, rules, int(clock()), in_use))
 
 
 async def _groups(api: AdminApi, project_id: str) -> list[str]:

@@ -14,8 +14,9 @@ returning the desired-state keys for the value it observed (`None`: nothing to w
 `NotExportable(reason)` when the live value cannot be written as a valid file (it is left out, with a note).
 Project kinds' keys go into the project file; organization kinds' keys into `organization:`. A kind that
 does not export is not read and is named in a note, so a new control shows up as a gap rather than
-silently. Every project file also pins `id`, states `residency` as reported, and manages `external_key_id`
-(null when there is none).
+silently. A kind may also write files its entries name (`export_files`: each organization certificate's PEM
+in `certificates/`), read only by export and written before the YAML. Every project file also pins `id`,
+states `residency` as reported, and manages `external_key_id` (null when there is none).
 
 Files: keys in a stable order (name, id, residency, external_key_id, then the kinds in registry order), a
 `yaml-language-server` header line whose `$schema` resolves wherever the files are (see `_schema_home`),
@@ -273,6 +274,14 @@ async def export_organization(
         asyncio.gather(*(asyncio.gather(*(kind.observe(api, p) for kind, _ in project_kinds)) for p in live)),
     )
 
+    # Files a kind's entries name (certificates' PEM), read now: only export needs them.
+    with_files = await asyncio.gather(
+        *(kind.export_files(api, value) for (kind, _), value in zip(org_kinds, organization_values, strict=True))
+    )
+    organization_values = [value for value, _ in with_files]
+    beside = {out / relative: text for _, files in with_files for relative, text in files.items()}
+    _check_beside(beside, replace=force or merge)
+
     organization: dict[str, Any] = {}
     for (kind, exporter), value in zip(org_kinds, organization_values, strict=True):
         organization.update(_exported(kind, exporter, value, "the organization", result.notes))
@@ -305,6 +314,10 @@ async def export_organization(
     (out / PROJECTS_DIR).mkdir(parents=True, exist_ok=True)
     if home is None:
         result.schemas = write_schema_files(schemas)  # the installed version's schema, beside the files
+    for path, text in sorted(beside.items()):  # before the YAML that names them
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomically(path, text)
+        result.written.append(path)
     for path, text in texts:
         write_text_atomically(path, text)
         result.written.append(path)
@@ -323,6 +336,18 @@ async def export_organization(
         result.notes.append(f"not exported (these kinds have no exporter yet): {', '.join(missing)}")
     result.desired = load_desired_state(out)  # what was written must load; a DesiredStateError here is a bug
     return result
+
+
+def _check_beside(files: Mapping[Path, str], *, replace: bool) -> None:
+    """Refuse, before any write, to replace a different file a kind's entry would name (without `force` or
+    `merge`: `replace`); the same content is written again harmlessly."""
+    for path, text in sorted(files.items()):
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise ConfigError(f"{path} exists and is not a plain file; nothing was written")
+        if not replace and path.is_file() and path.read_text(encoding="utf-8", errors="replace") != text:
+            raise ConfigError(
+                f"{path} exists with other content; nothing was written. Pass --force to overwrite it, or move it"
+            )
 
 
 def _chosen(

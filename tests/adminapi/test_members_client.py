@@ -44,6 +44,20 @@ async def test_project_keys_are_listed_with_owner_project_access_any(api: AdminA
     assert route.calls.last.request.url.params["owner_project_access"] == "any"
 
 
+async def test_a_key_s_expiry_is_set_relative_to_the_request_and_resent_when_the_outcome_is_unknown(
+    api: AdminApi, api_mock: respx.MockRouter
+) -> None:
+    key = {"id": "key_1", "redacted_value": "sk-...abcd", "created_at": 1, "expires_at": 3601}
+    route = api_mock.post(f"/organization/projects/{PROJECT}/api_keys/key_1")
+    route.side_effect = [httpx.Response(502), httpx.Response(200, json=key)]
+    updated = await api.project_api_keys.set_expiry(PROJECT, "key_1", 3600)
+    assert updated.expires_at == 3601 and route.call_count == 2, "a resend only restarts the same life"
+    assert all(body_of(call) == {"expires_in_seconds": 3600} for call in route.calls)
+    with pytest.raises(ValueError, match="future"):
+        await api.project_api_keys.set_expiry(PROJECT, "key_1", 0)
+    assert route.call_count == 2
+
+
 async def test_a_created_key_is_registered_and_held_as_a_secret(api: AdminApi, api_mock: respx.MockRouter) -> None:
     route = api_mock.post(f"/organization/projects/{PROJECT}/service_accounts").respond(
         json={

@@ -54,6 +54,9 @@ def test_a_project_s_keys_replace_the_defaults_whole(tmp_path: Path) -> None:
         ("name: P\nmembers:\n  people: {}\n", "people: unknown key"),
         ("name: P\nkeys: {max_age_days: 0}\n", "keys.max_age_days"),
         ("name: P\nkeys: {prune: remove}\n", "'remove' is not allowed"),
+        ("name: P\nkeys: {fix: expiry}\n", "add max_lifetime_days"),
+        ("name: P\nkeys:\n  require_expiry: true\n  fix: expiry\n", "p.yaml:3:"),
+        ("name: P\nkeys: {fix: scopes, max_lifetime_days: 30}\n", "'scopes' is not allowed"),
     ],
 )
 def test_broken_access_settings_are_refused_with_their_position(tmp_path: Path, project: str, fragment: str) -> None:
@@ -61,3 +64,26 @@ def test_broken_access_settings_are_refused_with_their_position(tmp_path: Path, 
         load_desired_state(write(tmp_path, "{}\n", project))
     (problem,) = refused.value.problems
     assert fragment in str(problem)
+
+
+@pytest.mark.parametrize(
+    ("organization", "fragment"),
+    [
+        ("organization:\n  admin_keys: {max_age_days: 0}\n", "organization.yaml:2:"),
+        ("organization:\n  admin_keys: {owners: [a, a]}\n", "a is listed more than once"),
+        ("organization:\n  admin_keys: {prune: delete}\n", "prune: unknown key"),
+    ],
+)
+def test_broken_admin_key_rules_are_refused_with_their_position(
+    tmp_path: Path, organization: str, fragment: str
+) -> None:
+    with pytest.raises(DesiredStateError) as refused:
+        load_desired_state(write(tmp_path, organization, "name: P\n"))
+    (problem,) = refused.value.problems
+    assert fragment in str(problem)
+
+
+def test_admin_key_rules_load(tmp_path: Path) -> None:
+    root = write(tmp_path, "organization:\n  admin_keys: {max_idle_days: 30, owners: [user-abc]}\n", "name: P\n")
+    rules = load_desired_state(root).organization.organization.admin_keys
+    assert rules is not None and (rules.max_idle_days, rules.owners, rules.require_expiry) == (30, ["user-abc"], False)

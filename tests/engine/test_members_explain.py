@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 
-from members_support import DAY, NOW, connect, desired, emulator, organization
+from members_support import ADMIN_KEY, DAY, NOW, connect, desired, emulator, organization
 
-from datacontrols.explain import explain_organization, render_explanation
+from datacontrols.desired.admin_keys import AdminKeyRules
+from datacontrols.explain import explain_organization, explanation_json, render_explanation
 from datacontrols.explain_access import explain_access
 
 
@@ -75,3 +76,40 @@ async def test_without_rules_only_keys_whose_owner_lost_access_are_flagged_and_u
         unreadable = dict((await explain_access(api, project, None, clock=lambda: NOW)).lines)
     assert unreadable["users"].startswith("(unreadable: ")
     assert unreadable["groups"] == "none", "the other lists are still shown"
+
+
+async def test_explain_shows_the_expiry_fix_and_the_admin_key_findings_without_key_material() -> None:
+    now = int(time.time())  # explain reads the real clock
+    emu = emulator(
+        organization(
+            users=[{"user": "bob@example.com", "role": "member"}],
+            api_keys=[
+                {"id": "key_never001", "owner": {"type": "user", "id": "bob@example.com"}, "created_at": now - DAY},
+                {"id": "key_older01", "owner": {"type": "user", "id": "bob@example.com"}, "created_at": now - 60 * DAY},
+            ],
+        )
+    )
+    emu.state.admin_api_keys["key_admin"].created_at = now - 400 * DAY
+    emu.state.admin_api_keys["key_other"].created_at = now - DAY
+    state = desired(keys={"max_lifetime_days": 30, "fix": "expiry"})
+    org = state.organization.model_copy(
+        update={
+            "organization": state.organization.organization.model_copy(
+                update={"admin_keys": AdminKeyRules(max_age_days=90)}
+            )
+        }
+    )
+    state = state.model_copy(update={"organization": org})
+    api = connect(emu)
+    async with api:
+        explained = await explain_organization(api, state)
+    text = render_explanation(explained)
+    assert "sk-...r001 (key_never001): never expires (max_lifetime_days: 30); fix: expiry sets it to expire on" in text
+    assert "(key_older01): never expires (max_lifetime_days: 30); Its expiry is not set" in text
+    assert "admin api keys: 2; 1 with findings (checked against admin_keys:)\n" in text
+    assert "admin key finding: sk-admin...def (key_admin) (the key this tool runs with): created 400 days ago" in text
+    document = explanation_json(explained)
+    assert document["admin_api_keys"]["findings"][0]["in_use"] is True
+    assert ADMIN_KEY not in text and ADMIN_KEY not in repr(document)
+    assert len(emu.requests.for_template("/organization/admin_api_keys", "GET")) == 1
+    assert emu.requests.methods() == {"GET"}

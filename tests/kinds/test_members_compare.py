@@ -329,6 +329,7 @@ FRESH = NOW - 5 * DAY
             user_key("key_lng", FRESH, NOW).model_copy(update={"expires_at": FRESH + 365 * DAY}),
             "lives 365 days",
         ),
+        ({"require_spend_limit": True}, user_key("key_cap", FRESH, NOW), "has no spend limit"),
     ],
     ids=[
         "age",
@@ -340,6 +341,7 @@ FRESH = NOW - 5 * DAY
         "never-expires",
         "lifetime-unbounded",
         "lifetime-too-long",
+        "no-spend-limit",
     ],
 )
 def test_each_key_finding_is_a_report_with_the_redacted_value_only(
@@ -351,6 +353,16 @@ def test_each_key_finding_is_a_report_with_the_redacted_value_only(
     assert (change.action, change.kind) == ("report", "project_api_key")
     assert change.subject == f"{key.redacted_value} ({key.id})"
     assert problem in change.reason
+
+
+def test_a_missing_spend_limit_is_noted_never_pruned_and_a_capped_key_has_no_finding() -> None:
+    bare = user_key("key_cap", FRESH, NOW)
+    capped = bare.model_copy(update={"id": "key_cpd", "spend_limit": {"currency": "USD", "threshold_amount": 500}})
+    rules = {"require_spend_limit": True, "prune": "delete"}
+    changes = ProjectApiKeys().compare(
+        keys_project(**rules), ObservedKeys((bare, capped), NOW), World(desired=DesiredState())
+    )
+    assert [(c.action, c.facts_as(KeyFacts).api_key_id) for c in changes] == [("report", "key_cap")]
 
 
 def test_a_key_that_expires_within_its_lifetime_has_no_expiry_finding() -> None:
@@ -419,3 +431,19 @@ def test_an_unidentified_admin_key_is_said_once() -> None:
     (finding,) = kind.compare(state, AdminIdentity(None, reason="no admin key matches"), World(desired=state))
     assert (finding.action, finding.project) == ("report", None) and "no admin key matches" in finding.reason
     assert kind.compare(state, AdminIdentity("user:user-alice"), World(desired=state)) == []
+
+
+def test_fix_expiry_plans_an_update_to_creation_plus_the_lifetime_and_delete_comes_first() -> None:
+    never = user_key("key_nev", FRESH, NOW)
+    long_sa = sa_key("key_sal", FRESH).model_copy(update={"expires_at": FRESH + 365 * DAY})
+    rules = {"max_lifetime_days": 30, "fix": "expiry"}
+    world = World(desired=DesiredState())
+    changes = ProjectApiKeys().compare(keys_project(**rules), ObservedKeys((never, long_sa), NOW), world)
+    assert [(c.action, c.facts_as(KeyFacts).expires_at) for c in changes] == [
+        ("update", FRESH + 30 * DAY),
+        ("update", FRESH + 30 * DAY),
+    ]
+    assert changes[0].fields["expires_at"].before == "never" and changes[0].severity == "high"
+    assert changes[1].fields["expires_at"].before != "never"
+    pruned = ProjectApiKeys().compare(keys_project(**rules, prune="delete"), ObservedKeys((never, long_sa), NOW), world)
+    assert [c.action for c in pruned] == ["delete", "update"], "a service account's key is updated, not deleted"

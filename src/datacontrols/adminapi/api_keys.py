@@ -4,6 +4,9 @@
   membership-based visibility rules, which may exclude some enabled keys", and the keys whose owner lost
   access to the project (`inactive`) are exactly the ones an inventory must see.
 - Deleting a key owned by a service account answers 400: those keys are revoked by deleting the account.
+- A key's expiry is set with `POST .../api_keys/{api_key_id}` (openai-python 3.63.0, not in the pinned spec;
+  SDK-NEWER.md section 4): `expires_in_seconds` counts from the request, covers service-account keys too,
+  and an expired key cannot be updated. The same call takes `scopes` and `spend_limit`; neither is sent here.
 - Admin keys are only read: a reconciler does not manage its own credential. Their `redacted_value`
   (`sk-admin...xyz`) lets `Transport.admin_key_matches` tell which one is in use, without the key itself
   ever leaving the transport. The owner is parsed loosely: the schema says "always a user", the spec's
@@ -14,7 +17,7 @@ Only ids and redacted values of keys are ever kept; no endpoint here returns a s
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
@@ -78,6 +81,7 @@ class ProjectApiKey(ApiModel):
     owner_project_access: str | None = None
     owner: KeyOwner = KeyOwner()
     expires_at: int | None = None  # openai-python 3.63.0 (not in the pinned spec); null: never expires
+    spend_limit: dict[str, Any] | None = None  # openai-python 3.63.0: {currency, interval, threshold_amount, ...}
 
 
 class AdminApiKeyOwner(ApiModel):
@@ -114,6 +118,20 @@ class ProjectApiKeys(Family):
         """Delete a user-owned key; False when it was already gone. A service account's key answers 400."""
         where = route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
         return await self._delete(where, lambda: self.retrieve(project_id, api_key_id))
+
+    async def set_expiry(self, project_id: str, api_key_id: str, expires_in_seconds: int) -> ProjectApiKey:
+        """Make the key expire `expires_in_seconds` after this request (the SDK's update, scopes untouched)."""
+        if expires_in_seconds < 1:
+            raise ValueError("a key's expiry must lie in the future")
+        where = route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
+
+        async def resend() -> None:
+            # Sending again is the re-check: the SDK says a retry resets the expiry from the new request time,
+            # so a resent update gives the key the same life, counted a moment later.
+            return None
+
+        body = {"expires_in_seconds": expires_in_seconds}
+        return parse(ProjectApiKey, await self._t.write("POST", where, body=body, recheck=resend), where)
 
 
 class AdminApiKeys(Family):

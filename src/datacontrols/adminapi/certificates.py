@@ -17,6 +17,7 @@ from typing import Final
 from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.one_writer import Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
+from datacontrols.errors import NotFound
 
 __all__ = ["MAX_TOGGLE", "Certificate", "CertificateDetails", "Certificates"]
 
@@ -32,6 +33,7 @@ MAX_TOGGLE: Final = 10  # ToggleCertificatesRequest.certificate_ids: 1..10
 class CertificateDetails(ApiModel):
     valid_at: int | None = None
     expires_at: int | None = None
+    content: str | None = None  # the PEM, only in a retrieve with `include[]=content`
 
 
 class Certificate(ApiModel):
@@ -51,6 +53,16 @@ class Certificates(Family):
     async def project(self, project_id: str) -> list[Certificate]:
         where = route(PROJECT_PATH, project_id=project_id)
         return [parse(Certificate, item, where) async for item in self._t.paginate(where)]
+
+    async def content(self, certificate_id: str) -> str | None:
+        """The certificate's PEM (public material), asked for with `include[]=content`; None when it is gone
+        or the answer holds none. One request per certificate: only `reconcile export` needs it."""
+        where = route(ONE_PATH, certificate_id=certificate_id)
+        try:
+            data = await self._t.get(where, params={"include[]": "content"})
+        except NotFound:
+            return None
+        return parse(Certificate, data, where).certificate_details.content
 
     async def upload_once(self, name: str, pem: str) -> Claim[Certificate]:
         """Upload unless a certificate of this name exists (see `one_writer`); not activated."""

@@ -10,11 +10,18 @@
       max_idle_days: 30
       user_keys: allowed                           # allowed | report | forbidden
       prune: report                                # report | delete
+      max_lifetime_days: 365
+      fix: expiry                                  # report (default) | expiry: shorten to creation + max_lifetime_days
+      require_spend_limit: true                    # report keys without a per-key spend cap
 
 Each list under `members` is managed only when present: `users: {}` in authoritative mode removes every user,
 while leaving `users` out leaves users alone. Emails are matched without regard to case, so two spellings of
 one address in a file are refused as a duplicate. `keys` from `project_defaults` applies whole unless the
 project file has its own `keys`.
+
+`fix: expiry` sets the expiry of each key that breaks `max_lifetime_days` (or never expires) to its creation
+plus `max_lifetime_days`, through the SDK's key update; it needs `max_lifetime_days` to know that date.
+The default is `report`: shortening a key's life can stop a workload that still uses it.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Final, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from datacontrols.desired.model import DesiredModel
 
@@ -115,6 +122,11 @@ class KeyHygiene(DesiredModel):
         description="Flag keys whose lifetime (creation to expiry) exceeds this, or that never expire; "
         "absent = no rule",
     )
+    require_spend_limit: bool = Field(
+        default=False,
+        description="Report keys without a per-key spend limit (the SDK's spend_limit); reported only, never "
+        "pruned; false = no rule",
+    )
     user_keys: Literal["allowed", "report", "forbidden"] = Field(
         default="allowed",
         description="Keys owned by users (not service accounts): allowed, report each one, or forbidden "
@@ -125,3 +137,17 @@ class KeyHygiene(DesiredModel):
         description="report: findings only; delete: delete flagged user-owned keys (service-account keys can only "
         "be revoked by deleting their account, which the plan says instead)",
     )
+    fix: Literal["report", "expiry"] = Field(
+        default="report",
+        description="report: expiry findings only; expiry: set the expiry of a key that never expires or lives "
+        "longer than max_lifetime_days to its creation + max_lifetime_days (needs max_lifetime_days)",
+    )
+
+    @model_validator(mode="after")
+    def _fix_needs_a_lifetime(self) -> KeyHygiene:
+        if self.fix == "expiry" and self.max_lifetime_days is None:
+            raise ValueError(
+                "fix: expiry sets each key's expiry to its creation + max_lifetime_days; add max_lifetime_days "
+                "(or write fix: report)"
+            )
+        return self

@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import OrganizationRetentionType, ProjectRetentionType
+from datacontrols.desired.admin_keys import ADMIN_KEYS_DESCRIPTION, AdminKeyRules
 from datacontrols.desired.certificates import (
     CERTIFICATES_DESCRIPTION,
     PROJECT_CERTIFICATES_DESCRIPTION,
@@ -181,6 +182,9 @@ class OrganizationSettings(LimitChecks, DesiredModel):
     roles: Roles | None = Field(default=None, description=ROLES_DESCRIPTION, json_schema_extra=not_null_in_schema)
     role_assignments: RoleAssignments | None = Field(
         default=None, description=ROLE_ASSIGNMENTS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    admin_keys: AdminKeyRules | None = Field(
+        default=None, description=ADMIN_KEYS_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
 
 

@@ -272,6 +272,9 @@ class ApiKeyRecord:
     created_at: int = 0
     last_used_at: int | None = None
     expires_at: int | None = None  # the SDK's field (not in the pinned spec): answered only when set
+    # Set by the SDK's update (routes/api_key_updates.py); scopes are kept but never answered, as in the SDK.
+    scopes: tuple[str, ...] | None = None
+    spend_limit: dict[str, Any] | None = None
 
 
 @dataclass

@@ -8,6 +8,7 @@ changes by project and `Change.order`.
 
 from __future__ import annotations
 
+from datacontrols.kinds.admin_keys import OrganizationAdminKeys
 from datacontrols.kinds.api_keys import ProjectApiKeys
 from datacontrols.kinds.base import (
     NOT_CREATED,
@@ -64,6 +65,7 @@ ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (
     OrganizationUsers(),
     OrganizationGroups(),
     AdminKeyIdentity(),
+    OrganizationAdminKeys(),  # report-only: the tool runs on an admin key, so it never deletes one
     Invites(),
     WorkloadIdentityFederation(),  # keyless access as a project's service accounts
     OrganizationCertificates(),  # mTLS: uploaded before any project activates one

@@ -7,8 +7,20 @@ is checked against the rules:
     max_idle_days   not used for N days (`last_used_at`; never used: since creation)  flagged
     require_expiry  never expires (`expires_at` null, the SDK's field)                flagged
     max_lifetime_days  expires more than N days after creation, or never               flagged
+    require_spend_limit  no per-key spend cap (`spend_limit` null, the SDK's field)    noted, not flagged
     (always)        its owner no longer has access to the project (`inactive`)        flagged, high
     user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
+
+With `fix: expiry` a key that never expires or lives longer than `max_lifetime_days` is an `update`: its
+expiry is set to its creation + `max_lifetime_days` through the SDK's key update (SDK-NEWER.md section 4;
+the pinned spec lacks it), which covers service accounts' keys too. A key already older than that would
+expire at once, so it stays a `report` that says to rotate it; so does an expired key, which the API
+refuses to update. The default is `report`: a shorter life can stop a workload that still uses the key.
+`prune: delete` comes first: a key it deletes is not updated.
+
+Scopes are not checked: the SDK's update sets them, but list and retrieve do not return them, so there is
+nothing to compare. A missing `spend_limit` is only noted: no cap is no reason to delete a key, and this tool
+does not choose an amount for one.
 
 Each key with findings is one change, its subject the key's redacted value and id (nothing else of a key is
 ever shown; the API never returns more). With `prune: report` (the default) it is a `report`. With
@@ -35,13 +47,21 @@ from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.membership import ORDER_KEYS
-from datacontrols.plan import Change, Facts, Severity
+from datacontrols.plan import Change, Facts, FieldChange, Severity
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["PROJECT_API_KEY", "KeyFacts", "KeyFinding", "ObservedKeys", "ProjectApiKeys", "key_findings"]
+__all__ = [
+    "PROJECT_API_KEY",
+    "KeyFacts",
+    "KeyFinding",
+    "ObservedKeys",
+    "ProjectApiKeys",
+    "describe_expiry_fix",
+    "key_findings",
+]
 
 PROJECT_API_KEY = "project_api_key"
 DAY = 86_400
@@ -54,6 +74,7 @@ class KeyFacts(Facts):
 
     independent: ClassVar[bool] = True
     api_key_id: str
+    expires_at: int | None = None  # an expiry fix: when the key is to expire (Unix seconds)
 
 
 @dataclass(frozen=True)
@@ -103,6 +124,8 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
         if rules is not None and (expiry := _expiry_problems(key, rules)):
             problems += expiry
             flagged = True
+        if rules is not None and rules.require_spend_limit and key.spend_limit is None:
+            problems.append("has no spend limit (require_spend_limit)")
         if key.owner_project_access == "inactive":
             problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
             flagged, severity = True, "high"
@@ -137,7 +160,7 @@ class ProjectApiKeys(ProjectKind):
     exports = True
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
+        self._clock = clock  # "now" for findings, and for the relative expiry an expiry fix sends
 
     def manages(self, project: DesiredProject) -> bool:
         return project.settings.keys is not None
@@ -158,11 +181,17 @@ class ProjectApiKeys(ProjectKind):
         rules = project.settings.keys
         if rules is None or observed is NOT_CREATED or not isinstance(observed, ObservedKeys):
             return []
-        return [self._change(project, finding, rules) for finding in key_findings(observed.keys, rules, observed.now)]
+        found = key_findings(observed.keys, rules, observed.now)
+        return [self._change(project, finding, rules, observed.now) for finding in found]
 
-    def _change(self, project: DesiredProject, finding: KeyFinding, rules: KeyHygiene) -> Change:
+    def _change(self, project: DesiredProject, finding: KeyFinding, rules: KeyHygiene, now: int) -> Change:
         found = "; ".join(finding.problems)
         facts = KeyFacts(api_key_id=finding.key.id)
+        deletes = rules.prune == "delete" and finding.flagged and not finding.key.owner.is_service_account
+        if not deletes and (fix := _expiry_fix(finding.key, rules, now)) is not None:
+            if isinstance(fix, str):
+                return self._report(project, finding, f"{found}. {fix}", facts)
+            return self._expiry_update(project, finding, found, fix)
         if rules.prune == "delete" and finding.flagged:
             if finding.key.owner.is_service_account:
                 reason = (
@@ -194,11 +223,60 @@ class ProjectApiKeys(ProjectKind):
             order=ORDER_KEYS,
         )
 
+    def _expiry_update(self, project: DesiredProject, finding: KeyFinding, found: str, expires_at: int) -> Change:
+        key = finding.key
+        return Change(
+            action="update",
+            kind=self.name,
+            project=project.name,
+            subject=finding.label,
+            fields={"expires_at": FieldChange(_when(key.expires_at), _date(expires_at))},
+            reason=f"{found}; fix: expiry sets it to expire on {_date(expires_at)} (its creation + max_lifetime_days)",
+            facts=KeyFacts(api_key_id=key.id, expires_at=expires_at),
+            order=ORDER_KEYS,
+            disrupts=f"requests with the key {finding.label} will be refused from {_date(expires_at)}",
+        )
+
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
+        facts = change.facts_as(KeyFacts)
+        if change.action == "update" and facts.expires_at is not None:
+            # The API takes the expiry relative to the request; the plan fixed the date, so count to it now.
+            remaining = facts.expires_at - int(self._clock())
+            if remaining < 1:
+                raise ValueError(f"{change.subject} was to expire on {_date(facts.expires_at)}, which has passed")
+            await api.project_api_keys.set_expiry(project_id, facts.api_key_id, remaining)
+            return
         if change.action != "delete":
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
         if not await api.project_api_keys.delete(project_id, change.facts_as(KeyFacts).api_key_id):
             log.info("api_key_already_gone", project=change.project, subject=change.subject)
+
+
+def _expiry_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | None:
+    """`fix: expiry`: when the key is to expire; a string when it cannot be fixed (why); None: nothing to fix."""
+    if rules.fix != "expiry" or rules.max_lifetime_days is None or not _expiry_problems(key, rules):
+        return None
+    if key.expires_at is not None and key.expires_at <= now:
+        return "Its expiry cannot be set: it has expired (the API refuses to update an expired key)"
+    target = key.created_at + rules.max_lifetime_days * DAY
+    if target <= now:
+        return (
+            f"Its expiry is not set: it is older than max_lifetime_days ({rules.max_lifetime_days}), so it would "
+            "expire at once; rotate it"
+        )
+    return target
+
+
+def describe_expiry_fix(key: ProjectApiKey, rules: KeyHygiene | None, now: int) -> str | None:
+    """What `fix: expiry` does to this key, in words (for `reconcile explain`); None: nothing."""
+    fix = _expiry_fix(key, rules, now) if rules is not None else None
+    if fix is None or isinstance(fix, str):
+        return fix
+    return f"fix: expiry sets it to expire on {_date(fix)}"
+
+
+def _when(timestamp: int | None) -> str:
+    return "never" if timestamp is None else _date(timestamp)
 
 
 def _date(timestamp: int) -> str:

@@ -140,6 +140,12 @@ class Kind(ABC):
         """
         raise NotImplementedError(f"{self.key} does not export (exports = False)")
 
+    async def export_files(self, api: AdminApi, observed: Any) -> tuple[Any, Mapping[str, str]]:
+        """Files `reconcile export` writes beside the YAML (path relative to the desired-state directory ->
+        text) for what a file of the desired state names (certificates' PEM), read only by export; and the
+        value `export` is then given, which may now say which files exist. Default: no files."""
+        return observed, {}
+
 
 class OrganizationKind(Kind):
     """A control with one value for the whole organization."""

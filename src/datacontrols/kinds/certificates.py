@@ -7,19 +7,29 @@ clients off (high). A certificate is matched by name; the API never changes a ce
 file whose name is live is not uploaded again. Certificates are never deleted: an undeclared one that is
 active for the organization is deactivated, an inactive one is left as it is.
 
+`reconcile export` writes each named live certificate's PEM (public material, read with `include[]=content`,
+one request each, only by export) to `certificates/<name>.pem` and its entry to `organization: certificates:`,
+so that planning the written files is empty. When the API returns no PEM for one of them, the organization's
+list is left out whole, with a note: exporting the others would make the plan deactivate that one. Unnamed
+certificates are not exported: they cannot be declared, and the plan leaves them alone.
+
 The organization's changes apply before the projects', so a certificate uploaded by a plan exists when a
 project of the same plan activates it (its id is then found by name at apply time).
 """
 
 from __future__ import annotations
 
+import asyncio
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.certificates import Certificate
+from datacontrols.desired.certificates import PEM_BEGIN
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import NotFound
-from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
+from datacontrols.kinds.base import NOT_CREATED, DesiredProject, NotExportable, OrganizationKind, ProjectKind, World
 from datacontrols.plan import OTHER_ID, Change, Facts, FieldChange, required
 
 if TYPE_CHECKING:
@@ -27,7 +37,7 @@ if TYPE_CHECKING:
     from datacontrols.adminapi.one_writer import Claim
     from datacontrols.adminapi.projects import Project
 
-__all__ = ["CertificateFacts", "OrganizationCertificates", "ProjectCertificates"]
+__all__ = ["CertificateFacts", "ExportedCertificates", "OrganizationCertificates", "ProjectCertificates", "pem_paths"]
 
 ORDER = 19
 _EVENTS = ("certificate.created", "certificate.updated", "certificate.deleted")
@@ -39,6 +49,36 @@ class CertificateFacts(Facts):
     name: str
     certificate_id: str | None = field(default=None, metadata=OTHER_ID)  # None: uploaded by this apply
     pem: str | None = None  # what an upload sends: public material, read from the file the state names
+
+
+@dataclass(frozen=True)
+class ExportedCertificates:
+    """What export read: the organization's certificates, and the file each named one's PEM was written to
+    (certificate name -> path inside the desired-state directory); `problem`: why none can be exported."""
+
+    certificates: tuple[Certificate, ...]
+    files: Mapping[str, str] = field(default_factory=dict)
+    problem: str | None = None
+
+
+def pem_paths(names: Iterable[str]) -> dict[str, str]:
+    """Certificate name -> `certificates/<stem>.pem`: the name with anything but letters, digits, `.`, `_`
+    and `-` made `-`; two names of one stem (ignoring case) are numbered, in sorted order."""
+    paths: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in sorted(names):
+        base = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:60] or "certificate"
+        stem, number = base, 1
+        while stem.casefold() in taken:
+            number += 1
+            stem = f"{base}-{number}"
+        taken.add(stem.casefold())
+        paths[name] = f"certificates/{stem}.pem"
+    return paths
+
+
+def _public_pem(text: str | None) -> bool:
+    return text is not None and PEM_BEGIN in text and "PRIVATE KEY" not in text
 
 
 def _by_name(certificates: Any) -> dict[str, Certificate]:
@@ -87,9 +127,33 @@ class OrganizationCertificates(OrganizationKind):
     async def observe(self, api: AdminApi) -> tuple[Certificate, ...]:
         return tuple(await api.certificates.organization())
 
+    async def export_files(self, api: AdminApi, observed: Any) -> tuple[Any, Mapping[str, str]]:
+        """Each named certificate's PEM, read for export only (the plan never needs the content)."""
+        live = _by_name(observed)
+        names = sorted(live)
+        pems = await asyncio.gather(*(api.certificates.content(live[name].id) for name in names))
+        certificates = tuple(observed) if isinstance(observed, list | tuple) else ()
+        unreadable = [name for name, pem in zip(names, pems, strict=True) if not _public_pem(pem)]
+        if unreadable:
+            problem = f"the API returned no PEM certificate for {', '.join(unreadable)}; declare them by hand"
+            return ExportedCertificates(certificates, problem=problem), {}
+        paths = pem_paths(names)
+        files = {paths[name]: pem for name, pem in zip(names, pems, strict=True) if pem is not None}
+        return ExportedCertificates(certificates, paths), files
+
     def export(self, observed: Any) -> dict[str, Any] | None:
-        """Left out: a file names each certificate's PEM file, and export writes only the YAML files."""
-        return None
+        """Each named certificate's entry, naming the PEM file `export_files` wrote; None without that read."""
+        if not isinstance(observed, ExportedCertificates):
+            return None
+        if observed.problem is not None:
+            raise NotExportable(observed.problem)
+        entries: dict[str, Any] = {}
+        for name, certificate in sorted(_by_name(observed.certificates).items()):
+            entry: dict[str, Any] = {"file": observed.files[name]}
+            if not certificate.active:
+                entry["active"] = False
+            entries[name] = entry
+        return {"certificates": entries} if entries else None
 
     def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
         wanted = desired.organization.organization.certificates

@@ -15,7 +15,7 @@
   created key is owned by the admin key's own user (the audit log's `ADMIN_KEY_ACTOR`). The spec has no
   (non-tenant) audit event type for admin keys, so none is recorded.
 
-Audit events: `api_key.deleted`.
+Audit events: `api_key.deleted`. The SDK's update of a key is routes/api_key_updates.py.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from datacontrols.emulator.routes.service_accounts import redacted_form
 from datacontrols.emulator.routing import ApiRoute, Call, WholeNumber
 from datacontrols.emulator.state import AdminKeyRecord, ApiKeyRecord, EmulatorState, ProjectRecord
 
-__all__ = ["ROUTES", "owner_access"]
+__all__ = ["KEY", "ROUTES", "key_object", "owner_access"]
 
 KEYS = "/organization/projects/{project_id}/api_keys"
 KEY = "/organization/projects/{project_id}/api_keys/{api_key_id}"
@@ -83,7 +83,7 @@ def _owner(state: EmulatorState, project: ProjectRecord, key: ApiKeyRecord) -> d
     }
 
 
-def _key_object(state: EmulatorState, project: ProjectRecord, key: ApiKeyRecord) -> dict[str, Any]:
+def key_object(state: EmulatorState, project: ProjectRecord, key: ApiKeyRecord) -> dict[str, Any]:
     answer = {
         "object": "organization.project.api_key",
         "redacted_value": key.redacted_value,
@@ -96,10 +96,12 @@ def _key_object(state: EmulatorState, project: ProjectRecord, key: ApiKeyRecord)
     }
     if key.expires_at is not None:  # openai-python 3.63.0's field; the pinned spec's answer has none
         answer["expires_at"] = key.expires_at
+    if key.spend_limit is not None:  # the same: set only by the SDK's update (routes/api_key_updates.py)
+        answer["spend_limit"] = key.spend_limit
     return answer
 
 
-def _admin_key_object(key: AdminKeyRecord, state: EmulatorState) -> dict[str, Any]:
+def _adminkey_object(key: AdminKeyRecord, state: EmulatorState) -> dict[str, Any]:
     user = state.users.get(key.owner_id) if key.owner_type == "user" else None
     return {
         "object": "organization.admin_api_key",
@@ -130,7 +132,7 @@ def list_keys(call: Call) -> dict[str, Any]:
             code="invalid_value",
         )
     keys = [k for k in project.api_keys.values() if access == "any" or owner_access(project, k) == access]
-    return page_a(call, keys, lambda k: _key_object(call.state, project, k), lambda k: k.id)
+    return page_a(call, keys, lambda k: key_object(call.state, project, k), lambda k: k.id)
 
 
 def _key(call: Call, project: ProjectRecord) -> ApiKeyRecord:
@@ -139,7 +141,7 @@ def _key(call: Call, project: ProjectRecord) -> ApiKeyRecord:
 
 def retrieve_key(call: Call) -> dict[str, Any]:
     project = call.project()
-    return _key_object(call.state, project, _key(call, project))
+    return key_object(call.state, project, _key(call, project))
 
 
 def delete_key(call: Call) -> dict[str, Any]:
@@ -159,11 +161,11 @@ def delete_key(call: Call) -> dict[str, Any]:
 def list_admin_keys(call: Call) -> dict[str, Any]:
     keys = in_order(call, list(call.state.admin_api_keys.values()), default="asc")
     # The spec gives `limit` a default (20) and no range, so no maximum is enforced.
-    return page_a(call, keys, lambda k: _admin_key_object(k, call.state), lambda k: k.id, maximum=None)
+    return page_a(call, keys, lambda k: _adminkey_object(k, call.state), lambda k: k.id, maximum=None)
 
 
 def retrieve_admin_key(call: Call) -> dict[str, Any]:
-    return _admin_key_object(call.lookup(call.state.admin_api_keys, "key_id", "admin API key"), call.state)
+    return _adminkey_object(call.lookup(call.state.admin_api_keys, "key_id", "admin API key"), call.state)
 
 
 def create_admin_key(call: Call) -> dict[str, Any]:
@@ -178,7 +180,7 @@ def create_admin_key(call: Call) -> dict[str, Any]:
         expires_at=call.now + body.expires_in_seconds if body.expires_in_seconds is not None else None,
     )
     call.state.admin_api_keys[key.id] = key
-    return {**_admin_key_object(key, call.state), "value": value}  # the only place the value ever appears
+    return {**_adminkey_object(key, call.state), "value": value}  # the only place the value ever appears
 
 
 def delete_admin_key(call: Call) -> dict[str, Any]:
