@@ -43,6 +43,12 @@ from datacontrols.desired.members import (
     Members,
 )
 from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.organization_members import (
+    ORGANIZATION_GROUPS_DESCRIPTION,
+    ORGANIZATION_USERS_DESCRIPTION,
+    OrganizationGroupsSetting,
+    OrganizationUsersSetting,
+)
 from datacontrols.desired.policy import POLICY_DESCRIPTION, Policy
 from datacontrols.desired.safety import SAFETY_DESCRIPTION, SafetySettings
 from datacontrols.desired.service_tiers import (
@@ -169,6 +175,12 @@ class OrganizationSettings(LimitChecks, DesiredModel):
     )
     certificates: dict[Name, CertificateSetting] | None = Field(
         default=None, description=CERTIFICATES_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    users: OrganizationUsersSetting | None = Field(
+        default=None, description=ORGANIZATION_USERS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    groups: OrganizationGroupsSetting | None = Field(
+        default=None, description=ORGANIZATION_GROUPS_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
 
 
