@@ -98,7 +98,7 @@ async def observe(
     matching = project_kind.match_projects(desired_projects(desired), observed.projects)
 
     async def read_organization(kind: OrganizationKind) -> None:
-        observed.organization[kind.name] = await kind.observe(api)
+        observed.organization[kind.name] = await kind.observe_for(api, desired)
 
     async def read_project(project: DesiredProject, live: Project) -> None:
         # The controls the file manages, and those the organization policy checks where the file is silent.

@@ -157,7 +157,12 @@ class OrganizationKind(Kind):
 
     @abstractmethod
     async def observe(self, api: AdminApi) -> Any:
-        """Read the live value."""
+        """Read the live value (all of it: `reconcile export` reads this way)."""
+
+    async def observe_for(self, api: AdminApi, desired: DesiredState) -> Any:
+        """The read a run makes: `observe` unless the kind reads less for what `desired` declares (a group's
+        members are read only for the declared groups)."""
+        return await self.observe(api)
 
     @abstractmethod
     def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:

@@ -171,7 +171,8 @@ class AdminKeyIdentity(OrganizationKind):
     exports = True
 
     def manages(self, desired: DesiredState) -> bool:
-        return manages_members(desired)
+        # The organization's users' roles are guarded against demoting the key's owner too.
+        return manages_members(desired) or desired.organization.organization.users is not None
 
     def export(self, observed: Any) -> dict[str, Any] | None:
         """A reconciler does not manage its own credential (`reconcile export`)."""
