@@ -7,6 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
+from members_support import ADMIN_KEY, emulator, organization, plan, reconcile
 
 from datacontrols.adminapi import AdminApi, RequestRecord
 from datacontrols.desired.organization_members import OrganizationGroupsSetting, OrganizationUsersSetting
@@ -16,7 +17,6 @@ from datacontrols.engine import apply, diff, observe
 from datacontrols.errors import WriteRefused
 from datacontrols.plan import Plan
 from datacontrols.safety import SafetyCheck
-from members_support import ADMIN_KEY, emulator, organization, plan, reconcile
 
 KINDS = ("organization_user", "organization_group")
 
