@@ -1,6 +1,6 @@
 """The access part of `reconcile explain`: who can reach a project's data, and which keys can.
 
-For one project: its users, groups and service accounts with their roles, the workloads that act as those
+For one project: its users, groups (with their members) and service accounts with their roles, the workloads that act as those
 accounts without a key (federation rules, read once for the organization), and its API keys with their
 findings (age, idleness, an owner without access, user-owned keys), checked against the project's `keys:`
 rules from the desired state when it has some. Without rules only keys whose owner lost access are
@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.api_keys import ProjectApiKey
+from datacontrols.adminapi.groups import GroupUser
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
 from datacontrols.explain_federation import FederationListing
@@ -78,13 +79,26 @@ async def explain_access(
 
 
 async def _groups(api: AdminApi, project_id: str) -> list[str]:
+    """Each group with its role and its members: a group's reach is its people's, so explain names them
+    (one members listing per group of the project; plans never read them for a project)."""
     grants, roles = await asyncio.gather(api.project_groups.list(project_id), api.project_roles.list(project_id))
     ids = role_ids(roles)
-    held = await asyncio.gather(*(api.project_groups.roles(project_id, g.group_id) for g in grants))
+    held, members = await asyncio.gather(
+        asyncio.gather(*(api.project_groups.roles(project_id, g.group_id) for g in grants)),
+        asyncio.gather(*(_read(lambda g=g: api.groups.members(g.group_id)) for g in grants)),
+    )
     return [
-        f"{g.group_name or g.group_id} ({ids.role_of(r.id for r in assigned) or 'no role'})"
-        for g, assigned in zip(grants, held, strict=True)
+        f"{g.group_name or g.group_id} ({ids.role_of(r.id for r in assigned) or 'no role'}; {_members(people)})"
+        for g, assigned, people in zip(grants, held, members, strict=True)
     ]
+
+
+def _members(people: list[GroupUser] | str) -> str:
+    if isinstance(people, str):
+        return f"members {people}"
+    if not people:
+        return "no members"
+    return "members " + ", ".join(sorted((u.email or u.id for u in people), key=str.casefold))
 
 
 async def _read(read: Callable[[], Awaitable[T]]) -> T | str:
