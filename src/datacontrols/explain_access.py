@@ -85,12 +85,16 @@ async def _groups(api: AdminApi, project_id: str) -> list[str]:
     ids = role_ids(roles)
     held, members = await asyncio.gather(
         asyncio.gather(*(api.project_groups.roles(project_id, g.group_id) for g in grants)),
-        asyncio.gather(*(_read(lambda g=g: api.groups.members(g.group_id)) for g in grants)),
+        asyncio.gather(*(_read(_members_of(api, g.group_id)) for g in grants)),
     )
     return [
         f"{g.group_name or g.group_id} ({ids.role_of(r.id for r in assigned) or 'no role'}; {_members(people)})"
         for g, assigned, people in zip(grants, held, members, strict=True)
     ]
+
+
+def _members_of(api: AdminApi, group_id: str) -> Callable[[], Awaitable[list[GroupUser]]]:
+    return lambda: api.groups.members(group_id)
 
 
 def _members(people: list[GroupUser] | str) -> str:
