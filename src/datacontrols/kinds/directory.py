@@ -5,7 +5,8 @@ value lands in `World.organization[<name>]`, where the project kinds look names 
 
     organization_users    every user of the organization (emails -> ids)   when a project lists users
     organization_groups   every group of the organization (names -> ids)    when a project lists groups
-    admin_api_key         who owns the admin key in use, if that can be told when a project manages members
+    admin_api_key         who owns the admin key in use, if that can be told   when members or
+                                                                             organization.users are managed
 
 The first two never plan anything. `admin_api_key` says once, as a `report`, when the key in use cannot be
 matched to exactly one owner: the guard that refuses to remove or demote that identity then cannot run.
