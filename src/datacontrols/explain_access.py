@@ -1,10 +1,11 @@
 """The access part of `reconcile explain`: who can reach a project's data, and which keys can.
 
-For one project: its users, groups (with their members) and service accounts with their roles, the workloads that act as those
-accounts without a key (federation rules, read once for the organization), and its API keys with their
-findings (age, idleness, an owner without access, user-owned keys), checked against the project's `keys:`
-rules from the desired state when it has some. Without rules only keys whose owner lost access are
-flagged: that one needs no policy to be worth saying. Keys are shown by redacted value and id only.
+For one project: its users, groups (with their members) and service accounts with their roles, the
+workloads that act as those accounts without a key (federation rules, read once for the organization), and
+its API keys with their findings (age, idleness, an owner without access, user-owned keys), checked
+against the project's `keys:` rules from the desired state when it has some. Without rules only keys whose
+owner lost access are flagged: that one needs no policy to be worth saying. Keys are shown by redacted
+value and id only. A group's members cost one listing per group of the project, here only.
 
 Read-only. Each list is read on its own, so a list the admin key may not read shows as unreadable and
 the rest is still shown.
