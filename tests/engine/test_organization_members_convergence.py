@@ -10,8 +10,9 @@ import pytest
 from members_support import ADMIN_KEY, emulator, organization, plan, reconcile
 
 from datacontrols.adminapi import AdminApi, RequestRecord
+from datacontrols.desired.members import Members
 from datacontrols.desired.organization_members import OrganizationGroupsSetting, OrganizationUsersSetting
-from datacontrols.desired.schema import DesiredState, OrganizationFile, OrganizationSettings
+from datacontrols.desired.schema import DesiredState, OrganizationFile, OrganizationSettings, ProjectFile
 from datacontrols.emulator import Emulator
 from datacontrols.engine import apply, diff, observe
 from datacontrols.errors import WriteRefused
@@ -261,3 +262,24 @@ def test_nothing_declared_reads_nothing_and_members_cost_one_listing_per_declare
         "GET /organization/users",  # only because a member is to be added: their id comes from here
     ]
     assert "GET /organization/users" in requests(emu, state(users={"roles": {}}))
+
+
+def test_project_members_resolve_through_the_organization_s_own_reads_made_once() -> None:
+    emu = emulator(seed())
+    desired = DesiredState(
+        organization=OrganizationFile(
+            organization=OrganizationSettings(
+                users=OrganizationUsersSetting(roles={"alice@example.com": "owner"}),
+                groups=OrganizationGroupsSetting.model_validate({"definitions": {"ops": {"members": []}}}),
+            )
+        ),
+        projects=(
+            ProjectFile(name="P", members=Members(users={"bob@example.com": "member"}, groups={"ops": "member"})),
+        ),
+    )
+    reads = requests(emu, desired)
+    assert (reads.count("GET /organization/users"), reads.count("GET /organization/groups")) == (1, 1)
+    run = asyncio.run(reconcile(emu, desired))
+    added = {(c.kind, c.subject) for c in run.before if c.action == "create"}
+    assert added == {("project_user", "bob@example.com"), ("project_group", "ops")}
+    assert run.result.ok and ours(run.after, applicable=True) == []
