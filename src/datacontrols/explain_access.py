@@ -1,14 +1,14 @@
 """The access part of `reconcile explain`: who can reach a project's data, and which keys can.
 
-For one project: its users, groups and service accounts with their roles, the project's custom roles each
-of its users and groups holds (read principal by principal only when the project has custom roles), the
-workloads that act as those accounts without a key (federation rules, read once for the organization), and
-its API keys with their
-findings (age, idleness, an owner without access, user-owned keys), checked against the project's `keys:`
-rules from the desired state when it has some, with what `fix: expiry` would do to each. Without rules only
-keys whose owner lost access are flagged: that one needs no policy to be worth saying. Keys are shown by
-redacted value and id only. `explain_admin_keys` does the same for the organization's admin keys, read in
-one listing and only when `organization: admin_keys:` is declared.
+For one project: its users, groups (with their members) and service accounts with their roles, the
+project's custom roles each of its users and groups holds (read principal by principal only when the project
+has custom roles), the workloads that act as those accounts without a key (federation rules, read once for
+the organization), and its API keys with their findings (age, idleness, an owner without access, user-owned
+keys), checked against the project's `keys:` rules from the desired state when it has some, with what
+`fix: expiry` would do to each. Without rules only keys whose owner lost access are flagged: that one needs
+no policy to be worth saying. Keys are shown by redacted value and id only. A group's members cost one
+listing per group of the project, here only. `explain_admin_keys` does the same for the organization's admin
+keys, read in one listing and only when `organization: admin_keys:` is declared.
 
 Read-only. Each list is read on its own, so a list the admin key may not read shows as unreadable and
 the rest is still shown.
@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.api_keys import ProjectApiKey
+from datacontrols.adminapi.groups import GroupUser
 from datacontrols.desired.admin_keys import AdminKeyRules
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
@@ -121,12 +122,17 @@ async def explain_admin_keys(
 
 
 async def _groups(api: AdminApi, project_id: str) -> list[str]:
+    """Each group with its role and its members: a group's reach is its people's, so explain names them
+    (one members listing per group of the project; plans never read them for a project)."""
     grants, roles = await asyncio.gather(api.project_groups.list(project_id), api.project_roles.list(project_id))
     ids = role_ids(roles)
-    held = await asyncio.gather(*(api.project_groups.roles(project_id, g.group_id) for g in grants))
+    held, members = await asyncio.gather(
+        asyncio.gather(*(api.project_groups.roles(project_id, g.group_id) for g in grants)),
+        asyncio.gather(*(_read(_members_of(api, g.group_id)) for g in grants)),
+    )
     return [
-        f"{g.group_name or g.group_id} ({ids.role_of(r.id for r in assigned) or 'no role'})"
-        for g, assigned in zip(grants, held, strict=True)
+        f"{g.group_name or g.group_id} ({ids.role_of(r.id for r in assigned) or 'no role'}; {_members(people)})"
+        for g, assigned, people in zip(grants, held, members, strict=True)
     ]
 
 
@@ -142,6 +148,18 @@ async def _custom_roles(api: AdminApi, project_id: str) -> list[str]:
         if given:
             found.append(f"{holder.kind} {holder.key}: {', '.join(given)}")
     return sorted(found)
+
+
+def _members_of(api: AdminApi, group_id: str) -> Callable[[], Awaitable[list[GroupUser]]]:
+    return lambda: api.groups.members(group_id)
+
+
+def _members(people: list[GroupUser] | str) -> str:
+    if isinstance(people, str):
+        return f"members {people}"
+    if not people:
+        return "no members"
+    return "members " + ", ".join(sorted((u.email or u.id for u in people), key=str.casefold))
 
 
 async def _read(read: Callable[[], Awaitable[T]]) -> T | str:

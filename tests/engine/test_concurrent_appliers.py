@@ -14,6 +14,7 @@ import pytest
 from datacontrols.adminapi import AdminApi
 from datacontrols.desired.limits import SpendAlert
 from datacontrols.desired.members import Members
+from datacontrols.desired.organization_members import OrganizationGroupsSetting
 from datacontrols.desired.schema import DesiredState, OrganizationFile, OrganizationSettings, ProjectFile
 from datacontrols.emulator import Emulator, FaultConfig
 from datacontrols.engine import diff, observe
@@ -150,3 +151,29 @@ async def test_two_appliers_racing_leave_one_invite_per_person_and_one_alert_per
     async with connect(emu) as api:
         again = diff(state, await observe(api, state))
     assert again.applicable == (), list(again)
+
+
+# Group names are not unique in the API: two runs racing to create a declared group must leave one, with its
+# members (the loser adds them to the group kept, the oldest).
+@pytest.mark.parametrize("head_start", [0.0, 0.6])
+async def test_two_appliers_racing_leave_one_group_of_a_declared_name(head_start: float) -> None:
+    seed = {"users": [{"id": "user-a", "email": "a@example.com", "role": "owner"}], "projects": [{"name": "Alpha"}]}
+    emu = Emulator(admin_key=ADMIN_KEY, seed=seed, rng_seed=13, faults=FaultConfig(latency=LATENCY))
+    groups = OrganizationGroupsSetting.model_validate({"definitions": {"security": {"members": ["a@example.com"]}}})
+    state = DesiredState(
+        organization=OrganizationFile(unmanaged_projects="ignore", organization=OrganizationSettings(groups=groups))
+    )
+
+    async def one(delay: float) -> Outcome:
+        await asyncio.sleep(delay)
+        async with connect(emu) as api:
+            return await reconcile(api, state, Intent(apply=True))
+
+    outcomes = await asyncio.gather(one(0.0), one(head_start))
+    for outcome in outcomes:
+        assert [c.subject for c in outcome.plan if c.action == "create"] == ["security"]
+        assert outcome.result is not None and not outcome.result.failed, outcome.result
+    (group,) = emu.state.groups.values()
+    assert (group.name, group.user_ids) == ("security", ["user-a"])
+    notes = [note for o in outcomes if o.result is not None for _, note in o.result.notes]
+    assert len(notes) == 1, notes  # the loser said so

@@ -13,38 +13,38 @@ from datacontrols.explain_access import explain_access
 
 async def test_explain_lists_members_and_key_findings() -> None:
     now = int(time.time())  # explain reads the real clock
-    emu = emulator(
-        organization(
-            users=[{"user": "bob@example.com", "role": "member"}, {"user": "alice@example.com", "role": "owner"}],
-            groups=[{"group": "ops", "role": "owner"}],
-            service_accounts=[{"name": "bot", "role": "member"}],
-            api_keys=[
-                {
-                    "id": "key_old00001",
-                    "redacted_value": "sk-abc...old",
-                    "owner": {"type": "user", "id": "bob@example.com"},
-                    "created_at": now - 200 * DAY,
-                },
-                {
-                    "id": "key_gone0001",
-                    "redacted_value": "sk-abc...gon",
-                    "owner": {"type": "user", "id": "carol@example.com"},
-                    "created_at": now - DAY,
-                },
-                {
-                    "id": "key_bot00001",
-                    "redacted_value": "sk-svc...bot",
-                    "owner": {"type": "service_account", "id": "bot"},
-                    "created_at": now - DAY,
-                },
-            ],
-        )
+    seed = organization(
+        users=[{"user": "bob@example.com", "role": "member"}, {"user": "alice@example.com", "role": "owner"}],
+        groups=[{"group": "ops", "role": "owner"}],
+        service_accounts=[{"name": "bot", "role": "member"}],
+        api_keys=[
+            {
+                "id": "key_old00001",
+                "redacted_value": "sk-abc...old",
+                "owner": {"type": "user", "id": "bob@example.com"},
+                "created_at": now - 200 * DAY,
+            },
+            {
+                "id": "key_gone0001",
+                "redacted_value": "sk-abc...gon",
+                "owner": {"type": "user", "id": "carol@example.com"},
+                "created_at": now - DAY,
+            },
+            {
+                "id": "key_bot00001",
+                "redacted_value": "sk-svc...bot",
+                "owner": {"type": "service_account", "id": "bot"},
+                "created_at": now - DAY,
+            },
+        ],
     )
+    seed["groups"][1]["users"] = ["carol@example.com", "alice@example.com"]  # ops: a group's reach is its people
+    emu = emulator(seed)
     api = connect(emu)
     async with api:
         text = render_explanation(await explain_organization(api, desired(keys={"max_age_days": 90})))
     assert "  users                 alice@example.com (owner), bob@example.com (member)\n" in text
-    assert "  groups                ops (owner)\n" in text
+    assert "  groups                ops (owner; members alice@example.com, carol@example.com)\n" in text
     assert "  service accounts      bot (member)\n" in text
     assert "  api keys              3 (2 owned by users, 1 by service accounts); 2 with findings" in text
     assert "  key finding           sk-abc...old (key_old00001): created 200 days ago" in text

@@ -18,11 +18,13 @@ from typing import Final
 from pydantic import Field
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
+from datacontrols.adminapi.one_writer import Claim, create_once, oldest
 from datacontrols.adminapi.transport import route
 
 __all__ = [
     "BUILTIN_PROJECT_ROLES",
     "AssignedRole",
+    "GroupUser",
     "OrganizationGroup",
     "OrganizationGroups",
     "ProjectGroup",
@@ -38,6 +40,9 @@ BUILTIN_PROJECT_ROLES: Final = {
 }
 
 GROUPS_PATH = "/organization/groups"
+GROUP_PATH = "/organization/groups/{group_id}"
+GROUP_USERS_PATH = "/organization/groups/{group_id}/users"
+GROUP_USER_PATH = "/organization/groups/{group_id}/users/{user_id}"
 PROJECT_GROUPS_PATH = "/organization/projects/{project_id}/groups"
 PROJECT_GROUP_PATH = "/organization/projects/{project_id}/groups/{group_id}"
 PROJECT_ROLES_PATH = "/projects/{project_id}/roles"
@@ -51,6 +56,14 @@ class OrganizationGroup(ApiModel):
     created_at: int = 0
     is_scim_managed: bool | None = None
     group_type: str | None = None
+
+
+class GroupUser(ApiModel):
+    """A member of an organization group (the spec's `GroupUser`)."""
+
+    id: str
+    name: str | None = None
+    email: str | None = None
 
 
 class ProjectGroup(ApiModel):
@@ -85,6 +98,61 @@ class OrganizationGroups(Family):
     async def list(self) -> list[OrganizationGroup]:
         where = route(GROUPS_PATH)
         return [parse(OrganizationGroup, g, where) async for g in self._t.paginate(where)]
+
+    async def named(self, name: str) -> builtins.list[OrganizationGroup]:
+        return [g for g in await self.list() if g.name == name]
+
+    async def create(self, name: str) -> OrganizationGroup:
+        """POST a group; a lost answer is not resent blindly (a second group of the name is a duplicate)."""
+
+        async def recheck() -> OrganizationGroup | None:
+            found = await self.named(name)
+            return oldest(found) if found else None
+
+        where = route(GROUPS_PATH)
+        return parse(OrganizationGroup, await self._t.write("POST", where, body={"name": name}, recheck=recheck), where)
+
+    async def create_once(self, name: str) -> Claim[OrganizationGroup]:
+        """Create the group unless one of the name exists; of racing duplicates the oldest is kept and this
+        run deletes its own (group names have no uniqueness in the API; see `one_writer`)."""
+
+        async def discard(group: OrganizationGroup) -> None:
+            await self.delete(group.id)
+
+        return await create_once(
+            find=lambda: self.named(name),
+            create=lambda: self.create(name),
+            discard=discard,
+            settle=self._t.pause,
+            keep=oldest,
+        )
+
+    async def retrieve(self, group_id: str) -> OrganizationGroup | None:
+        return await self._get_or_none(OrganizationGroup, route(GROUP_PATH, group_id=group_id))
+
+    async def delete(self, group_id: str) -> bool:
+        """Delete the group (its project grants go with it); False when it was gone already."""
+        return await self._delete(route(GROUP_PATH, group_id=group_id), lambda: self.retrieve(group_id))
+
+    async def members(self, group_id: str) -> builtins.list[GroupUser]:
+        """The group's users (one paginated read)."""
+        where = route(GROUP_USERS_PATH, group_id=group_id)
+        return [parse(GroupUser, u, where) async for u in self._t.paginate(where)]
+
+    async def _member(self, group_id: str, user_id: str) -> GroupUser | None:
+        return await self._get_or_none(GroupUser, route(GROUP_USER_PATH, group_id=group_id, user_id=user_id))
+
+    async def add_member(self, group_id: str, user_id: str) -> None:
+        async def recheck() -> GroupUser | None:
+            return await self._member(group_id, user_id)
+
+        where = route(GROUP_USERS_PATH, group_id=group_id)
+        await self._t.write("POST", where, body={"user_id": user_id}, recheck=recheck)
+
+    async def remove_member(self, group_id: str, user_id: str) -> bool:
+        """Take the user out of the group; False when they were not in it any more (converged)."""
+        where = route(GROUP_USER_PATH, group_id=group_id, user_id=user_id)
+        return await self._delete(where, lambda: self._member(group_id, user_id))
 
 
 class ProjectRoles(Family):

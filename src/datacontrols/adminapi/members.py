@@ -27,6 +27,7 @@ from datacontrols.errors import BadRequest, NotFound
 __all__ = ["Invite", "Invites", "OrganizationUser", "OrganizationUsers", "ProjectUser", "ProjectUsers"]
 
 USERS_PATH = "/organization/users"
+USER_PATH = "/organization/users/{user_id}"
 PROJECT_USERS_PATH = "/organization/projects/{project_id}/users"
 PROJECT_USER_PATH = "/organization/projects/{project_id}/users/{user_id}"
 INVITES_PATH = "/organization/invites"
@@ -74,6 +75,25 @@ class OrganizationUsers(Family):
         """Every user of the organization (one paginated read)."""
         where = route(USERS_PATH)
         return [parse(OrganizationUser, u, where) async for u in self._t.paginate(where)]
+
+    async def retrieve(self, user_id: str) -> OrganizationUser | None:
+        """The user, or None when they are no longer in the organization."""
+        return await self._get_or_none(OrganizationUser, route(USER_PATH, user_id=user_id))
+
+    async def modify(self, user_id: str, role: str) -> OrganizationUser:
+        """Give the user an organization role (`owner` or `reader`); only `role` is sent, so the other
+        fields of `UserRoleUpdateRequest` (a custom role id, profile metadata) stay as they are."""
+
+        async def recheck() -> OrganizationUser | None:
+            found = await self.retrieve(user_id)
+            return found if found is not None and found.role == role else None
+
+        where = route(USER_PATH, user_id=user_id)
+        return parse(OrganizationUser, await self._t.write("POST", where, body={"role": role}, recheck=recheck), where)
+
+    async def remove(self, user_id: str) -> bool:
+        """Remove the user from the organization; False when they had left already (converged)."""
+        return await self._delete(route(USER_PATH, user_id=user_id), lambda: self.retrieve(user_id))
 
 
 class ProjectUsers(Family):

@@ -44,6 +44,12 @@ from datacontrols.desired.members import (
     Members,
 )
 from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.organization_members import (
+    ORGANIZATION_GROUPS_DESCRIPTION,
+    ORGANIZATION_USERS_DESCRIPTION,
+    OrganizationGroupsSetting,
+    OrganizationUsersSetting,
+)
 from datacontrols.desired.policy import POLICY_DESCRIPTION, Policy
 from datacontrols.desired.roles import (
     PROJECT_ROLE_ASSIGNMENTS_DESCRIPTION,
@@ -185,6 +191,12 @@ class OrganizationSettings(LimitChecks, DesiredModel):
     )
     admin_keys: AdminKeyRules | None = Field(
         default=None, description=ADMIN_KEYS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    users: OrganizationUsersSetting | None = Field(
+        default=None, description=ORGANIZATION_USERS_DESCRIPTION, json_schema_extra=not_null_in_schema
+    )
+    groups: OrganizationGroupsSetting | None = Field(
+        default=None, description=ORGANIZATION_GROUPS_DESCRIPTION, json_schema_extra=not_null_in_schema
     )
 
 

@@ -78,6 +78,7 @@ class SeedUser(_Seed):
     added_at: int | None = None
     technical_level: str | None = None
     developer_persona: str | None = None
+    scim_managed: bool = False  # provisioned by the identity provider (the spec's `is_scim_managed`)
 
 
 class SeedGroup(_Seed):
@@ -211,6 +212,7 @@ def access_from_seed(document: Any, state: EmulatorState, ids: IdFactory, now: i
             added_at=entry.added_at if entry.added_at is not None else now,
             technical_level=entry.technical_level,
             developer_persona=entry.developer_persona,
+            scim_managed=entry.scim_managed,
         )
         state.users[user.id] = user
     for entry in document.groups:
@@ -308,6 +310,7 @@ def dump_organization_access(state: EmulatorState) -> dict[str, Any]:
                 "added_at": u.added_at,
                 "technical_level": u.technical_level,
                 "developer_persona": u.developer_persona,
+                "scim_managed": u.scim_managed,
             }
             for u in state.users.values()
         ],

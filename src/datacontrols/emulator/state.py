@@ -155,6 +155,7 @@ class UserRecord:
     added_at: int = 0
     technical_level: str | None = None  # profile metadata the modify endpoint sets
     developer_persona: str | None = None
+    scim_managed: bool = False  # provisioned by the identity provider
 
 
 @dataclass

@@ -27,7 +27,9 @@ from datacontrols.kinds.external_storage import ProjectExternalStorage
 from datacontrols.kinds.hosted_tools import ProjectHostedTools
 from datacontrols.kinds.invites import Invites
 from datacontrols.kinds.model_permissions import ProjectModelPermissions
+from datacontrols.kinds.organization_groups import OrganizationGroupMembers
 from datacontrols.kinds.organization_retention import OrganizationDataRetention
+from datacontrols.kinds.organization_user_roles import OrganizationUserRoles
 from datacontrols.kinds.project import AUDIT_EVENT_TYPES as PROJECT_EVENT_TYPES
 from datacontrols.kinds.project import KIND as PROJECT
 from datacontrols.kinds.project_groups import ProjectGroups
@@ -67,6 +69,8 @@ ORGANIZATION_KINDS: tuple[OrganizationKind, ...] = (
     AdminKeyIdentity(),
     OrganizationAdminKeys(),  # report-only: the tool runs on an admin key, so it never deletes one
     Invites(),
+    OrganizationUserRoles(),  # organization.users: owner or reader; never the last owner or the key's own
+    OrganizationGroupMembers(),  # organization.groups: groups and their members; SCIM-managed ones reported
     WorkloadIdentityFederation(),  # keyless access as a project's service accounts
     OrganizationCertificates(),  # mTLS: uploaded before any project activates one
     OrganizationRoles(),  # custom roles, created before the assignments that name them

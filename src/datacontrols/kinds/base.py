@@ -163,11 +163,12 @@ class OrganizationKind(Kind):
 
     @abstractmethod
     async def observe(self, api: AdminApi) -> Any:
-        """Read the live value."""
+        """Read the live value (all of it: `reconcile export` reads this way)."""
 
     async def observe_for(self, api: AdminApi, desired: DesiredState) -> Any:
         """Read what a run of `desired` needs. A kind whose reads depend on what the files name overrides
-        it (role assignments read only the principals listed); `observe` alone reads all, for export."""
+        it (a group's members are read only for the declared groups, role assignments only for the
+        principals listed); `observe` alone reads all, for export."""
         return await self.observe(api)
 
     @abstractmethod

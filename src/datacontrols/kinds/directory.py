@@ -5,7 +5,13 @@ value lands in `World.organization[<name>]`, where the project kinds look names 
 
     organization_users    every user of the organization (emails -> ids)   when a project lists users
     organization_groups   every group of the organization (names -> ids)    when a project lists groups
-    admin_api_key         who owns the admin key in use, if that can be told when a project manages members
+    admin_api_key         who owns the admin key in use, if that can be told   when members or
+                                                                             organization.users are managed
+
+When organization.yaml manages the organization's users (`organization.users`) or groups
+(`organization.groups`), the kinds that do (`organization_user`, `organization_group`) read the same lists
+for themselves, so the lookups here are not read a second time: `users_of(world)` and `groups_of(world)`
+answer from whichever kind read them.
 
 The first two never plan anything. `admin_api_key` says once, as a `report`, when the key in use cannot be
 matched to exactly one owner: the guard that refuses to remove or demote that identity then cannot run.
@@ -38,12 +44,17 @@ __all__ = [
     "GroupDirectory",
     "OrganizationGroups",
     "OrganizationUsers",
+    "groups_of",
     "manages_members",
+    "users_of",
 ]
 
 ORGANIZATION_USERS = "organization_users"
 ORGANIZATION_GROUPS = "organization_groups"
 ADMIN_IDENTITY = "admin_api_key"
+# The kinds of organization.yaml's `users` and `groups`, whose observed values hold these same lists.
+_USER_ROLES = "organization_user"
+_GROUP_MEMBERS = "organization_group"
 
 
 def manages_members(desired: DesiredState, which: str | None = None) -> bool:
@@ -106,6 +117,22 @@ class GroupDirectory:
         return self._by_id.get(group_id)
 
 
+def users_of(world: World) -> Directory | None:
+    """The organization's users as this run read them (None: not read)."""
+    for name in (ORGANIZATION_USERS, _USER_ROLES):
+        if isinstance(found := world.organization.get(name), Directory):
+            return found
+    return None
+
+
+def groups_of(world: World) -> GroupDirectory | None:
+    """The organization's groups as this run read them (None: not read)."""
+    if isinstance(found := world.organization.get(ORGANIZATION_GROUPS), GroupDirectory):
+        return found
+    groups = getattr(world.organization.get(_GROUP_MEMBERS), "groups", None)
+    return groups if isinstance(groups, GroupDirectory) else None
+
+
 @dataclass(frozen=True)
 class AdminIdentity:
     """The principal behind the admin key in use: `user:<id>` / `service_account:<id>`, or None (unknown)."""
@@ -141,7 +168,7 @@ class OrganizationUsers(_ReadOnly):
     name = ORGANIZATION_USERS
 
     def reads(self, desired: DesiredState) -> bool:
-        return manages_members(desired, "users")
+        return manages_members(desired, "users") and desired.organization.organization.users is None
 
     async def observe(self, api: AdminApi) -> Directory:
         return Directory(tuple(await api.organization_users.list()))
@@ -154,7 +181,7 @@ class OrganizationGroups(_ReadOnly):
     name = ORGANIZATION_GROUPS
 
     def reads(self, desired: DesiredState) -> bool:
-        return manages_members(desired, "groups")
+        return manages_members(desired, "groups") and desired.organization.organization.groups is None
 
     async def observe(self, api: AdminApi) -> GroupDirectory:
         return GroupDirectory(tuple(await api.groups.list()))
@@ -171,7 +198,8 @@ class AdminKeyIdentity(OrganizationKind):
     exports = True
 
     def manages(self, desired: DesiredState) -> bool:
-        return manages_members(desired)
+        # The organization's users' roles are guarded against demoting the key's owner too.
+        return manages_members(desired) or desired.organization.organization.users is not None
 
     def export(self, observed: Any) -> dict[str, Any] | None:
         """A reconciler does not manage its own credential (`reconcile export`)."""

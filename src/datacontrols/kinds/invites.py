@@ -18,7 +18,7 @@ from datacontrols.adminapi.members import Invite
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import AuthError, BadRequest, NotFound
 from datacontrols.kinds.base import OrganizationKind, World
-from datacontrols.kinds.directory import ORGANIZATION_USERS, Directory
+from datacontrols.kinds.directory import users_of
 from datacontrols.kinds.project_users import INVITE
 from datacontrols.plan import Change, Facts, FieldChange
 
@@ -78,8 +78,8 @@ class Invites(OrganizationKind):
             return None
 
     def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
-        directory = world.organization.get(ORGANIZATION_USERS)
-        if not isinstance(directory, Directory):
+        directory = users_of(world)
+        if directory is None:
             return []  # the user list was not read: no way to tell who is missing
         if observed is None:
             return [

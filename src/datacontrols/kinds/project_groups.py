@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from datacontrols.adminapi.groups import BUILTIN_PROJECT_ROLES, ProjectRole
 from datacontrols.adminapi.members import ProjectUser
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
-from datacontrols.kinds.directory import ORGANIZATION_GROUPS, GroupDirectory
+from datacontrols.kinds.directory import GroupDirectory, groups_of
 from datacontrols.kinds.membership import (
     AUTHORITATIVE_REMOVAL,
     ORDER_GRANT,
@@ -116,8 +116,7 @@ class ProjectGroups(ProjectKind):
         if members is None or members.groups is None:
             return []
         live = ObservedGroups() if observed is NOT_CREATED else observed
-        directory = world.organization.get(ORGANIZATION_GROUPS)
-        directory = directory if isinstance(directory, GroupDirectory) else GroupDirectory()
+        directory = groups_of(world) or GroupDirectory()
         users = world.project.get(PROJECT_USER)
         users = tuple(u for u in users if isinstance(u, ProjectUser)) if isinstance(users, tuple) else None
         guard = guard_context(world, users, live)

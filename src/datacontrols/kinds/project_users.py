@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.members import Invite, ProjectUser
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
-from datacontrols.kinds.directory import ORGANIZATION_USERS, Directory
+from datacontrols.kinds.directory import Directory, users_of
 from datacontrols.kinds.membership import (
     AUTHORITATIVE_REMOVAL,
     ORDER_GRANT,
@@ -81,8 +81,7 @@ class ProjectUsers(ProjectKind):
         if members is None or members.users is None:
             return []
         live: tuple[ProjectUser, ...] = () if observed is NOT_CREATED else tuple(observed)
-        directory = world.organization.get(ORGANIZATION_USERS)
-        directory = directory if isinstance(directory, Directory) else Directory()
+        directory = users_of(world) or Directory()
         groups = world.project.get(PROJECT_GROUP)
         guard = guard_context(world, live, groups if isinstance(groups, ObservedGroups) else None)
         new = observed is NOT_CREATED

@@ -91,6 +91,8 @@ def user_object(user: UserRecord) -> dict[str, Any]:
     for name in ("technical_level", "developer_persona"):  # only once set, so older answers stay as they were
         if getattr(user, name) is not None:
             shown[name] = getattr(user, name)
+    if user.scim_managed:  # an optional field of `User`, shown when true (older answers stay as they were)
+        shown["is_scim_managed"] = True
     return shown
 
 
