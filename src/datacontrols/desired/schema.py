@@ -179,6 +179,13 @@ class Identity(DesiredModel):
         description="The id of the organization's default project (its oldest); a run against another "
         "organization stops before any write. `reconcile export` writes it."
     )
+    admin_key_env: str | None = Field(
+        default=None,
+        pattern=r"^[A-Z_][A-Z0-9_]*$",
+        description="The environment variable holding this organization's admin key (the name, never the "
+        "key), for a repository of several organizations (orgs/NAME/). [OPENAI_ADMIN_KEY]; --admin-key-file wins",
+        json_schema_extra=not_null_in_schema,
+    )
 
 
 class OrganizationFile(DesiredModel):
