@@ -287,3 +287,30 @@ def test_serve_reads_the_org_in_the_orgs_dir(repository: Path, monkeypatch: pyte
         served_desired_state(None, None, None)
     with pytest.raises(ConfigError, match="--orgs-dir says where the organizations are"):
         served_desired_state(None, None, checkout)
+
+
+def test_export_force_keeps_the_key_variable(
+    repository: Path, organizations: Organizations, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    args = ["export", "--org", "prod", "--force", "--base-url", organizations.base_url]
+    outcome = run_cli(capsys, monkeypatch, args, OPENAI_ADMIN_KEY_PROD=PROD_KEY, OPENAI_ADMIN_KEY=None)
+    assert outcome.code == 0, outcome.stderr
+    written = (repository / "orgs" / "prod" / "organization.yaml").read_text()
+    assert "admin_key_env: OPENAI_ADMIN_KEY_PROD" in written, written
+
+
+def test_a_saved_plan_of_an_org_is_applied_with_org(
+    repository: Path, organizations: Organizations, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    keys = {"OPENAI_ADMIN_KEY_PROD": PROD_KEY, "OPENAI_ADMIN_KEY": STAGING_KEY}
+    url = ["--base-url", organizations.base_url]
+    saved = run_cli(capsys, monkeypatch, ["--dry-run", "--org", "prod", "--out", "plan.json", *url], **keys)
+    assert saved.code == 0, saved.stderr
+    # The plan of prod, applied with the staging files: the staging files' identity does not match the
+    # organization the prod key reaches, and nothing is written.
+    wrong = run_cli(capsys, monkeypatch, ["apply", "plan.json", "--org", "staging", *url], **keys)
+    assert wrong.code == 1
+    applied = run_cli(capsys, monkeypatch, ["apply", "plan.json", "--org", "prod", *url], **keys)
+    assert applied.code == 0, applied.stderr
+    after = run_cli(capsys, monkeypatch, ["--dry-run", "--org", "prod", "--format", "json", *url], **keys)
+    assert changed(after) == set()
