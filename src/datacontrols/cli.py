@@ -301,7 +301,10 @@ def export_command(
         Path | None, typer.Option("--out", help="Directory to write organization.yaml and projects/ into.")
     ] = None,
     org: Annotated[
-        str | None, typer.Option("--org", help="Write orgs/NAME/ (in a repository of several organizations).")
+        str | None,
+        typer.Option(
+            "--org", help="Write orgs/NAME/ (in a repository of several organizations).", envvar="DATACONTROLS_ORG"
+        ),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing desired-state files.")] = False,
     merge: Annotated[

@@ -314,3 +314,15 @@ def test_a_saved_plan_of_an_org_is_applied_with_org(
     assert applied.code == 0, applied.stderr
     after = run_cli(capsys, monkeypatch, ["--dry-run", "--org", "prod", "--format", "json", *url], **keys)
     assert changed(after) == set()
+
+
+def test_the_daemon_takes_the_key_from_the_variable_its_organization_names(
+    repository: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datacontrols.daemon.cli import build_daemon
+    from datacontrols.daemon.settings import DaemonSettings
+
+    monkeypatch.setenv("OPENAI_ADMIN_KEY", STAGING_KEY)  # another organization's key, in the default variable
+    monkeypatch.delenv("OPENAI_ADMIN_KEY_PROD", raising=False)
+    with pytest.raises(ConfigError, match="no admin key: set OPENAI_ADMIN_KEY_PROD"):
+        build_daemon(DaemonSettings(desired_state=Path("orgs/prod")))
