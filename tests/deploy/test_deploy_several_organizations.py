@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 import typer.main
-from deploy_support import DEPLOY, Manifest, find, load_yaml, pod_spec, render
+from deploy_support import DEPLOY, KUBERNETES_VALIDATE, Manifest, find, load_yaml, pod_spec, render, uvx
+from ruamel.yaml import YAML
 
 from datacontrols.cli import app
 from datacontrols.daemon.cli import served_desired_state
@@ -102,3 +103,16 @@ def test_serve_takes_the_overlays_flags_and_reads_the_organization_they_name(
     orgs = tmp_path / "checkout" / "orgs"
     args = _reconciler(rendered["staging"])["args"]
     assert served_desired_state(None, args[args.index("--org") + 1], orgs) == orgs / "staging"
+
+
+@pytest.mark.parametrize("name", ORGANIZATIONS)
+def test_each_overlay_matches_the_kubernetes_schemas(
+    rendered: dict[str, list[Manifest]], tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / f"{name}.yaml"
+    with path.open("w") as stream:
+        YAML(typ="safe", pure=True).dump_all(rendered[name], stream)
+    run = uvx(KUBERNETES_VALIDATE, "kubernetes-validate", "--strict", "-k", "1.37.0", path)
+    assert run.returncode == 0 and "ERROR" not in run.output, run.output
+    checked = [m for m in rendered[name] if m["kind"] != "ServiceMonitor"]  # a CRD: only warned about
+    assert run.output.count(" passed for resource ") == len(checked), run.output
