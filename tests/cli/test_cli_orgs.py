@@ -316,13 +316,13 @@ def test_a_saved_plan_of_an_org_is_applied_with_org(
     assert changed(after) == set()
 
 
-def test_the_daemon_takes_the_key_from_the_variable_its_organization_names(
-    repository: Path, monkeypatch: pytest.MonkeyPatch
+def test_a_key_variable_that_is_not_a_name_is_a_positioned_problem(
+    repository: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from datacontrols.daemon.cli import build_daemon
-    from datacontrols.daemon.settings import DaemonSettings
-
-    monkeypatch.setenv("OPENAI_ADMIN_KEY", STAGING_KEY)  # another organization's key, in the default variable
-    monkeypatch.delenv("OPENAI_ADMIN_KEY_PROD", raising=False)
-    with pytest.raises(ConfigError, match="no admin key: set OPENAI_ADMIN_KEY_PROD"):
-        build_daemon(DaemonSettings(desired_state=Path("orgs/prod")))
+    prod = repository / "orgs" / "prod" / "organization.yaml"
+    prod.write_text(prod.read_text().replace("OPENAI_ADMIN_KEY_PROD", "sk-admin-pasted"))  # the key, not its name
+    outcome = run_cli(capsys, monkeypatch, ["validate", "--org", "prod"])
+    assert outcome.code == 1
+    assert "orgs/prod/organization.yaml:1:" in outcome.stderr
+    assert "must be an environment variable's name, like OPENAI_ADMIN_KEY_PROD (never the key)" in outcome.stderr
+    assert "pasted" not in outcome.stderr + outcome.stdout, "the value (perhaps the key itself) is never shown"
