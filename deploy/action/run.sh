@@ -18,8 +18,9 @@ command="${DC_COMMAND:-plan}"
 desired="${DC_DESIRED_STATE:-desired_state}"
 plan_file="${DC_PLAN_FILE:-plan.json}"
 work="${RUNNER_TEMP:-/tmp}/openai-datacontrols-run"
-comment_marker='<!-- openai-datacontrols-plan -->'
-issue_marker='<!-- openai-datacontrols-drift -->'
+# One comment and one issue per organization: the jobs of a matrix over organizations keep apart.
+comment_marker="<!-- openai-datacontrols-plan${DC_ORG:+:${DC_ORG}} -->"
+issue_marker="<!-- openai-datacontrols-drift${DC_ORG:+:${DC_ORG}} -->"
 
 # What to run and what people read are shared with the GitLab component; this file is GitHub's side of it.
 # shellcheck source=../../src/datacontrols/ci/reconcile.sh

@@ -1,8 +1,8 @@
 """The `reconcile` command line.
 
-    reconcile --dry-run [--desired-state DIR] [--format text|json|markdown] [--detailed-exitcode]
+    reconcile --dry-run [--desired-state DIR | --org NAME] [--format text|json|markdown] [--detailed-exitcode]
     reconcile [--auto-approve]
-    reconcile validate | schema | explain | demo | emulator
+    reconcile validate [--all-orgs] | schema | explain | demo | emulator
     reconcile apply PLAN_FILE | export --out DIR                  (GitOps: see datacontrols.gitops)
 
 Exit codes: 0 success (with --detailed-exitcode: no changes), 2 changes pending (only with
@@ -27,7 +27,6 @@ from typer.exceptions import Abort as TyperAbort
 
 from datacontrols import __version__
 from datacontrols.adminapi import AdminApi, RetryPolicy
-from datacontrols.cioutput import github_annotations
 from datacontrols.commands.emulator import emulator_command
 from datacontrols.commands.interrupts import STOPPED_AT_ONCE, GracefulStop
 from datacontrols.commands.options import (
@@ -47,6 +46,7 @@ from datacontrols.commands.options import (
     LogLevelOption,
     NoColorOption,
     NoRemovalsOption,
+    OrgOption,
     OutOption,
     OutputFormat,
     ProjectsOption,
@@ -57,15 +57,16 @@ from datacontrols.commands.options import (
 )
 from datacontrols.commands.plan_apply import EXIT_ERROR, EXIT_OK, plan_or_apply, registry_for
 from datacontrols.commands.terminal import color, emit, print_progress, print_result
+from datacontrols.commands.validate import print_problems, validate
 from datacontrols.credentials import load_admin_key
 from datacontrols.daemon.cli import SERVE_HELP, serve_command
-from datacontrols.desired import desired_state_json_schema, load_desired_state, print_warnings
-from datacontrols.desired.schema import DesiredState
+from datacontrols.desired import desired_state_json_schema, load_desired_state
 from datacontrols.durations import parse_duration
 from datacontrols.engine import ApplyResult
 from datacontrols.errors import DataControlsError, DesiredStateError
 from datacontrols.gitops import Delivery, apply_saved_plan, export_to, resolve_base_url
 from datacontrols.logging import configure_logging
+from datacontrols.orgs import admin_key_variable, pick_desired_state
 from datacontrols.redaction import redact
 from datacontrols.render import Format
 from datacontrols.secretsink import check_sink
@@ -96,7 +97,8 @@ app = typer.Typer(
 def reconcile(
     ctx: typer.Context,
     dry_run: DryRunOption = False,
-    desired_state: DesiredStateOption = Path("desired_state"),
+    desired_state: DesiredStateOption = None,
+    org: OrgOption = None,
     output_format: FormatOption = OutputFormat.text,
     detailed_exitcode: DetailedExitcodeOption = False,
     fail_on_uncorrectable: FailOnUncorrectableOption = False,
@@ -138,6 +140,7 @@ def reconcile(
         plan_or_apply(
             dry_run=dry_run,
             desired_dir=desired_state,
+            org=org,
             output_format=_format(output_format),
             detailed_exitcode=detailed_exitcode,
             fail_on_uncorrectable=fail_on_uncorrectable,
@@ -161,16 +164,15 @@ def reconcile(
 
 
 @app.command("validate")
-def validate_command(desired_state: DesiredStateOption = Path("desired_state")) -> None:
+def validate_command(
+    desired_state: DesiredStateOption = None,
+    org: OrgOption = None,
+    all_orgs: Annotated[
+        bool, typer.Option("--all-orgs", help="Check every organization under orgs/ (one check for all).")
+    ] = False,
+) -> None:
     """Check the desired-state files offline: no key, no network."""
-
-    async def run() -> int:
-        desired = load_desired_state(desired_state)
-        print_warnings(desired)
-        print(f"{desired_state}: valid ({_describe(desired)})")
-        return EXIT_OK
-
-    raise _Finished(_run(run()))
+    raise _Finished(_run(validate(desired_state, org, all_orgs=all_orgs)))
 
 
 @app.command("schema")
@@ -188,7 +190,8 @@ def schema_command(
 @app.command("explain")
 def explain_command(
     project: Annotated[str | None, typer.Option("--project", help="Only this project (by name).")] = None,
-    desired_state: DesiredStateOption = Path("desired_state"),
+    desired_state: DesiredStateOption = None,
+    org: OrgOption = None,
     admin_key_file: AdminKeyFileOption = None,
     base_url: BaseUrlOption = None,
     retry_budget: RetryBudgetOption = 120.0,
@@ -202,8 +205,9 @@ def explain_command(
     _text_or_json(output_format)
 
     async def run() -> int:
-        desired = load_desired_state(desired_state) if desired_state.exists() else None
-        key = load_admin_key(admin_key_file)
+        directory = pick_desired_state(desired_state, org)
+        desired = load_desired_state(directory) if directory.exists() else None
+        key = load_admin_key(admin_key_file, admin_key_variable(desired))
         retry = RetryPolicy(budget_seconds=retry_budget)
         url = resolve_base_url(base_url)
         async with AdminApi.connect(admin_key=key, base_url=url, read_only=True, retry=retry) as api:
@@ -234,7 +238,8 @@ def apply_command(
     plan_file: Annotated[
         Path, typer.Argument(help="A plan saved by `reconcile --dry-run --out FILE`.", dir_okay=False)
     ],
-    desired_state: DesiredStateOption = Path("desired_state"),
+    desired_state: DesiredStateOption = None,
+    org: OrgOption = None,
     max_plan_age: Annotated[
         str, typer.Option("--max-plan-age", help="Refuse a plan older than this (e.g. 30m, 1h, 2h30m).")
     ] = "1h",
@@ -267,6 +272,7 @@ def apply_command(
             code = await apply_saved_plan(
                 plan_file=plan_file,
                 desired_dir=desired_state,
+                org=org,
                 admin_key_file=admin_key_file,
                 base_url=base_url,
                 retry_budget=retry_budget,
@@ -291,7 +297,15 @@ def apply_command(
 
 @app.command("export")
 def export_command(
-    out: Annotated[Path, typer.Option("--out", help="Directory to write organization.yaml and projects/ into.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory to write organization.yaml and projects/ into.")
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option(
+            "--org", help="Write orgs/NAME/ (in a repository of several organizations).", envvar="DATACONTROLS_ORG"
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing desired-state files.")] = False,
     merge: Annotated[
         bool, typer.Option("--merge", help="Fold the live values into existing files, keeping their comments.")
@@ -322,6 +336,7 @@ def export_command(
     _text_or_json(output_format)
     exporting = export_to(
         out=out,
+        org=org,
         force=force,
         merge=merge,
         also=(
@@ -345,10 +360,7 @@ def _run(coro: Coroutine[Any, Any, int]) -> int:
     try:
         return asyncio.run(coro)
     except DesiredStateError as exc:
-        for problem in exc.problems:
-            print(redact(str(problem)), file=sys.stderr)
-        for annotation in github_annotations(exc.problems):  # under GitHub Actions: shown on the line
-            print(annotation, flush=True)
+        print_problems(exc)  # under GitHub Actions also annotations, shown on the lines
         print(f"error: the desired state has {len(exc.problems)} problem(s); nothing was sent", file=sys.stderr)
         return EXIT_ERROR
     except DataControlsError as exc:
@@ -416,11 +428,6 @@ def _format(output_format: OutputFormat) -> Format:
 def _fail(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
     raise _Finished(EXIT_ERROR)
-
-
-def _describe(desired: DesiredState) -> str:
-    count = len(desired.projects)
-    return f"organization settings and {count} project{'s' if count != 1 else ''}"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,4 +1,5 @@
-"""Where the admin key comes from: `--admin-key-file PATH`, else the `OPENAI_ADMIN_KEY` environment variable.
+"""Where the admin key comes from: `--admin-key-file PATH`, else the `OPENAI_ADMIN_KEY` environment variable
+(or the one the desired state names in `identity.admin_key_env`).
 
 The key is returned as a `SecretStr` and registered for redaction at once, so it cannot leak through any
 later message. Errors say what to set, never what was found.
@@ -30,16 +31,18 @@ _MAX_KEY_FILE_BYTES = 64 * 1024  # a key is about 200 characters; a larger file 
 _LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
 
-def load_admin_key(admin_key_file: Path | None = None) -> SecretStr:
+def load_admin_key(admin_key_file: Path | None = None, variable: str = ADMIN_KEY_ENV) -> SecretStr:
+    """The key from `admin_key_file`, else from the environment variable `variable` (an organization's
+    `identity.admin_key_env`, so two organizations' keys can sit side by side in one pipeline)."""
     if admin_key_file is not None:
         key = read_text(admin_key_file, f"--admin-key-file {admin_key_file}", max_bytes=_MAX_KEY_FILE_BYTES).strip()
         if not key:
             raise ConfigError(f"--admin-key-file {admin_key_file}: the file is empty")
     else:
-        key = os.environ.get(ADMIN_KEY_ENV, "").strip()
+        key = os.environ.get(variable, "").strip()
         if not key:
             raise ConfigError(
-                f"no admin key: set {ADMIN_KEY_ENV} or pass --admin-key-file PATH "
+                f"no admin key: set {variable} or pass --admin-key-file PATH "
                 "(an organization Admin API key, which starts with sk-admin)"
             )
     if any(ch.isspace() for ch in key):

@@ -58,6 +58,7 @@ from datacontrols.export_merge import merge_document
 from datacontrols.files import write_text_atomically
 from datacontrols.identity import default_project_id
 from datacontrols.kinds.base import Kind, NotExportable
+from datacontrols.orgs import declared_identity
 
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
@@ -288,6 +289,10 @@ async def export_organization(
     org_document: dict[str, Any] = {}
     if (pin := default_project_id(live)) is not None:
         org_document["identity"] = {"default_project_id": pin}  # the pin: another organization's key is refused
+        if variable := declared_identity(out).admin_key_env:
+            # The key reference is the repository's, not the organization's: --force must not drop it, or the
+            # next run would quietly fall back to OPENAI_ADMIN_KEY.
+            org_document["identity"]["admin_key_env"] = variable
     if organization:
         org_document["organization"] = organization
     org_document["unmanaged_projects"] = "report"

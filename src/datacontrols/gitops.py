@@ -29,11 +29,12 @@ import httpx
 
 from datacontrols.adminapi import DEFAULT_BASE_URL, AdminApi, RetryPolicy
 from datacontrols.adminapi.read_cache import ReadCache
-from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
+from datacontrols.credentials import ADMIN_KEY_ENV, BASE_URL_ENV, check_base_url, load_admin_key
 from datacontrols.desired import load_desired_state, print_warnings
 from datacontrols.desired.schema import DesiredState
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, OnChange, Registry
 from datacontrols.errors import ConfigError, DataControlsError, DesiredStateError
+from datacontrols.orgs import admin_key_variable, declared_identity, pick_desired_state, pick_export_dir
 from datacontrols.plan import Plan
 from datacontrols.planfile import (
     DEFAULT_MAX_PLAN_AGE,
@@ -165,7 +166,7 @@ def publish_outputs(fmt: Format, rendered: str, plan: Plan, gitlab_report: Path 
 async def apply_saved_plan(
     *,
     plan_file: Path,
-    desired_dir: Path,
+    desired_dir: Path | None,
     admin_key_file: Path | None,
     base_url: str | None,
     retry_budget: float,
@@ -180,14 +181,15 @@ async def apply_saved_plan(
     on_result: Callable[[ApplyResult], None] | None = None,
     stopping: asyncio.Event | None = None,
     on_phase: PhaseHook | None = None,
+    org: str | None = None,
 ) -> int:
     """`reconcile apply PLAN`: re-read, re-plan, and apply only if nothing moved since the plan was saved.
 
     `stopping` and `on_phase` go to `reconcile` (an interrupt during the apply finishes the writes in flight)."""
     saved = read_saved_plan(plan_file)
-    desired = load_desired_state(desired_dir)
+    desired = load_desired_state(pick_desired_state(desired_dir, org))
     print_warnings(desired)
-    key = load_admin_key(admin_key_file)
+    key = load_admin_key(admin_key_file, admin_key_variable(desired))
     url = resolve_base_url(base_url)
     stale: list[str] = []
 
@@ -255,7 +257,8 @@ async def apply_saved_plan(
 
 async def export_to(
     *,
-    out: Path,
+    out: Path | None,
+    org: str | None = None,
     force: bool,
     merge: bool = False,
     also: Sequence[str] = (),
@@ -268,8 +271,9 @@ async def export_to(
     """`reconcile export --out DIR [--project NAME]`: the live organization (or those projects) as files."""
     from datacontrols.export import check_target, export_organization
 
+    out = pick_export_dir(out, org)  # --org NAME: orgs/NAME/
     check_target(out, force=force, adding=bool(projects), merge=merge)  # before the key and any request
-    key = load_admin_key(admin_key_file)
+    key = load_admin_key(admin_key_file, declared_identity(out).admin_key_env or ADMIN_KEY_ENV)
     retry = RetryPolicy(budget_seconds=retry_budget)
     async with AdminApi.connect(admin_key=key, base_url=resolve_base_url(base_url), read_only=True, retry=retry) as api:
         try:

@@ -30,6 +30,7 @@ HONOURED = {
 SAMPLE: dict[str, list[str]] = {
     "dry_run": ["--dry-run"],
     "desired_state": ["--desired-state", str(DESIRED)],
+    "org": ["--org", "prod"],
     "output_format": ["--format", "json"],
     "detailed_exitcode": ["--detailed-exitcode"],
     "fail_on_uncorrectable": ["--fail-on-uncorrectable"],

@@ -347,3 +347,66 @@ def test_zizmor_finds_nothing_in_the_action_or_the_workflow() -> None:
 def test_actionlint_passes_the_workflow() -> None:
     run = uvx(ACTIONLINT, "actionlint", GITHUB_WORKFLOW)
     assert run.returncode == 0, run.output
+
+
+# --- several organizations: one job per organization (`org`) -------------------------------------------------
+
+
+def _two_organizations(runner: Runner) -> str:
+    """The repository turned into orgs/prod and orgs/staging (no desired_state/), committed; the new base."""
+    repo = runner.root / "repo"
+    for name in ("prod", "staging"):
+        (repo / "orgs" / name).mkdir(parents=True)
+        (repo / "orgs" / name / "organization.yaml").write_text(f"identity: {{default_project_id: proj_{name}}}\n")
+    _git(repo, "rm", "-q", "-r", "desired_state")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "two organizations")
+    return _git(repo, "rev-parse", "HEAD")
+
+
+def test_the_org_input_plans_applies_and_comments_for_that_organization_only(runner: Runner) -> None:
+    base = _two_organizations(runner)
+    result = runner.run(DC_COMMAND="plan", DC_ORG="prod", DC_BASE_REF=base)
+    assert result.returncode == 0, result.stdout + result.stderr
+    worktree = Path(runner.env["RUNNER_TEMP"]) / "openai-datacontrols-run" / "base"
+    assert runner.reconcile_calls == [
+        "--dry-run --format markdown --detailed-exitcode --fail-on-uncorrectable --org prod "
+        f"--base-desired-state {worktree / 'orgs' / 'prod'}"
+    ], "the organization's own files, against the same organization's files at the base"
+    # A matrix over organizations posts one comment each: the marker names the organization.
+    assert runner.file("gh-bodies.md").startswith("<!-- openai-datacontrols-plan:prod -->\n" + PLAN)
+    listing = next(c for c in runner.gh_calls if c.startswith("api --paginate"))
+    assert "<!-- openai-datacontrols-plan:prod -->" in listing
+    applied = runner.run(stdout="Apply complete.\n", exit_code=0, DC_COMMAND="apply", DC_ORG="staging")
+    assert applied.returncode == 0
+    assert runner.reconcile_calls[-1] == "apply plan.json --org staging --format markdown --max-plan-age 1h"
+
+
+def test_validate_checks_one_organization_or_all_of_them(runner: Runner) -> None:
+    _two_organizations(runner)
+    assert runner.run(exit_code=0, DC_COMMAND="validate", DC_ORG="staging").returncode == 0
+    assert runner.reconcile_calls[-1] == "validate --org staging"
+    assert runner.run(exit_code=0, DC_COMMAND="validate").returncode == 0
+    assert runner.reconcile_calls[-1] == "validate --all-orgs", "no org and an orgs/ tree: one check for all"
+
+
+@pytest.mark.parametrize(
+    ("inputs", "message"),
+    [
+        ({"DC_ORG": "../prod"}, "org must be the name of a directory in orgs/"),
+        ({"DC_ORG": 'a"b'}, "org must be the name of a directory in orgs/"),
+        ({"DC_ORG": "prod", "DC_DESIRED_STATE": "config"}, "org (orgs/prod) and desired-state (config) name two"),
+    ],
+)
+def test_a_bad_org_input_fails_before_reconcile_runs(runner: Runner, inputs: dict[str, str], message: str) -> None:
+    result = runner.run(DC_COMMAND="plan", **inputs)
+    assert result.returncode == 1
+    assert message in result.stdout
+    assert runner.reconcile_calls == []
+
+
+def test_the_org_input_reaches_the_script() -> None:
+    action = _action()
+    assert action["inputs"]["org"]["default"] == ""
+    (run,) = [step for step in action["runs"]["steps"] if step.get("id") == "run"]
+    assert run["env"]["DC_ORG"] == "${{ inputs.org }}"

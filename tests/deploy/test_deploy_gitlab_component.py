@@ -448,3 +448,32 @@ def test_validate_and_an_unknown_command(project: Project) -> None:
     assert bad.returncode == 1 and "command must be validate, plan or apply, not 'destroy'" in bad.stdout
     usage = subprocess.run([sys.executable, "-m", "datacontrols.ci"], capture_output=True, text=True, check=False)
     assert usage.returncode == 1 and usage.stderr.startswith("usage: python -m datacontrols.ci")
+
+
+# --- several organizations: the component included once per organization ------------------------------------
+
+
+def test_the_org_input_runs_every_job_for_that_organization(project: Project) -> None:
+    origin = project.root / "origin"
+    (origin / "orgs" / "prod").mkdir(parents=True)
+    (origin / "orgs" / "prod" / "organization.yaml").write_text("identity: {default_project_id: proj_prod}  # target\n")
+    git(origin, "add", ".")
+    git(origin, "commit", "-q", "-m", "orgs/prod on the target branch")
+    env = {**project.env, "STUB_EXIT": "2"}
+    (project.root / "stdout.txt").write_text(PLAN)
+    given = {"org": "prod", "job-prefix": "prod-"}
+    assert job("prod-plan", **given)["variables"]["DC_ORG"] == "prod"
+    planned = run_job("prod-plan", cwd=project.checkout, env=env, bash=project.bash, **given)
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    base = Path(project.env["TMPDIR"]) / "openai-datacontrols-run" / "base" / "orgs" / "prod"
+    assert project.reconcile_calls == [
+        "--dry-run --format markdown --detailed-exitcode --fail-on-uncorrectable --org prod "
+        f"--gitlab-report gl-plan.json --base-desired-state {base}"
+    ]
+    assert project.file("base.txt") == "identity: {default_project_id: proj_prod}  # target\n"
+    validated = run_job(
+        "prod-validate", cwd=project.checkout, env={**env, "STUB_EXIT": "0"}, bash=project.bash, **given
+    )
+    assert validated.returncode == 0 and project.reconcile_calls[-1] == "validate --org prod"
+    # The default stays one organization: desired_state/, no --org.
+    assert job(f"{PREFIX}plan")["variables"]["DC_ORG"] == ""

@@ -20,7 +20,7 @@ command="${1:-plan}"
 desired="${DC_DESIRED_STATE:-desired_state}"
 plan_file="${DC_PLAN_FILE:-plan.json}"
 work="${TMPDIR:-/tmp}/openai-datacontrols-run"
-note_marker='<!-- openai-datacontrols-plan -->'
+note_marker="<!-- openai-datacontrols-plan${DC_ORG:+:${DC_ORG}} -->"  # one note per organization
 
 # shellcheck source=reconcile.sh
 source "$(dirname "${BASH_SOURCE[0]}")/reconcile.sh"

@@ -4,6 +4,10 @@
 # worktree, and the text people read (the plan, and the error when the command failed). The caller sets
 # `command`, `desired`, `plan_file` and `work`, defines `dc_error MESSAGE` (how its platform shows an error)
 # and may add `plan_args` (its own report files); everything else comes from the DC_* environment.
+#
+# DC_ORG: in a repository of several organizations (orgs/NAME/), the one this job reads (`--org NAME`); one
+# job per organization (a matrix). `desired` becomes orgs/NAME. Without it, validate checks every
+# organization at once (`--all-orgs`) when there is an orgs/ tree and no desired-state folder.
 
 dc_init() {
   out="$work/out.md"
@@ -15,6 +19,25 @@ dc_init() {
   : > "$out"
   : > "$err"
   : > "$body"
+  target=(--desired-state "$desired")
+  if [ -n "${DC_ORG:-}" ]; then
+    target=(--org "$DC_ORG")
+    desired="orgs/${DC_ORG}"
+  fi
+}
+
+# An organization's name goes into markers and messages: one directory name, nothing a shell or jq reads.
+# Given with a desired-state folder other than the default, one of them would be ignored: an error.
+check_org() {
+  [ -n "${DC_ORG:-}" ] || return 0
+  if ! [[ "$DC_ORG" =~ ^[A-Za-z0-9][A-Za-z0-9._-]*$ ]]; then
+    dc_error "org must be the name of a directory in orgs/ (letters, digits, '.', '_', '-'), not '${DC_ORG}'"
+    return 1
+  fi
+  if [ -n "${DC_DESIRED_STATE:-}" ] && [ "$DC_DESIRED_STATE" != desired_state ]; then
+    dc_error "org (orgs/${DC_ORG}) and desired-state (${DC_DESIRED_STATE}) name two folders: give one of them"
+    return 1
+  fi
 }
 
 # reconcile ARGS: stdout to $out, stderr to $err; both to the log afterwards; sets $ec. The step summary is
@@ -57,12 +80,17 @@ base_worktree() {
 # Run `command`; sets $ec and composes $body. Returns 1 (reconcile not run, the error already shown) for an
 # unknown command or a missing base commit; $1 is the hint for the latter.
 dc_run() {
+  check_org || return 1
   case "$command" in
     validate)
-      run_reconcile validate --desired-state "$desired"
+      if [ -z "${DC_ORG:-}" ] && [ ! -e "$desired" ] && [ -d orgs ]; then
+        run_reconcile validate --all-orgs  # several organizations: one check covers them all
+      else
+        run_reconcile validate "${target[@]}"
+      fi
       ;;
     plan)
-      local args=(--dry-run --format markdown --detailed-exitcode --fail-on-uncorrectable --desired-state "$desired")
+      local args=(--dry-run --format markdown --detailed-exitcode --fail-on-uncorrectable "${target[@]}")
       if [ -n "${DC_BASE_REF:-}" ]; then
         base_worktree "$1" || return 1
       fi
@@ -70,7 +98,7 @@ dc_run() {
       run_reconcile "${args[@]}" "${plan_args[@]}"
       ;;
     apply)
-      local args=(apply "$plan_file" --desired-state "$desired" --format markdown --max-plan-age "${DC_MAX_PLAN_AGE:-1h}")
+      local args=(apply "$plan_file" "${target[@]}" --format markdown --max-plan-age "${DC_MAX_PLAN_AGE:-1h}")
       [ -n "${DC_ALLOW_UNSAFE:-}" ] && args+=(--allow-unsafe "$DC_ALLOW_UNSAFE")
       run_reconcile "${args[@]}"
       ;;

@@ -36,6 +36,7 @@ __all__ = [
     "LogLevelOption",
     "NoColorOption",
     "NoRemovalsOption",
+    "OrgOption",
     "OutOption",
     "OutputFormat",
     "ProjectsOption",
@@ -69,7 +70,16 @@ def _option(flag: str, help: str, **more: Any) -> Any:
 
 DryRunOption = Annotated[bool, _option("--dry-run", "Only read and print the plan; never write.")]
 DesiredStateOption = Annotated[
-    Path, _option("--desired-state", "Directory holding organization.yaml and projects/*.yaml.")
+    Path | None,
+    _option(
+        "--desired-state",
+        "Directory holding organization.yaml and projects/*.yaml. [desired_state; with --org: orgs/NAME]",
+        show_default=False,
+    ),
+]
+OrgOption = Annotated[
+    str | None,
+    _option("--org", "In a repository of several organizations (orgs/NAME/): the one to read and reconcile."),
 ]
 FormatOption = Annotated[OutputFormat, _option("--format", "How to print the plan.")]
 FailOnUncorrectableOption = Annotated[

@@ -27,6 +27,7 @@ from datacontrols.desired import load_desired_state, print_warnings
 from datacontrols.engine import DEFAULT_REGISTRY, ApplyResult, Registry
 from datacontrols.gitops import Delivery, resolve_base_url
 from datacontrols.kinds.service_accounts import with_secret_sink
+from datacontrols.orgs import admin_key_variable, pick_desired_state
 from datacontrols.present import render_outcome
 from datacontrols.reconcile import Outcome
 from datacontrols.reconcile import reconcile as run_reconcile
@@ -46,7 +47,7 @@ def registry_for(secret_sink: Path | None) -> Registry:
 async def plan_or_apply(
     *,
     dry_run: bool,
-    desired_dir: Path,
+    desired_dir: Path | None,
     output_format: Format,
     detailed_exitcode: bool,
     auto_approve: bool,
@@ -56,16 +57,18 @@ async def plan_or_apply(
     secret_sink: Path | None = None,
     delivery: Delivery | None = None,
     fail_on_uncorrectable: bool = False,
+    org: str | None = None,
 ) -> int:
     delivery = delivery or Delivery()
     delivery.check(dry_run=dry_run)
+    desired_dir = pick_desired_state(desired_dir, org)  # --org NAME: orgs/NAME/, checked against its siblings
     desired = load_desired_state(desired_dir)  # before the key: bad files fail without any request
     print_warnings(desired)
     base = delivery.load_base()  # the pull-request view's target branch, if any
     if secret_sink is not None and not dry_run:
         check_sink(secret_sink)  # an unusable sink fails before any request, not after an account exists
     registry = registry_for(secret_sink)
-    key = load_admin_key(admin_key_file)
+    key = load_admin_key(admin_key_file, admin_key_variable(desired))
     url = resolve_base_url(base_url)
     # The dry run gets a client that cannot send anything but GET: a different object, not a flag.
     retry = RetryPolicy(budget_seconds=retry_budget)

@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from pydantic import ValidationError
 
-from datacontrols.credentials import BASE_URL_ENV, check_base_url, load_admin_key
+from datacontrols.credentials import ADMIN_KEY_ENV, BASE_URL_ENV, check_base_url, load_admin_key
 from datacontrols.daemon.file_limit import raise_file_limit
 
 if TYPE_CHECKING:
     from datacontrols.daemon.service import Daemon
     from datacontrols.daemon.settings import DaemonSettings
-from datacontrols.errors import DataControlsError
+from datacontrols.errors import ConfigError, DataControlsError
 from datacontrols.logging import configure_logging
 from datacontrols.redaction import redact
 
@@ -46,6 +46,18 @@ def serve_command(
     ctx: typer.Context,
     desired_state: Annotated[
         Path | None, typer.Option("--desired-state", help="Directory holding organization.yaml and projects/.")
+    ] = None,
+    org: Annotated[
+        str | None,
+        typer.Option("--org", help="In a repository of several organizations: the one to serve (orgs/NAME/)."),
+    ] = None,
+    orgs_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--orgs-dir",
+            help="With --org: the directory holding the organizations (in a pod, the checkout's orgs/). [orgs]",
+            file_okay=False,
+        ),
     ] = None,
     expect_project_files: Annotated[
         int | None,
@@ -168,6 +180,11 @@ def serve_command(
         "log_level": log_level,
         "log_format": log_format,
     }
+    try:
+        given["desired_state"] = served_desired_state(desired_state, org, orgs_dir)
+    except DataControlsError as exc:
+        print(f"error: {exc.message}", file=sys.stderr)
+        raise typer.Exit(1) from None
     from datacontrols.daemon.settings import DaemonSettings  # here: other commands never load the daemon
 
     try:
@@ -199,15 +216,43 @@ def serve_command(
     raise typer.Exit(code)
 
 
+def served_desired_state(desired_state: Path | None, org: str | None, orgs_dir: Path | None) -> Path | None:
+    """The directory `serve` reads: `--desired-state`, or `--org NAME` in `--orgs-dir` (flags, then variables).
+
+    Absolute when given so: in a pod the checkout is a symlink git-sync swaps, and a working directory would
+    stay in the old checkout, so `--orgs-dir` names it through the link and every run follows the link."""
+    from datacontrols.orgs import ORGS_DIR, pick_desired_state
+
+    org = org or os.environ.get("DATACONTROLS_ORG") or None
+    orgs = orgs_dir or _path_from_env("DATACONTROLS_ORGS_DIR")
+    if org is None:
+        if orgs is not None:
+            raise ConfigError("--orgs-dir says where the organizations are; pass --org NAME to pick one")
+        if desired_state is None and _path_from_env("DATACONTROLS_DESIRED_STATE") is None:
+            return pick_desired_state(None, None)  # an orgs/ tree here without --org is an error
+        return desired_state  # else the settings read DATACONTROLS_DESIRED_STATE, as before
+    chosen = desired_state or _path_from_env("DATACONTROLS_DESIRED_STATE")
+    return pick_desired_state(chosen, org, orgs=orgs or ORGS_DIR)
+
+
+def _path_from_env(name: str) -> Path | None:
+    value = os.environ.get(name, "").strip()
+    return Path(value) if value else None
+
+
 def build_daemon(settings: DaemonSettings) -> Daemon:
     """The daemon for these settings, with the admin key from its file or OPENAI_ADMIN_KEY."""
     from datacontrols.daemon.project_files import check_project_files
     from datacontrols.daemon.service import Daemon
     from datacontrols.daemon.webhook_file import with_webhook_file
+    from datacontrols.orgs import declared_identity
 
     check_project_files(settings.desired_state, settings.expect_project_files)  # before anything is read or sent
     settings = with_webhook_file(settings)
-    key = load_admin_key(settings.admin_key_file)
+    # The variable the organization's files name (identity.admin_key_env), when no key file is mounted.
+    key = load_admin_key(
+        settings.admin_key_file, declared_identity(settings.desired_state).admin_key_env or ADMIN_KEY_ENV
+    )
     base_url = settings.base_url or os.environ.get(BASE_URL_ENV) or None
     if base_url is not None:
         check_base_url(base_url)

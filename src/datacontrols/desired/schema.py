@@ -7,11 +7,13 @@ why `model_fields_set` is consulted where null and absent mean different things.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic.json_schema import WithJsonSchema
 
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
@@ -200,12 +202,34 @@ class OrganizationSettings(LimitChecks, DesiredModel):
     )
 
 
+def _variable_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Z_][A-Z0-9_]*", value):
+        # Never echoed: the value may be the key itself, pasted where its variable's name belongs.
+        raise ValueError("must be an environment variable's name, like OPENAI_ADMIN_KEY_PROD (never the key)")
+    return value
+
+
+# The name of the variable holding an admin key (checked here for a clear message; the schema's pattern is
+# for editors).
+KeyVariable = Annotated[
+    str,
+    AfterValidator(_variable_name),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Z_][A-Z0-9_]*$"}),
+]
+
+
 class Identity(DesiredModel):
     """Which organization this desired state belongs to (see `datacontrols.identity`)."""
 
     default_project_id: Name = Field(
         description="The id of the organization's default project (its oldest); a run against another "
         "organization stops before any write. `reconcile export` writes it."
+    )
+    admin_key_env: KeyVariable | None = Field(
+        default=None,
+        description="The environment variable holding this organization's admin key (the name, never the "
+        "key), for a repository of several organizations (orgs/NAME/). [OPENAI_ADMIN_KEY]; --admin-key-file wins",
+        json_schema_extra=not_null_in_schema,
     )
 
 
