@@ -39,6 +39,9 @@ from datacontrols.commands.options import (
     DetailedExitcodeOption,
     DryRunOption,
     ExcludeProjectsOption,
+    ExportOrgOption,
+    ExportRateLimitsOption,
+    ExportRoleAssignmentsOption,
     FailOnUncorrectableOption,
     FormatOption,
     GitlabReportOption,
@@ -300,12 +303,7 @@ def export_command(
     out: Annotated[
         Path | None, typer.Option("--out", help="Directory to write organization.yaml and projects/ into.")
     ] = None,
-    org: Annotated[
-        str | None,
-        typer.Option(
-            "--org", help="Write orgs/NAME/ (in a repository of several organizations).", envvar="DATACONTROLS_ORG"
-        ),
-    ] = None,
+    org: ExportOrgOption = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing desired-state files.")] = False,
     merge: Annotated[
         bool, typer.Option("--merge", help="Fold the live values into existing files, keeping their comments.")
@@ -320,16 +318,8 @@ def export_command(
             help="Add only this live project's file to the desired state in --out (repeatable; by name).",
         ),
     ] = None,
-    rate_limits: Annotated[
-        bool, typer.Option("--rate-limits", help="Also write every project's rate limits (each plan then reads them).")
-    ] = False,
-    role_assignments: Annotated[
-        bool,
-        typer.Option(
-            "--role-assignments",
-            help="Also write each project's role assignments (each plan then reads every listed member's roles).",
-        ),
-    ] = False,
+    rate_limits: ExportRateLimitsOption = False,
+    role_assignments: ExportRoleAssignmentsOption = False,
     output_format: TextOrJsonOption = "text",
 ) -> None:
     """Write the live organization as desired-state files (read only), to start managing what exists."""

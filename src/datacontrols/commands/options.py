@@ -29,6 +29,9 @@ __all__ = [
     "DetailedExitcodeOption",
     "DryRunOption",
     "ExcludeProjectsOption",
+    "ExportOrgOption",
+    "ExportRateLimitsOption",
+    "ExportRoleAssignmentsOption",
     "FailOnUncorrectableOption",
     "FormatOption",
     "GitlabReportOption",
@@ -149,4 +152,23 @@ NoColorOption = Annotated[
 # A subcommand's own `--format` (explain, export): text for people, or one JSON document for machines.
 TextOrJsonOption = Annotated[
     str, typer.Option("--format", metavar="<text|json>", help="text, or json: one JSON document on stdout.")
+]
+
+# export's own choices: where to write in a repository of several organizations, and the kinds it writes
+# only when asked, since each later plan then pays their reads.
+ExportOrgOption = Annotated[
+    str | None,
+    typer.Option(
+        "--org", help="Write orgs/NAME/ (in a repository of several organizations).", envvar="DATACONTROLS_ORG"
+    ),
+]
+ExportRateLimitsOption = Annotated[
+    bool, typer.Option("--rate-limits", help="Also write every project's rate limits (each plan then reads them).")
+]
+ExportRoleAssignmentsOption = Annotated[
+    bool,
+    typer.Option(
+        "--role-assignments",
+        help="Also write each project's role assignments (each plan then reads every listed member's roles).",
+    ),
 ]
