@@ -17,7 +17,6 @@ classes a file is validated with, so the loader reports them at their position.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Annotated, Any, Final, Literal
@@ -34,7 +33,7 @@ from pydantic import (
 )
 
 from datacontrols.adminapi.rate_limits import RATE_LIMIT_FIELDS
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import EMAIL_SHAPE, DesiredModel
 
 __all__ = [
     "RATE_LIMITS_DESCRIPTION",
@@ -57,9 +56,6 @@ __all__ = [
 ]
 
 _CENT: Final = Decimal("0.01")
-# Loose on purpose: the API validates addresses; this catches a name or a blank typed where an address belongs.
-_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
 
 # --------------------------------------------------------------------------------------------------------
 # Money
@@ -194,7 +190,7 @@ SpendLimitSetting = Literal["none"] | SpendLimit
 
 
 def _email(address: str) -> str:
-    if not _EMAIL.match(address):
+    if not EMAIL_SHAPE.match(address):
         raise ValueError(f"{address!r} is not an email address")
     return address
 

@@ -26,12 +26,11 @@ The default is `report`: shortening a key's life can stop a workload that still 
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import EMAIL_SHAPE, DesiredModel
 
 __all__ = [
     "INVITE_MISSING_USERS_DESCRIPTION",
@@ -43,9 +42,6 @@ __all__ = [
 ]
 
 MemberRole = Literal["owner", "member"]
-
-# Loose on purpose: the organization's user list decides who exists; this catches a name typed for an address.
-_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
 PrincipalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
@@ -89,7 +85,7 @@ class Members(DesiredModel):
             return None
         seen: dict[str, str] = {}
         for email in users:
-            if not _EMAIL.match(email):
+            if not EMAIL_SHAPE.match(email):
                 raise ValueError(f"{email!r} is not an email address; users are named by email")
             folded = email.casefold()
             if folded in seen:

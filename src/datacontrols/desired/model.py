@@ -6,11 +6,15 @@ without importing `schema`, which imports them all.
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from typing import Annotated, Final
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-__all__ = ["DesiredModel", "Text"]
+__all__ = ["EMAIL_SHAPE", "DesiredModel", "Text"]
+
+# Loose on purpose: the organization's user list decides who exists; this catches a name typed for an address.
+EMAIL_SHAPE: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # A string that says something: surrounding blanks dropped, empty refused.
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]

@@ -23,13 +23,12 @@ Emails are matched without regard to case, so two spellings of one address in a 
 
 from __future__ import annotations
 
-import re
 from typing import Final, Literal
 
 from pydantic import Field, field_validator
 
 from datacontrols.desired.members import Email, PrincipalName
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import EMAIL_SHAPE, DesiredModel
 
 __all__ = [
     "ORGANIZATION_GROUPS_DESCRIPTION",
@@ -41,9 +40,6 @@ __all__ = [
 ]
 
 OrganizationRole = Literal["owner", "reader"]
-
-# Loose on purpose, as for project members: the organization's user list decides who exists.
-_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 ORGANIZATION_USERS_DESCRIPTION: Final = (
     "The organization's users' roles by email (owner or reader); authoritative mode removes users not listed "
@@ -60,7 +56,7 @@ _MODE_HELP = "additive: add and correct only; authoritative: also remove what is
 def _distinct_emails(emails: list[str]) -> None:
     seen: dict[str, str] = {}
     for email in emails:
-        if not _EMAIL.match(email):
+        if not EMAIL_SHAPE.match(email):
             raise ValueError(f"{email!r} is not an email address; users are named by email")
         folded = email.casefold()
         if folded in seen:

@@ -24,8 +24,8 @@ from typing import Annotated, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
-from datacontrols.desired.members import _EMAIL, Email, PrincipalName
-from datacontrols.desired.model import DesiredModel, Text
+from datacontrols.desired.members import Email, PrincipalName
+from datacontrols.desired.model import EMAIL_SHAPE, DesiredModel, Text
 
 __all__ = [
     "PROJECT_ROLE_ASSIGNMENTS_DESCRIPTION",
@@ -105,7 +105,7 @@ class RoleAssignments(DesiredModel):
     def _check_users(cls, users: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
         seen: dict[str, str] = {}
         for email, roles in (users or {}).items():
-            if not _EMAIL.match(email):
+            if not EMAIL_SHAPE.match(email):
                 raise ValueError(f"{email!r} is not an email address; users are named by email")
             folded = email.casefold()
             if folded in seen:
