@@ -91,6 +91,18 @@ async def observe(
     holds them already (the daemon reads them as a work item of their own, not once per project). `kinds`:
     the names of the project kinds to read (None: all that are managed), for a daemon sweep of some controls.
     """
+    with api.transport.read_once.open():  # kinds that read the same listing share one request
+        return await _observe(api, desired, registry, target, organization, kinds)
+
+
+async def _observe(
+    api: AdminApi,
+    desired: DesiredState,
+    registry: Registry,
+    target: Target,
+    organization: Observed | None,
+    kinds: frozenset[str] | None,
+) -> Observed:
     if organization is not None:
         observed = Observed(projects=list(organization.projects), organization=dict(organization.organization))
     else:

@@ -270,10 +270,11 @@ async def export_organization(
     every = [p for p in await api.projects.list(include_archived=False) if not p.archived]
     stems = file_stems(every)  # of the whole organization: a file name does not depend on what is exported
     live = _chosen(every, only, out, stems, replace=force or merge) if only else every
-    organization_values, project_values = await asyncio.gather(
-        asyncio.gather(*(kind.observe(api) for kind, _ in org_kinds)),
-        asyncio.gather(*(asyncio.gather(*(kind.observe(api, p) for kind, _ in project_kinds)) for p in live)),
-    )
+    with api.transport.read_once.open():  # kinds that read the same listing share one request
+        organization_values, project_values = await asyncio.gather(
+            asyncio.gather(*(kind.observe(api) for kind, _ in org_kinds)),
+            asyncio.gather(*(asyncio.gather(*(kind.observe(api, p) for kind, _ in project_kinds)) for p in live)),
+        )
 
     # Files a kind's entries name (certificates' PEM), read now: only export needs them.
     with_files = await asyncio.gather(

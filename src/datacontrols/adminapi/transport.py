@@ -15,6 +15,7 @@ The call loop lives here; each concern it draws on has its own module:
 - `read_only`: a dry run gets an HTTP layer that refuses anything but GET before sending.
 - `log_redaction`: httpx's and httpcore's own log records are scrubbed (httpcore's DEBUG trace prints
   response headers, which a proxy may echo the key into).
+- `read_once`: while the engine observes, identical GETs share one request.
 - Pagination, here, for both list styles of the spec (`first_id/last_id/has_more` and `next/has_more`).
 
 The admin key is held in a `SecretStr`, sent only as the Authorization header, registered for redaction,
@@ -40,6 +41,7 @@ from datacontrols.adminapi.limiter import AdaptiveLimiter
 from datacontrols.adminapi.log_redaction import guard_library_logs
 from datacontrols.adminapi.pacer import Pacer
 from datacontrols.adminapi.proxy import proxy_for
+from datacontrols.adminapi.read_once import ReadOnce
 from datacontrols.adminapi.read_only import ReadOnlyHTTPTransport
 from datacontrols.adminapi.responses import NotSent, decode, error_from, transport_failure
 from datacontrols.adminapi.retry import (
@@ -136,6 +138,7 @@ class Transport:
         self.budget = budget
         self.pacer = Pacer(clock, sleep, floor=budget.spacing if budget is not None else 0.0)
         self.requests: list[RequestRecord] = []
+        self.read_once = ReadOnce()  # open while observing: identical GETs share one request
 
     def admin_key_matches(self, redacted_value: str) -> bool:
         """Whether a redacted key as the admin key list shows it (`sk-admin...xyz`) fits the key in use.
@@ -157,8 +160,9 @@ class Transport:
     # --- the calls families make -------------------------------------------------------------------
 
     async def get(self, where: Route, *, params: Mapping[str, Any] | None = None) -> Any:
-        """GET and return the decoded JSON body; retried freely (reads are idempotent)."""
-        return await self._call("GET", where, params=params)
+        """GET and return the decoded JSON body; retried freely (reads are idempotent). Within
+        `read_once.open()` an identical GET shares the first one's request."""
+        return await self.read_once.get(where.path, params, lambda: self._call("GET", where, params=params))
 
     async def write(
         self,
