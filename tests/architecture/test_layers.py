@@ -3,6 +3,7 @@ others (not even inside a function or under TYPE_CHECKING), and no source module
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import grimp
@@ -16,7 +17,15 @@ MAX_LINES = 450
 
 def test_the_import_contracts_are_kept(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    # import-linter configures logging with dictConfig, which disables every logger that exists already:
+    # the daemon's, for the tests that run after this one in the same process. Put them back as they were.
+    loggers = [lg for lg in logging.root.manager.loggerDict.values() if isinstance(lg, logging.Logger)]
+    disabled = {lg.name: lg.disabled for lg in loggers}
+    try:
+        code = lint_imports(config_filename=str(ROOT / "pyproject.toml"), no_cache=True, no_logo=True)
+    finally:
+        for lg in loggers:
+            lg.disabled = disabled[lg.name]
     report = capsys.readouterr().out
     assert code == 0, report
     assert report.count(" KEPT") >= 3, report
