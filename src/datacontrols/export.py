@@ -299,13 +299,14 @@ async def export_organization(
     org_document["unmanaged_projects"] = "report"
 
     documents: list[tuple[Path, dict[str, Any]]] = []
+    homes = _homes(live, out, stems, keep_files=force or merge)
     for project, values in zip(live, project_values, strict=True):
         where = f"project {project.name or project.id!r} ({project.id})"
         parts = [
             _exported(kind, exporter, value, where, result.notes)
             for (kind, exporter), value in zip(project_kinds, values, strict=True)
         ]
-        documents.append((out / PROJECTS_DIR / f"{stems[project.id]}.yaml", project_document(project, parts)))
+        documents.append((homes[project.id], project_document(project, parts)))
     documents.sort(key=lambda item: item[0].name)
 
     if not only:
@@ -372,7 +373,7 @@ def _chosen(
     for project in chosen:
         path = out / PROJECTS_DIR / f"{stems[project.id]}.yaml"
         elsewhere = described.get(project.name or "")
-        if elsewhere is not None and elsewhere != path:
+        if elsewhere is not None and elsewhere != path and not replace:  # --merge/--force write it there
             raise ConfigError(
                 f"project {project.name!r} is already described by {elsewhere}; nothing was written"
             ) from None
@@ -383,8 +384,19 @@ def _chosen(
     return chosen
 
 
-def _described(out: Path) -> dict[str, Path]:
-    """Project name -> the file of `out` that describes it (an unreadable file is left to the loader later)."""
+def _homes(live: list[Project], out: Path, stems: Mapping[str, str], *, keep_files: bool) -> dict[str, Path]:
+    """Project id -> the file it is written to: with `--merge` or `--force` (`keep_files`), the existing file
+    that already describes it (by `id:`, else by `name:`), whatever it is called; else its own stem's. A
+    repository names its files as it likes, and a second file for one project would not load."""
+    by_id, by_name = (_described(out, "id"), _described(out)) if keep_files else ({}, {})
+    return {
+        p.id: by_id.get(p.id) or by_name.get(p.name or "") or out / PROJECTS_DIR / f"{stems[p.id]}.yaml" for p in live
+    }
+
+
+def _described(out: Path, key: str = "name") -> dict[str, Path]:
+    """Project `name` (or `id`) -> the file of `out` that describes it (an unreadable file is left to the
+    loader later)."""
     found: dict[str, Path] = {}
     for path in _existing(out):
         if path.name == ORGANIZATION_FILE or path.is_symlink() or not path.is_file():
@@ -393,8 +405,8 @@ def _described(out: Path) -> dict[str, Path]:
             document = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
         except Exception:
             continue
-        if isinstance(document, dict) and isinstance(document.get("name"), str):
-            found.setdefault(document["name"], path)
+        if isinstance(document, dict) and isinstance(document.get(key), str):
+            found.setdefault(document[key], path)
     return found
 
 

@@ -146,6 +146,26 @@ async def test_merge_folds_live_drift_into_edited_files_keeping_comments_and_pla
     assert text.splitlines()[0].startswith(SCHEMA_MARK)
 
 
+@pytest.mark.parametrize("how", ["merge", "force"])
+async def test_a_project_file_named_as_the_repository_likes_is_the_one_written(tmp_path: Path, how: str) -> None:
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=demo_seed_path(), rng_seed=1)
+    out = tmp_path / "desired"
+    await exported(emulator, out)
+    projects = out / "projects"
+    (projects / "support-bot.yaml").rename(projects / "helpdesk.yaml")  # by id and name
+    sandbox = (projects / "research-sandbox.yaml").read_text()
+    (projects / "research-sandbox.yaml").unlink()
+    (projects / "lab.yaml").write_text(
+        "\n".join(line for line in sandbox.splitlines() if not line.startswith("id:")) + "\n"
+    )
+
+    result, plan = await exported(emulator, out, **{how: True})
+    assert sorted(p.name for p in projects.glob("*.yaml")) == ["helpdesk.yaml", "lab.yaml", "legacy-chatbot.yaml"]
+    assert "name: Support Bot" in (projects / "helpdesk.yaml").read_text()
+    assert "name: Research Sandbox" in (projects / "lab.yaml").read_text()  # found by name, without an id
+    assert result.desired is not None and not plan.has_changes
+
+
 async def test_merge_keeps_what_export_does_not_write_and_says_so(tmp_path: Path) -> None:
     emulator = Emulator(admin_key=ADMIN_KEY, seed=demo_seed_path(), rng_seed=1)
     out = tmp_path / "desired"
