@@ -26,3 +26,24 @@ def test_the_daemon_takes_the_key_from_the_variable_its_organization_names(
     monkeypatch.delenv("OPENAI_ADMIN_KEY_PROD", raising=False)
     with pytest.raises(ConfigError, match="no admin key: set OPENAI_ADMIN_KEY_PROD"):
         build_daemon(DaemonSettings(desired_state=prod))
+
+
+async def test_status_and_metrics_name_the_organization_served() -> None:
+    from daemon_support import ADMIN_KEY, DEMO_SEED, daemon_for, daemon_http, metric_value
+
+    from datacontrols.emulator import Emulator
+
+    served = daemon_for(Emulator(admin_key=ADMIN_KEY, seed=DEMO_SEED, rng_seed=7), org="prod")
+    single = daemon_for(Emulator(admin_key=ADMIN_KEY, seed=DEMO_SEED, rng_seed=7))
+    try:
+        async with daemon_http(served) as http:
+            summary = (await http.get("/status")).json()
+            metrics = (await http.get("/metrics")).text
+        assert summary["organization"] == "prod"
+        assert served.status()["organization"] == "prod"
+        assert metric_value(metrics, "datacontrols_organization_info", org="prod") == 1
+        assert single.status()["organization"] is None
+        assert metric_value(single.metrics.render().decode(), "datacontrols_organization_info", org="") == 1
+    finally:
+        await served.aclose()
+        await single.aclose()

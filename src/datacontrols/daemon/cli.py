@@ -159,6 +159,7 @@ def serve_command(
     log_format = log_format if log_format is not None else root.get("log_format")
     given: dict[str, Any] = {
         "desired_state": desired_state,
+        "org": org,
         "expect_project_files": expect_project_files,
         "admin_key_file": admin_key_file,
         "base_url": base_url,

@@ -30,6 +30,7 @@ by the scrape target's own labels).
     datacontrols_request_budget_per_minute                    the cap per endpoint (--max-requests-per-minute)
     datacontrols_requests_last_minute{endpoint}               requests sent in the last minute, against the cap
     datacontrols_build_info{version,python}                   always 1
+    datacontrols_organization_info{org}                       always 1: the organization served ("" for one)
 """
 
 from __future__ import annotations
@@ -152,6 +153,8 @@ class DaemonMetrics:
         )
         self.build_info = Gauge("datacontrols_build_info", "Build information", ["version", "python"], registry=r)
         self.build_info.labels(version=__version__, python=platform.python_version()).set(1)
+        # Which organization this daemon serves (orgs/NAME/; "" for a repository of one), to tell them apart.
+        self.organization = Gauge("datacontrols_organization_info", "The organization served", ["org"], registry=r)
         self.desired_invalid.set(0)
         self._drift_series: set[tuple[str, str]] = set()
         self._held_series: set[str] = set()

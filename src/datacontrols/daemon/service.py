@@ -89,6 +89,7 @@ class Daemon:
         self.settings = settings
         self.registry = registry
         self.metrics = metrics or DaemonMetrics()
+        self.metrics.organization.labels(org=settings.org or "").set(1)
         self.notifier = notifier or Notifier(settings.webhook, settings.webhook_format, metrics=self.metrics)
         self.clock = clock
         self._monotonic = monotonic

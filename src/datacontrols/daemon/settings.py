@@ -76,6 +76,9 @@ class DaemonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DATACONTROLS_", extra="ignore", frozen=True)
 
     desired_state: Path = Field(default=Path("desired_state"), description="The desired-state directory")
+    org: str | None = Field(
+        default=None, description="The organization served, in a repository of several (orgs/NAME/); shown in /status"
+    )
     expect_project_files: int | None = Field(
         default=None,
         ge=0,

@@ -99,6 +99,7 @@ def full_status(daemon: StatusSource) -> dict[str, Any]:
         "ready": ready,
         "readiness": readiness,
         "stopping": daemon.stopping.is_set(),
+        "organization": daemon.settings.org,  # orgs/NAME/ in a repository of several; None for one
         "desired_state": {
             "path": str(daemon.settings.desired_state),
             "valid": daemon.desired_check.valid,
@@ -134,7 +135,10 @@ def summary_status(full: Mapping[str, Any]) -> dict[str, Any]:
         "service": full.get("service"),
         "detail": "summary",
         "note": SUMMARY_NOTE,
-        **{name: full.get(name) for name in ("started_at", "mode", "interval_seconds", "ready", "readiness")},
+        **{
+            name: full.get(name)
+            for name in ("organization", "started_at", "mode", "interval_seconds", "ready", "readiness")
+        },
         "stopping": full.get("stopping"),
         "desired_state": {
             "valid": desired.get("valid"),
