@@ -30,7 +30,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from datacontrols.desired.model import EMAIL_SHAPE, DesiredModel
+from datacontrols.desired.model import DesiredModel, check_emails
 
 __all__ = [
     "INVITE_MISSING_USERS_DESCRIPTION",
@@ -83,14 +83,7 @@ class Members(DesiredModel):
     def _check_emails(cls, users: dict[str, str] | None) -> dict[str, str] | None:
         if users is None:
             return None
-        seen: dict[str, str] = {}
-        for email in users:
-            if not EMAIL_SHAPE.match(email):
-                raise ValueError(f"{email!r} is not an email address; users are named by email")
-            folded = email.casefold()
-            if folded in seen:
-                raise ValueError(f"{email!r} and {seen[folded]!r} are the same address (emails ignore case)")
-            seen[folded] = email
+        check_emails(users)
         return users
 
     @property

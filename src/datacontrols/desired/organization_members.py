@@ -28,7 +28,7 @@ from typing import Final, Literal
 from pydantic import Field, field_validator
 
 from datacontrols.desired.members import Email, PrincipalName
-from datacontrols.desired.model import EMAIL_SHAPE, DesiredModel
+from datacontrols.desired.model import DesiredModel, check_emails
 
 __all__ = [
     "ORGANIZATION_GROUPS_DESCRIPTION",
@@ -53,17 +53,6 @@ ORGANIZATION_GROUPS_DESCRIPTION: Final = (
 _MODE_HELP = "additive: add and correct only; authoritative: also remove what is not listed"
 
 
-def _distinct_emails(emails: list[str]) -> None:
-    seen: dict[str, str] = {}
-    for email in emails:
-        if not EMAIL_SHAPE.match(email):
-            raise ValueError(f"{email!r} is not an email address; users are named by email")
-        folded = email.casefold()
-        if folded in seen:
-            raise ValueError(f"{email!r} and {seen[folded]!r} are the same address (emails ignore case)")
-        seen[folded] = email
-
-
 class OrganizationUsersSetting(DesiredModel):
     """`organization.users`: the organization role of each listed user."""
 
@@ -73,7 +62,7 @@ class OrganizationUsersSetting(DesiredModel):
     @field_validator("roles")
     @classmethod
     def _check_emails(cls, roles: dict[str, str]) -> dict[str, str]:
-        _distinct_emails(list(roles))
+        check_emails(list(roles))
         return roles
 
     @property
@@ -89,7 +78,7 @@ class GroupDefinition(DesiredModel):
     @field_validator("members")
     @classmethod
     def _check_emails(cls, members: list[str]) -> list[str]:
-        _distinct_emails(members)
+        check_emails(members)
         return members
 
 

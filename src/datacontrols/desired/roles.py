@@ -25,7 +25,7 @@ from typing import Annotated, Final, Literal
 from pydantic import Field, StringConstraints, field_validator
 
 from datacontrols.desired.members import Email, PrincipalName
-from datacontrols.desired.model import EMAIL_SHAPE, DesiredModel, Text
+from datacontrols.desired.model import DesiredModel, Text, check_emails
 
 __all__ = [
     "PROJECT_ROLE_ASSIGNMENTS_DESCRIPTION",
@@ -103,14 +103,8 @@ class RoleAssignments(DesiredModel):
     @field_validator("users")
     @classmethod
     def _check_users(cls, users: dict[str, list[str]] | None) -> dict[str, list[str]] | None:
-        seen: dict[str, str] = {}
+        check_emails(users or {})
         for email, roles in (users or {}).items():
-            if not EMAIL_SHAPE.match(email):
-                raise ValueError(f"{email!r} is not an email address; users are named by email")
-            folded = email.casefold()
-            if folded in seen:
-                raise ValueError(f"{email!r} and {seen[folded]!r} are the same address (emails ignore case)")
-            seen[folded] = email
             _unique(roles, f"{email}: role")
         return users
 
