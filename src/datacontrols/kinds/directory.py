@@ -8,10 +8,8 @@ value lands in `World.organization[<name>]`, where the project kinds look names 
     admin_api_key         who owns the admin key in use, if that can be told   when members or
                                                                              organization.users are managed
 
-When organization.yaml manages the organization's users (`organization.users`) or groups
-(`organization.groups`), the kinds that do (`organization_user`, `organization_group`) read the same lists
-for themselves, so the lookups here are not read a second time: `users_of(world)` and `groups_of(world)`
-answer from whichever kind read them.
+The kinds of organization.yaml's `users` and `groups` read the same lists for themselves; within one
+observation the transport sends each identical GET once (`adminapi/read_once.py`), so both are read once.
 
 The first two never plan anything. `admin_api_key` says once, as a `report`, when the key in use cannot be
 matched to exactly one owner: the guard that refuses to remove or demote that identity then cannot run.
@@ -52,9 +50,6 @@ __all__ = [
 ORGANIZATION_USERS = "organization_users"
 ORGANIZATION_GROUPS = "organization_groups"
 ADMIN_IDENTITY = "admin_api_key"
-# The kinds of organization.yaml's `users` and `groups`, whose observed values hold these same lists.
-_USER_ROLES = "organization_user"
-_GROUP_MEMBERS = "organization_group"
 
 
 def manages_members(desired: DesiredState, which: str | None = None) -> bool:
@@ -119,18 +114,14 @@ class GroupDirectory:
 
 def users_of(world: World) -> Directory | None:
     """The organization's users as this run read them (None: not read)."""
-    for name in (ORGANIZATION_USERS, _USER_ROLES):
-        if isinstance(found := world.organization.get(name), Directory):
-            return found
-    return None
+    found = world.organization.get(ORGANIZATION_USERS)
+    return found if isinstance(found, Directory) else None
 
 
 def groups_of(world: World) -> GroupDirectory | None:
     """The organization's groups as this run read them (None: not read)."""
-    if isinstance(found := world.organization.get(ORGANIZATION_GROUPS), GroupDirectory):
-        return found
-    groups = getattr(world.organization.get(_GROUP_MEMBERS), "groups", None)
-    return groups if isinstance(groups, GroupDirectory) else None
+    found = world.organization.get(ORGANIZATION_GROUPS)
+    return found if isinstance(found, GroupDirectory) else None
 
 
 @dataclass(frozen=True)
@@ -168,7 +159,7 @@ class OrganizationUsers(_ReadOnly):
     name = ORGANIZATION_USERS
 
     def reads(self, desired: DesiredState) -> bool:
-        return manages_members(desired, "users") and desired.organization.organization.users is None
+        return manages_members(desired, "users")
 
     async def observe(self, api: AdminApi) -> Directory:
         return Directory(tuple(await api.organization_users.list()))
@@ -181,7 +172,7 @@ class OrganizationGroups(_ReadOnly):
     name = ORGANIZATION_GROUPS
 
     def reads(self, desired: DesiredState) -> bool:
-        return manages_members(desired, "groups") and desired.organization.organization.groups is None
+        return manages_members(desired, "groups")
 
     async def observe(self, api: AdminApi) -> GroupDirectory:
         return GroupDirectory(tuple(await api.groups.list()))
