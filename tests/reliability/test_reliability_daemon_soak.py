@@ -157,15 +157,28 @@ def watch_runs(daemon: Daemon, soak: Soak) -> None:
 async def probe(http: httpx.AsyncClient, daemon: Daemon, soak: Soak) -> None:
     """Each probe's answer must match the daemon's state, when that state did not change during the fetch."""
     for path, truth in (("/healthz", daemon.liveness), ("/readyz", daemon.readiness)):
-        before, runs_before = truth()[0], len(soak.intervals)
+        before, inputs_before = truth()[0], readiness_inputs(daemon, soak)
         answer = await http.get(path)
         after = truth()[0]
         soak.probes += 1
-        # Readiness goes stale with time and fresh with a finished run: a run that ended during the fetch
-        # may have flipped it twice (True, stale False, True again), so such a sample proves nothing.
-        unchanged = before == after and len(soak.intervals) == runs_before
+        # Readiness goes stale with time and fresh with a finished run, and a run's first step reloads the
+        # desired state: any of these during the fetch may have flipped it twice (False, True, False again),
+        # so such a sample proves nothing. Time alone only ever turns it false.
+        unchanged = before == after and readiness_inputs(daemon, soak) == inputs_before
         if unchanged and (answer.status_code == 200) != before:
             soak.probe_mismatches.append(f"{path} answered {answer.status_code} while the daemon said {before}")
+
+
+def readiness_inputs(daemon: Daemon, soak: Soak) -> tuple[object, ...]:
+    """What, besides the passing of time, moves the daemon's readiness."""
+    return (
+        len(soak.intervals),
+        daemon.runs_completed,
+        daemon.last_success_at,
+        daemon.desired_check.valid,
+        daemon.health.key_rejected,
+        daemon.stopping.is_set(),
+    )
 
 
 async def soak_daemon(tmp_path: Path, seconds: float) -> dict[str, Any]:
