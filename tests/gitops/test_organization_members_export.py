@@ -45,6 +45,8 @@ async def test_users_roles_and_groups_are_exported_and_plan_clean(tmp_path: Path
         "empty": [],
         "from-the-idp": ["sam@example.com"],
     }, "two groups named twin cannot be told apart in a file"
+    pins = {n: d.id for n, d in settings.groups.definitions.items()}
+    assert pins == {"data-science": "group_ds", "empty": "group_empty", "from-the-idp": "group_idp"}
     assert not plan.has_changes
     reports = sorted((c.kind, c.subject) for c in plan if c.kind.startswith("organization_g"))
     assert reports == [("organization_group", "twin")] * 2, "each group of the ambiguous name is reported"

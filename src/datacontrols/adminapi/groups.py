@@ -130,6 +130,15 @@ class OrganizationGroups(Family):
     async def retrieve(self, group_id: str) -> OrganizationGroup | None:
         return await self._get_or_none(OrganizationGroup, route(GROUP_PATH, group_id=group_id))
 
+    async def rename(self, group_id: str, name: str) -> None:
+        """Give the group this name (the same request again changes nothing)."""
+
+        async def recheck() -> bool | None:
+            group = await self.retrieve(group_id)
+            return True if group is not None and group.name == name else None
+
+        await self._t.write("POST", route(GROUP_PATH, group_id=group_id), body={"name": name}, recheck=recheck)
+
     async def delete(self, group_id: str) -> bool:
         """Delete the group (its project grants go with it); False when it was gone already."""
         return await self._delete(route(GROUP_PATH, group_id=group_id), lambda: self.retrieve(group_id))

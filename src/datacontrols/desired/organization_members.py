@@ -8,6 +8,7 @@
         mode: additive                             # additive (default) | authoritative
         definitions:
           security: {members: [alice@example.com]}
+          auditors: {id: group_01J..., members: []}  # optional pin: renamed back if renamed by hand
 
 `users.roles` gives each listed user their organization role (`owner` or `reader`, the spec's two). Users
 cannot be created through the API: a listed address that is not in the organization is a finding, and
@@ -16,6 +17,9 @@ mode a user not listed is removed from the organization (from every project and 
 
 `groups.definitions` names groups and their members by email. A missing group is created, members are
 added, and in `authoritative` mode members not listed are removed and groups not declared are deleted.
+A group pinned by `id` is that group whatever its live name: renamed by hand, it is renamed back (not
+created a second time, and in `authoritative` mode not deleted as undeclared). `reconcile export` pins
+every group it writes.
 Groups and users managed by SCIM belong to the identity provider and are only reported, never written.
 
 Emails are matched without regard to case, so two spellings of one address in a list are refused.
@@ -73,6 +77,11 @@ class OrganizationUsersSetting(DesiredModel):
 class GroupDefinition(DesiredModel):
     """One group of the organization."""
 
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        description="Optional pin to a live group: with it, a group renamed by hand is renamed back",
+    )
     members: list[Email] = Field(default_factory=list, description="The group's users, by email")
 
     @field_validator("members")
@@ -86,7 +95,21 @@ class OrganizationGroupsSetting(DesiredModel):
     """`organization.groups`: the organization's groups and their members."""
 
     mode: Literal["additive", "authoritative"] = Field(default="additive", description=_MODE_HELP)
-    definitions: dict[PrincipalName, GroupDefinition] = Field(description="group name -> {members: [email, ...]}")
+    definitions: dict[PrincipalName, GroupDefinition] = Field(
+        description="group name -> {id: optional pin, members: [email, ...]}"
+    )
+
+    @field_validator("definitions")
+    @classmethod
+    def _check_pins(cls, definitions: dict[str, GroupDefinition]) -> dict[str, GroupDefinition]:
+        pinned: dict[str, str] = {}
+        for name, definition in definitions.items():
+            if definition.id is None:
+                continue
+            if definition.id in pinned:
+                raise ValueError(f"groups {pinned[definition.id]!r} and {name!r} are both pinned to {definition.id}")
+            pinned[definition.id] = name
+        return definitions
 
     @property
     def authoritative(self) -> bool:

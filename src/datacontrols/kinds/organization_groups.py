@@ -1,8 +1,10 @@
 """The organization's groups and their members (`organization.groups` in organization.yaml).
 
 Plans, by group name (names are not unique in the API, so two live groups of a declared name are a finding,
-never a guess):
+never a guess), or by `id` for a group the file pins:
 
+- `update` of the name: a pinned group renamed by hand is renamed back (first, so that no create looks for
+  the declared name while another group holds it); a pin the organization does not have is `uncorrectable`;
 - `create`: a declared group that does not exist, with its members (through `one_writer.create_once`: two
   runs racing leave one group);
 - `create` / `delete` of a member: a declared member is added; in `authoritative` mode a member not listed
@@ -16,6 +18,8 @@ never written, and it is never deleted (the next provisioning sync would undo, o
 **Severity**, as for project members: adding someone to an existing group gives them whatever the group
 can reach (critical); removing a member or deleting a group may lock people out (high). A new group can
 reach nothing yet, so creating it with its members is normal.
+
+A rename changes no one's access: it is normal.
 
 **Cost.** Nothing when `organization.groups` is absent. Otherwise one listing of the groups, one listing of
 members per declared group that exists (undeclared groups' members are never read), and one listing of the
@@ -46,6 +50,7 @@ __all__ = ["ORGANIZATION_GROUP", "GroupFacts", "ObservedGroupMembers", "Organiza
 
 ORGANIZATION_GROUP: Final = "organization_group"
 # Groups and additions first, removals and deletions last (after the users' roles, `organization_user`).
+ORDER_RENAME: Final = 15
 ORDER_GRANT: Final = 16
 ORDER_REVOKE: Final = 18
 
@@ -91,7 +96,7 @@ class OrganizationGroupMembers(OrganizationKind):
         groups = GroupDirectory(tuple(await api.groups.list()))
         if setting is None:
             return ObservedGroupMembers(groups)
-        declared = [found[0] for name in setting.definitions if len(found := groups.named(name)) == 1]
+        declared = [found[0] for found in _resolve(setting, groups).values() if len(found) == 1]
         members = await _members(api, declared)
         missing = _missing(setting, groups, members)
         users = Directory(tuple(await api.organization_users.list())) if missing else None
@@ -112,7 +117,7 @@ class OrganizationGroupMembers(OrganizationKind):
             if len(observed.groups.named(group.name)) != 1:
                 continue
             emails = sorted({u.email for u in observed.members.get(group.id, ()) if u.email}, key=str.casefold)
-            definitions[group.name] = {"members": emails}
+            definitions[group.name] = {"id": group.id, "members": emails}
         return {"groups": {"definitions": dict(sorted(definitions.items()))}}
 
     def compare(self, desired: DesiredState, observed: Any, world: World) -> list[Change]:
@@ -120,18 +125,29 @@ class OrganizationGroupMembers(OrganizationKind):
         if setting is None or not isinstance(observed, ObservedGroupMembers):
             return []
         changes: list[Change] = []
-        declared = set(setting.definitions)
+        resolved = _resolve(setting, observed.groups)
+        declared = {group.id for found in resolved.values() for group in found}
         for name, definition in sorted(setting.definitions.items()):
-            live = observed.groups.named(name)
-            if len(live) > 1:
+            live = resolved[name]
+            if definition.id is not None and not live:
+                reason = (
+                    f"the file pins id {definition.id}, which is not a group of this organization; "
+                    "remove `id:` to match by name, or correct it"
+                )
+                changes.append(_uncorrectable(name, reason))
+            elif len(live) > 1:
                 reason = f"{len(live)} groups are named {name!r}; rename or delete all but one (names are not unique)"
                 changes.append(_report(name, "high", reason))
             elif not live:
                 changes += self._created(name, definition.members, observed.users)
             else:
-                changes += self._members(setting, live[0], definition.members, observed)
+                group = live[0]
+                if group.name != name:
+                    changes.append(self._renamed(group, name, observed.groups))
+                shown = group.model_copy(update={"name": name})  # the plan names it as the file does
+                changes += self._members(setting, shown, definition.members, observed)
         for group in observed.groups.groups:
-            if group.name in declared:
+            if group.id in declared:
                 continue
             if not setting.authoritative:
                 reason = "not declared; additive mode leaves it (mode: authoritative would delete it)"
@@ -141,6 +157,26 @@ class OrganizationGroupMembers(OrganizationKind):
             else:
                 changes.append(self._group_deletion(group))
         return changes
+
+    def _renamed(self, group: OrganizationGroup, name: str, groups: GroupDirectory) -> Change:
+        if group.is_scim_managed:
+            return _report(name, "normal", f"renamed to {group.name!r} live; {_SCIM}")
+        if others := [g for g in groups.named(name) if g.id != group.id]:
+            reason = (
+                f"renamed to {group.name!r} live, and cannot be renamed back: {len(others)} other group(s) are "
+                f"named {name!r}; rename or delete them first"
+            )
+            return _report(name, "high", reason)
+        return Change(
+            action="update",
+            kind=self.name,
+            project=None,
+            subject=name,
+            fields={"name": FieldChange(group.name, name)},
+            reason="renamed by hand; the file pins it by id",
+            order=ORDER_RENAME,
+            facts=GroupFacts(group_name=name, group_id=group.id),
+        )
 
     def _created(self, name: str, emails: list[str], users: Directory | None) -> list[Change]:
         found, changes = [], []
@@ -247,6 +283,9 @@ class OrganizationGroupMembers(OrganizationKind):
         if change.action == "delete":
             await remove_member(change, api.groups.delete(facts.group_id))
             return None
+        if change.action == "update":
+            await api.groups.rename(facts.group_id, facts.group_name)
+            return None
         raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
 
 
@@ -258,6 +297,18 @@ _SCIM: Final = (
     "the group is managed by SCIM, so the identity provider owns it and nothing is written here; "
     "change it in the identity provider"
 )
+
+
+def _uncorrectable(subject: str, reason: str) -> Change:
+    return Change(
+        action="uncorrectable",
+        kind=ORGANIZATION_GROUP,
+        project=None,
+        subject=subject,
+        severity="high",
+        reason=reason,
+        order=ORDER_RENAME,
+    )
 
 
 def _report(subject: str, severity: Severity, reason: str) -> Change:
@@ -276,12 +327,27 @@ def _named(users: list[GroupUser], what: str) -> str:
     return f"{what} {', '.join(u.email or u.id for u in users)}" if users else ""
 
 
+def _resolve(setting: OrganizationGroupsSetting, groups: GroupDirectory) -> dict[str, list[OrganizationGroup]]:
+    """Each declared name's live groups: the pinned one (or none), else those of the name that no pin claims
+    (a pinned group renamed to another declared name is still the pinned one's)."""
+    pins = {d.id for d in setting.definitions.values() if d.id is not None}
+    resolved: dict[str, list[OrganizationGroup]] = {}
+    for name, definition in setting.definitions.items():
+        if definition.id is not None:
+            pinned = groups.by_id(definition.id)
+            resolved[name] = [pinned] if pinned is not None else []
+        else:
+            resolved[name] = [g for g in groups.named(name) if g.id not in pins]
+    return resolved
+
+
 def _missing(
     setting: OrganizationGroupsSetting, groups: GroupDirectory, members: Mapping[str, tuple[GroupUser, ...]]
 ) -> bool:
     """Whether some declared member is to be added (then the users are read, to find their ids)."""
+    resolved = _resolve(setting, groups)
     for name, definition in setting.definitions.items():
-        live = groups.named(name)
+        live = resolved[name]
         if not live:
             if definition.members:
                 return True
