@@ -21,26 +21,40 @@ def queue_of(projects: int, interval: float = HOUR) -> WorkQueue:
     return queue
 
 
-def test_the_organization_goes_first_then_each_projects_quick_lane_before_its_full_read() -> None:
+def test_the_organization_goes_first_then_each_project_is_read_whole_before_any_quick_read() -> None:
     queue = queue_of(3)
-    due = queue.due(T0)
-    assert due[0] == (None, "full")
-    assert due[1:4] == [("P000", "quick"), ("P001", "quick"), ("P002", "quick")]
-    assert due[4:] == [("P000", "full"), ("P001", "full"), ("P002", "full")]
+    assert queue.due(T0) == [(None, "full"), ("P000", "full"), ("P001", "full"), ("P002", "full")]
+    # A project's quick lane first comes due within its period, after the whole read due at once.
+    quick = [item.due for (name, lane), item in queue._items.items() if name and lane == "quick"]
+    assert all(T0 < due <= T0 + HOUR * QUICK_SHARE for due in quick)
 
 
-def test_a_batch_takes_at_most_its_limit_and_a_projects_two_lanes_count_once() -> None:
+def test_a_batch_takes_at_most_its_limit_and_the_first_sweep_reads_each_project_once() -> None:
     queue = queue_of(5)
     first = queue.take(T0, 3)
-    assert first.organization and first.quick == {"P000", "P001"} and first.size == 3
+    assert first.organization and first.full == {"P000", "P001"} and first.quick == frozenset() and first.size == 3
     queue.done(first, T0)
-    second = queue.take(T0, 4)  # the quick lane of every project before any full read
-    assert not second.organization and second.quick == {"P002", "P003", "P004"} and second.full == {"P000"}
+    second = queue.take(T0, 4)
+    assert not second.organization and second.full == {"P002", "P003", "P004"} and second.quick == frozenset()
     queue.done(second, T0)
-    third = queue.take(T0, 10)
-    assert third.full == {"P001", "P002", "P003", "P004"} and third.quick == frozenset()
-    queue.done(third, T0)
     assert queue.due(T0) == [] and queue.swept_once and queue.sweeps_completed == 1
+
+
+def test_while_the_first_sweep_is_behind_whole_reads_of_unread_projects_go_before_quick_turns() -> None:
+    queue = queue_of(4)
+    queue.done(queue.take(T0, 2), T0)  # the organization and P000
+    later = T0 + HOUR  # every quick turn is due by now, P000's among them
+    due = queue.due(later)
+    assert due[:3] == [("P001", "full"), ("P002", "full"), ("P003", "full")]
+    assert ("P000", "quick") in due[3:]
+
+
+def test_a_project_whose_quick_turn_comes_before_its_whole_read_counts_once_in_a_batch() -> None:
+    queue = queue_of(2)
+    queue.done(queue.everything(), T0)
+    now = T0 + 2 * HOUR  # both lanes of both projects are due
+    batch = queue.take(now, 3)
+    assert batch.organization and batch.quick | batch.full == {"P000", "P001"} and batch.size == 3
 
 
 def test_after_the_first_sweep_reads_are_spread_over_the_period_and_never_later_than_one_period() -> None:
@@ -73,14 +87,14 @@ def test_projects_removed_from_the_files_leave_the_queue_and_new_ones_are_due_at
     queue.done(queue.everything(), T0)
     queue.sync(["P000", "P001", "NEW"], T0 + 10)
     assert queue.projects == ["NEW", "P000", "P001"]
-    assert queue.due(T0 + 10) == [("NEW", "quick"), ("NEW", "full")]
+    assert queue.due(T0 + 10) == [("NEW", "full")]
     assert not queue.swept_once
 
 
 def test_progress_reports_oldest_reads_depth_and_falling_behind() -> None:
     queue = queue_of(4, interval=600)
     progress = queue.progress(T0)
-    assert progress["queue_depth"] == 9 and not progress["swept_once"]
+    assert progress["queue_depth"] == 5 and not progress["swept_once"]  # the organization, 4 whole reads
     assert progress["lanes"]["full"]["oldest_read_age_seconds"] is None  # not all read yet
     queue.done(queue.everything(), T0)
     later = T0 + 2000  # more than a period past every item's turn: nothing was read meanwhile

@@ -8,7 +8,9 @@ work queues:
 - Work items: the organization (its project list, its own settings, the user directory) and each project.
   A project has two lanes. The *full* lane reads all its controls; the *quick* lane only those the audit
   log does not record (data retention, model and hosted-tool permissions, spend: `QUICK_KINDS`), whose drift
-  nothing else would reveal, and which matter most. The quick lane goes first and twice as often.
+  nothing else would reveal, and which matter most. The quick lane comes round twice as often. A project
+  not read yet is read whole first: that read covers both lanes, and a quick read alone would be read again
+  by it (a project's plan waits for its first whole read), which at 1,000 projects doubled the first sweep.
 - Each item has a fixed phase within its period (from its name), so after the first sweep the reads are
   spread evenly over the period instead of all coming due at once; an item is never due later than one
   period after it was last read. `--interval` is that period for the full lane (the longest a control may
@@ -91,23 +93,27 @@ class WorkQueue:
     # --- what there is -------------------------------------------------------------------------------
 
     def sync(self, projects: Iterable[str], now: float) -> None:
-        """Make the projects of the desired state the queue's projects: new ones are due at once (the quick
-        lane first), removed ones are forgotten."""
+        """Make the projects of the desired state the queue's projects: new ones are due at once for a whole
+        read (their quick lane's first turn comes after it), removed ones are forgotten."""
         wanted = set(projects)
         for key in [k for k in self._items if k[0] is not None and k[0] not in wanted]:
             del self._items[key]
             self._sweep_reads.discard(key)
         for name in sorted(wanted):
-            self._add((name, "quick"), now - 1e-6)  # ahead of the full lane due at the same moment
             self._add((name, "full"), now)
+            self._add((name, "quick"), now, next_slot=True)  # the whole read due now reads it first
 
-    def _add(self, key: tuple[str | None, Lane], due: float) -> None:
+    def _add(self, key: tuple[str | None, Lane], due: float, *, next_slot: bool = False) -> None:
+        """Add an item due at `due`, or with `next_slot` at its first phase slot after `due`."""
         if key in self._items:
             return
         name, lane = key
         period = self.interval * (QUICK_SHARE if lane == "quick" or name is None else 1.0)
         phase = (zlib.crc32(f"{name}/{lane}".encode()) / 2**32) * period
-        self._items[key] = _Item(period=period, phase=phase, due=due)
+        item = _Item(period=period, phase=phase, due=due)
+        if next_slot:
+            item.due = self._next_slot(item, due)
+        self._items[key] = item
 
     @property
     def projects(self) -> list[str]:
