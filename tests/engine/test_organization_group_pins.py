@@ -11,8 +11,9 @@ import pytest
 from members_support import emulator, organization, plan, reconcile
 from pydantic import ValidationError
 
+from datacontrols.desired.members import Members
 from datacontrols.desired.organization_members import OrganizationGroupsSetting
-from datacontrols.desired.schema import DesiredState, OrganizationFile, OrganizationSettings
+from datacontrols.desired.schema import DesiredState, OrganizationFile, OrganizationSettings, ProjectFile
 from datacontrols.emulator import Emulator
 from datacontrols.plan import Plan
 
@@ -100,3 +101,21 @@ def test_a_scim_managed_group_renamed_is_reported_only() -> None:
 def test_two_groups_pinned_to_one_id_are_refused() -> None:
     with pytest.raises(ValidationError, match="both pinned to group_x"):
         OrganizationGroupsSetting.model_validate({"definitions": {"a": {"id": "group_x"}, "b": {"id": "group_x"}}})
+
+
+def test_a_project_grant_of_a_pinned_group_renamed_by_hand_is_kept_while_the_group_is_renamed_back() -> None:
+    found = organization(groups=[{"group": "ops", "role": "member"}])
+    emu = emulator(found)
+    emu.state.groups["group_ops"].name = "ops-renamed"  # by hand, after the grant
+    settings = OrganizationSettings(
+        groups=OrganizationGroupsSetting.model_validate({"definitions": {"ops": {"id": "group_ops"}}})
+    )
+    desired = DesiredState(
+        organization=OrganizationFile(organization=settings),
+        projects=(ProjectFile(name="P", members=Members(mode="authoritative", groups={"ops": "member"})),),
+    )
+    run = asyncio.run(reconcile(emu, desired))
+    # Without the pin resolving the project's "ops", the grant would be revoked as undeclared and granted anew.
+    assert [(c.kind, c.action, c.subject) for c in run.before.applicable] == [("organization_group", "update", "ops")]
+    assert run.result.ok and names(emu)["group_ops"] == "ops"
+    assert not run.after.applicable

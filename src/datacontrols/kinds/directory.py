@@ -19,11 +19,13 @@ answers yes or no and never hands out the key.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from datacontrols.adminapi.groups import OrganizationGroup
 from datacontrols.adminapi.members import OrganizationUser
+from datacontrols.desired.organization_members import OrganizationGroupsSetting
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import AuthError, BadRequest, NotFound
 from datacontrols.kinds.base import OrganizationKind, World
@@ -42,6 +44,8 @@ __all__ = [
     "GroupDirectory",
     "OrganizationGroups",
     "OrganizationUsers",
+    "group_pins",
+    "groups_meant",
     "groups_of",
     "manages_members",
     "users_of",
@@ -110,6 +114,26 @@ class GroupDirectory:
 
     def by_id(self, group_id: str) -> OrganizationGroup | None:
         return self._by_id.get(group_id)
+
+
+def group_pins(setting: OrganizationGroupsSetting | None) -> dict[str, str]:
+    """organization.groups' pins: declared name -> the id of the group it is."""
+    if setting is None:
+        return {}
+    return {name: d.id for name, d in setting.definitions.items() if d.id is not None}
+
+
+def groups_meant(groups: GroupDirectory, name: str, pins: Mapping[str, str]) -> list[OrganizationGroup]:
+    """The live groups a group name in the files means: the one organization.groups pins to that name,
+    whatever it is called live (renamed by hand, it is still that group), else those of the name that no
+    pin claims. organization.groups and the project members' groups resolve names here, so a rename by hand
+    is one change (the rename back), not a project grant revoked as undeclared. (Role assignments still look
+    groups up by live name: while renamed, the group is a finding there, and nothing is written.)"""
+    if name in pins:
+        pinned = groups.by_id(pins[name])
+        return [pinned] if pinned is not None else []
+    claimed = set(pins.values())
+    return [g for g in groups.named(name) if g.id not in claimed]
 
 
 def users_of(world: World) -> Directory | None:

@@ -38,7 +38,7 @@ from datacontrols.adminapi.groups import GroupUser, OrganizationGroup
 from datacontrols.desired.organization_members import OrganizationGroupsSetting
 from datacontrols.desired.schema import DesiredState
 from datacontrols.kinds.base import OrganizationKind, World
-from datacontrols.kinds.directory import Directory, GroupDirectory
+from datacontrols.kinds.directory import Directory, GroupDirectory, group_pins, groups_meant
 from datacontrols.kinds.membership import remove_member
 from datacontrols.plan import Change, Facts, FieldChange, Severity
 
@@ -328,17 +328,9 @@ def _named(users: list[GroupUser], what: str) -> str:
 
 
 def _resolve(setting: OrganizationGroupsSetting, groups: GroupDirectory) -> dict[str, list[OrganizationGroup]]:
-    """Each declared name's live groups: the pinned one (or none), else those of the name that no pin claims
-    (a pinned group renamed to another declared name is still the pinned one's)."""
-    pins = {d.id for d in setting.definitions.values() if d.id is not None}
-    resolved: dict[str, list[OrganizationGroup]] = {}
-    for name, definition in setting.definitions.items():
-        if definition.id is not None:
-            pinned = groups.by_id(definition.id)
-            resolved[name] = [pinned] if pinned is not None else []
-        else:
-            resolved[name] = [g for g in groups.named(name) if g.id not in pins]
-    return resolved
+    """Each declared name's live groups (`directory.groups_meant`)."""
+    pins = group_pins(setting)
+    return {name: groups_meant(groups, name, pins) for name in setting.definitions}
 
 
 def _missing(
