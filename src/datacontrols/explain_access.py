@@ -30,7 +30,7 @@ from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
 from datacontrols.explain_federation import FederationListing
 from datacontrols.kinds.admin_keys import AdminKeyFinding, admin_key_findings
-from datacontrols.kinds.api_keys import describe_expiry_fix, key_findings
+from datacontrols.kinds.api_keys import describe_fixes, key_findings
 from datacontrols.kinds.custom_roles import custom_by_name
 from datacontrols.kinds.project_groups import role_ids
 from datacontrols.kinds.role_holders import read_holders
@@ -86,7 +86,7 @@ async def explain_access(
     explained.lines.append(("api keys", f"{summary}; {len(findings)} with findings ({checked})"))
     now = int(clock())
     for finding in findings:
-        fix = describe_expiry_fix(finding.key, rules, now)
+        fix = describe_fixes(finding.key, rules, now)
         explained.lines.append(
             ("key finding", f"{finding.label}: {'; '.join(finding.problems)}" + (f"; {fix}" * bool(fix)))
         )

@@ -6,7 +6,8 @@
 - Deleting a key owned by a service account answers 400: those keys are revoked by deleting the account.
 - A key's expiry is set with `POST .../api_keys/{api_key_id}` (openai-python 3.63.0, not in the pinned spec;
   SDK-NEWER.md section 4): `expires_in_seconds` counts from the request, covers service-account keys too,
-  and an expired key cannot be updated. The same call takes `scopes` and `spend_limit`; neither is sent here.
+  and an expired key cannot be updated. The same call takes `spend_limit` (a monthly cap in cents) and `scopes`;
+  scopes are never sent.
 - Admin keys are only read: a reconciler does not manage its own credential. Their `redacted_value`
   (`sk-admin...xyz`) lets `Transport.admin_key_matches` tell which one is in use, without the key itself
   ever leaving the transport. The owner is parsed loosely: the schema says "always a user", the spec's
@@ -121,16 +122,36 @@ class ProjectApiKeys(Family):
 
     async def set_expiry(self, project_id: str, api_key_id: str, expires_in_seconds: int) -> ProjectApiKey:
         """Make the key expire `expires_in_seconds` after this request (the SDK's update, scopes untouched)."""
-        if expires_in_seconds < 1:
+        return await self.update(project_id, api_key_id, expires_in_seconds=expires_in_seconds)
+
+    async def update(
+        self,
+        project_id: str,
+        api_key_id: str,
+        *,
+        expires_in_seconds: int | None = None,
+        spend_limit_cents: int | None = None,
+    ) -> ProjectApiKey:
+        """The SDK's key update: an expiry `expires_in_seconds` after this request and/or a monthly spend cap
+        in USD cents; what is not given is not sent, so it stays as it is (scopes are never sent)."""
+        if expires_in_seconds is not None and expires_in_seconds < 1:
             raise ValueError("a key's expiry must lie in the future")
+        if spend_limit_cents is not None and spend_limit_cents < 1:
+            raise ValueError("a key's spend limit must be at least one cent")
+        body: dict[str, Any] = {}
+        if expires_in_seconds is not None:
+            body["expires_in_seconds"] = expires_in_seconds
+        if spend_limit_cents is not None:
+            body["spend_limit"] = {"currency": "USD", "interval": "month", "threshold_amount": spend_limit_cents}
+        if not body:
+            raise ValueError("a key update sends an expiry or a spend limit")
         where = route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
 
         async def resend() -> None:
             # Sending again is the re-check: the SDK says a retry resets the expiry from the new request time,
-            # so a resent update gives the key the same life, counted a moment later.
+            # so a resent update gives the key the same life, counted a moment later; a cap is the same cap.
             return None
 
-        body = {"expires_in_seconds": expires_in_seconds}
         return parse(ProjectApiKey, await self._t.write("POST", where, body=body, recheck=resend), where)
 
 

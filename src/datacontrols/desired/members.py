@@ -11,8 +11,9 @@
       user_keys: allowed                           # allowed | report | forbidden
       prune: report                                # report | delete
       max_lifetime_days: 365
-      fix: expiry                                  # report (default) | expiry: shorten to creation + max_lifetime_days
+      fix: expiry                                  # report (default) | expiry | spend_limit | [expiry, spend_limit]
       require_spend_limit: true                    # report keys without a per-key spend cap
+      max_spend_limit_usd: 100                     # report keys without a cap, or with a higher one
 
 Each list under `members` is managed only when present: `users: {}` in authoritative mode removes every user,
 while leaving `users` out leaves users alone. Emails are matched without regard to case, so two spellings of
@@ -21,7 +22,9 @@ project file has its own `keys`.
 
 `fix: expiry` sets the expiry of each key that breaks `max_lifetime_days` (or never expires) to its creation
 plus `max_lifetime_days`, through the SDK's key update; it needs `max_lifetime_days` to know that date.
-The default is `report`: shortening a key's life can stop a workload that still uses it.
+`fix: spend_limit` gives each key without a cap, or with a higher one, a monthly cap of
+`max_spend_limit_usd`; it needs that amount. The default is `report`: shortening a key's life, or capping
+what it may spend, can stop a workload that still uses it.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from typing import Annotated, Final, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from datacontrols.desired.limits import LimitUsd, to_cents
 from datacontrols.desired.model import DesiredModel, check_emails
 
 __all__ = [
@@ -45,6 +49,8 @@ MemberRole = Literal["owner", "member"]
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
 PrincipalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+KeyFixPart = Literal["expiry", "spend_limit"]
+KeyFix = Literal["report", "expiry", "spend_limit"]
 
 MEMBERS_DESCRIPTION: Final = (
     "Who may use the project: users by email, groups and service accounts by name, each with owner or member. "
@@ -126,17 +132,42 @@ class KeyHygiene(DesiredModel):
         description="report: findings only; delete: delete flagged user-owned keys (service-account keys can only "
         "be revoked by deleting their account, which the plan says instead)",
     )
-    fix: Literal["report", "expiry"] = Field(
+    max_spend_limit_usd: LimitUsd | None = Field(
+        default=None,
+        description="Report keys without a per-key monthly spend limit, or with one above this many US dollars "
+        "(whole cents); absent = no rule",
+    )
+    fix: KeyFix | list[KeyFixPart] = Field(
         default="report",
-        description="report: expiry findings only; expiry: set the expiry of a key that never expires or lives "
-        "longer than max_lifetime_days to its creation + max_lifetime_days (needs max_lifetime_days)",
+        description="report: findings only; expiry: set the expiry of a key that never expires or lives longer "
+        "than max_lifetime_days to its creation + max_lifetime_days (needs max_lifetime_days); spend_limit: give "
+        "a key without a cap, or with a higher one, a monthly cap of max_spend_limit_usd (needs it); or a list "
+        "of both",
     )
 
+    @property
+    def fixes(self) -> frozenset[str]:
+        """What `fix` corrects: a subset of {expiry, spend_limit}."""
+        if isinstance(self.fix, list):
+            return frozenset(self.fix)
+        return frozenset() if self.fix == "report" else frozenset({self.fix})
+
+    @property
+    def max_spend_cents(self) -> int | None:
+        return to_cents(self.max_spend_limit_usd) if self.max_spend_limit_usd is not None else None
+
     @model_validator(mode="after")
-    def _fix_needs_a_lifetime(self) -> KeyHygiene:
-        if self.fix == "expiry" and self.max_lifetime_days is None:
+    def _fixes_need_their_rule(self) -> KeyHygiene:
+        if isinstance(self.fix, list) and len(set(self.fix)) != len(self.fix):
+            raise ValueError("fix lists expiry or spend_limit twice")
+        if "expiry" in self.fixes and self.max_lifetime_days is None:
             raise ValueError(
                 "fix: expiry sets each key's expiry to its creation + max_lifetime_days; add max_lifetime_days "
+                "(or write fix: report)"
+            )
+        if "spend_limit" in self.fixes and self.max_spend_limit_usd is None:
+            raise ValueError(
+                "fix: spend_limit caps each key's monthly spend at max_spend_limit_usd; add max_spend_limit_usd "
                 "(or write fix: report)"
             )
         return self

@@ -8,6 +8,7 @@ is checked against the rules:
     require_expiry  never expires (`expires_at` null, the SDK's field)                flagged
     max_lifetime_days  expires more than N days after creation, or never               flagged
     require_spend_limit  no per-key spend cap (`spend_limit` null, the SDK's field)    noted, not flagged
+    max_spend_limit_usd  no per-key monthly cap, or a cap above N dollars               noted, not flagged
     (always)        its owner no longer has access to the project (`inactive`)        flagged, high
     user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
 
@@ -18,9 +19,14 @@ expire at once, so it stays a `report` that says to rotate it; so does an expire
 refuses to update. The default is `report`: a shorter life can stop a workload that still uses the key.
 `prune: delete` comes first: a key it deletes is not updated.
 
+With `fix: spend_limit` a key without a cap, or with a cap above `max_spend_limit_usd`, is an `update` that
+sets its monthly cap (USD) to `max_spend_limit_usd`, through the same call; with both fixes one update
+carries both. The API blocks a capped key's requests once it has spent that much in a month, so the change
+says so (`disrupts`), and the default stays `report`.
+
 Scopes are not checked: the SDK's update sets them, but list and retrieve do not return them, so there is
-nothing to compare. A missing `spend_limit` is only noted: no cap is no reason to delete a key, and this tool
-does not choose an amount for one.
+nothing to compare. A missing or high `spend_limit` is only noted, never flagged: no cap is no reason to
+delete a key, and the tool caps one only at the amount the file gives.
 
 Each key with findings is one change, its subject the key's redacted value and id (nothing else of a key is
 ever shown; the API never returns more). With `prune: report` (the default) it is a `report`. With
@@ -44,6 +50,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import structlog
 
 from datacontrols.adminapi.api_keys import ProjectApiKey
+from datacontrols.desired.limits import format_usd
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
 from datacontrols.kinds.membership import ORDER_KEYS
@@ -59,7 +66,7 @@ __all__ = [
     "KeyFinding",
     "ObservedKeys",
     "ProjectApiKeys",
-    "describe_expiry_fix",
+    "describe_fixes",
     "key_findings",
 ]
 
@@ -75,6 +82,7 @@ class KeyFacts(Facts):
     independent: ClassVar[bool] = True
     api_key_id: str
     expires_at: int | None = None  # an expiry fix: when the key is to expire (Unix seconds)
+    spend_limit_cents: int | None = None  # a spend fix: the key's monthly cap (USD cents)
 
 
 @dataclass(frozen=True)
@@ -124,8 +132,8 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
         if rules is not None and (expiry := _expiry_problems(key, rules)):
             problems += expiry
             flagged = True
-        if rules is not None and rules.require_spend_limit and key.spend_limit is None:
-            problems.append("has no spend limit (require_spend_limit)")
+        if rules is not None:
+            problems += _spend_problems(key, rules)
         if key.owner_project_access == "inactive":
             problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
             flagged, severity = True, "high"
@@ -149,6 +157,24 @@ def _expiry_problems(key: ProjectApiKey, rules: KeyHygiene) -> list[str]:
     lifetime = (key.expires_at - key.created_at) // DAY
     if rules.max_lifetime_days is not None and lifetime > rules.max_lifetime_days:
         return [f"lives {lifetime} days, to {_date(key.expires_at)} (max_lifetime_days: {rules.max_lifetime_days})"]
+    return []
+
+
+def _cap_cents(key: ProjectApiKey) -> int | None:
+    """The key's monthly cap in cents (the SDK's `spend_limit.threshold_amount`); None: no cap."""
+    amount = key.spend_limit.get("threshold_amount") if key.spend_limit is not None else None
+    return amount if isinstance(amount, int) else None
+
+
+def _spend_problems(key: ProjectApiKey, rules: KeyHygiene) -> list[str]:
+    """No per-key cap (`require_spend_limit`, `max_spend_limit_usd`), or a cap above `max_spend_limit_usd`."""
+    cap, most = _cap_cents(key), rules.max_spend_cents
+    if key.spend_limit is None:
+        if most is not None:
+            return [f"has no spend limit (max_spend_limit_usd: {format_usd(most)})"]
+        return ["has no spend limit (require_spend_limit)"] if rules.require_spend_limit else []
+    if most is not None and cap is not None and cap > most:
+        return [f"may spend {format_usd(cap)} a month (max_spend_limit_usd: {format_usd(most)})"]
     return []
 
 
@@ -188,10 +214,14 @@ class ProjectApiKeys(ProjectKind):
         found = "; ".join(finding.problems)
         facts = KeyFacts(api_key_id=finding.key.id)
         deletes = rules.prune == "delete" and finding.flagged and not finding.key.owner.is_service_account
-        if not deletes and (fix := _expiry_fix(finding.key, rules, now)) is not None:
-            if isinstance(fix, str):
-                return self._report(project, finding, f"{found}. {fix}", facts)
-            return self._expiry_update(project, finding, found, fix)
+        if not deletes:
+            expiry, spend = _expiry_fix(finding.key, rules, now), _spend_fix(finding.key, rules, now)
+            cannot = " ".join(dict.fromkeys(fix for fix in (expiry, spend) if isinstance(fix, str)))
+            if isinstance(expiry, int) or isinstance(spend, int):
+                fixed = (expiry if isinstance(expiry, int) else None, spend if isinstance(spend, int) else None)
+                return self._update(project, finding, f"{found}. {cannot}" if cannot else found, *fixed)
+            if cannot:
+                return self._report(project, finding, f"{found}. {cannot}", facts)
         if rules.prune == "delete" and finding.flagged:
             if finding.key.owner.is_service_account:
                 reason = (
@@ -223,28 +253,48 @@ class ProjectApiKeys(ProjectKind):
             order=ORDER_KEYS,
         )
 
-    def _expiry_update(self, project: DesiredProject, finding: KeyFinding, found: str, expires_at: int) -> Change:
+    def _update(
+        self, project: DesiredProject, finding: KeyFinding, found: str, expires_at: int | None, cap: int | None
+    ) -> Change:
         key = finding.key
+        fields: dict[str, FieldChange] = {}
+        fixes: list[str] = []
+        stops: list[str] = []
+        if expires_at is not None:
+            fields["expires_at"] = FieldChange(_when(key.expires_at), _date(expires_at))
+            fixes.append(f"fix: expiry sets it to expire on {_date(expires_at)} (its creation + max_lifetime_days)")
+            stops.append(f"from {_date(expires_at)}")
+        if cap is not None:
+            current = _cap_cents(key)
+            fields["spend_limit"] = FieldChange(
+                f"{format_usd(current)} a month" if current is not None else "none", f"{format_usd(cap)} a month"
+            )
+            fixes.append(f"fix: spend_limit caps it at {format_usd(cap)} a month")
+            stops.append(f"once it has spent {format_usd(cap)} in a month")
         return Change(
             action="update",
             kind=self.name,
             project=project.name,
             subject=finding.label,
-            fields={"expires_at": FieldChange(_when(key.expires_at), _date(expires_at))},
-            reason=f"{found}; fix: expiry sets it to expire on {_date(expires_at)} (its creation + max_lifetime_days)",
-            facts=KeyFacts(api_key_id=key.id, expires_at=expires_at),
+            fields=fields,
+            reason=f"{found}; {'; '.join(fixes)}",
+            facts=KeyFacts(api_key_id=key.id, expires_at=expires_at, spend_limit_cents=cap),
             order=ORDER_KEYS,
-            disrupts=f"requests with the key {finding.label} will be refused from {_date(expires_at)}",
+            disrupts=f"requests with the key {finding.label} will be refused {' and '.join(stops)}",
         )
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
         facts = change.facts_as(KeyFacts)
-        if change.action == "update" and facts.expires_at is not None:
-            # The API takes the expiry relative to the request; the plan fixed the date, so count to it now.
-            remaining = facts.expires_at - int(self._clock())
-            if remaining < 1:
-                raise ValueError(f"{change.subject} was to expire on {_date(facts.expires_at)}, which has passed")
-            await api.project_api_keys.set_expiry(project_id, facts.api_key_id, remaining)
+        if change.action == "update" and (facts.expires_at is not None or facts.spend_limit_cents is not None):
+            remaining = None
+            if facts.expires_at is not None:
+                # The API takes the expiry relative to the request; the plan fixed the date, so count to it now.
+                remaining = facts.expires_at - int(self._clock())
+                if remaining < 1:
+                    raise ValueError(f"{change.subject} was to expire on {_date(facts.expires_at)}, which has passed")
+            await api.project_api_keys.update(
+                project_id, facts.api_key_id, expires_in_seconds=remaining, spend_limit_cents=facts.spend_limit_cents
+            )
             return
         if change.action != "delete":
             raise ValueError(f"{self.name} changes of action {change.action!r} are not applied")
@@ -254,7 +304,7 @@ class ProjectApiKeys(ProjectKind):
 
 def _expiry_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | None:
     """`fix: expiry`: when the key is to expire; a string when it cannot be fixed (why); None: nothing to fix."""
-    if rules.fix != "expiry" or rules.max_lifetime_days is None or not _expiry_problems(key, rules):
+    if "expiry" not in rules.fixes or rules.max_lifetime_days is None or not _expiry_problems(key, rules):
         return None
     if key.expires_at is not None and key.expires_at <= now:
         return "Its expiry cannot be set: it has expired (the API refuses to update an expired key)"
@@ -267,12 +317,31 @@ def _expiry_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | 
     return target
 
 
-def describe_expiry_fix(key: ProjectApiKey, rules: KeyHygiene | None, now: int) -> str | None:
-    """What `fix: expiry` does to this key, in words (for `reconcile explain`); None: nothing."""
-    fix = _expiry_fix(key, rules, now) if rules is not None else None
-    if fix is None or isinstance(fix, str):
-        return fix
-    return f"fix: expiry sets it to expire on {_date(fix)}"
+def _spend_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | None:
+    """`fix: spend_limit`: the key's new cap in cents; a string when it cannot be set (why); None: nothing."""
+    most = rules.max_spend_cents
+    if "spend_limit" not in rules.fixes or most is None:
+        return None
+    current = _cap_cents(key)
+    if key.spend_limit is not None and (current is None or current <= most):
+        return None
+    if key.expires_at is not None and key.expires_at <= now:
+        return "Its spend limit cannot be set: it has expired (the API refuses to update an expired key)"
+    return most
+
+
+def describe_fixes(key: ProjectApiKey, rules: KeyHygiene | None, now: int) -> str | None:
+    """What `fix` does to this key, in words (for `reconcile explain`); None: nothing."""
+    if rules is None:
+        return None
+    expiry, spend = _expiry_fix(key, rules, now), _spend_fix(key, rules, now)
+    said = [
+        expiry if isinstance(expiry, str) else None,
+        f"fix: expiry sets it to expire on {_date(expiry)}" if isinstance(expiry, int) else None,
+        spend if isinstance(spend, str) else None,
+        f"fix: spend_limit caps it at {format_usd(spend)} a month" if isinstance(spend, int) else None,
+    ]
+    return "; ".join(dict.fromkeys(s for s in said if s)) or None
 
 
 def _when(timestamp: int | None) -> str:
