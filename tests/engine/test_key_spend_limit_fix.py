@@ -16,28 +16,28 @@ from datacontrols.kinds.api_keys import describe_fixes
 BOB = {"type": "user", "id": "bob@example.com"}
 
 
-def cap(cents: int) -> dict[str, object]:
-    return {"currency": "USD", "interval": "month", "threshold_amount": cents, "enforcement": {"status": "inactive"}}
-
-
 KEYS = [
     {"id": "key_nocap0001", "name": "nocap", "owner": BOB, "created_at": NOW - DAY},
-    {"id": "key_highcap01", "name": "high", "owner": BOB, "created_at": NOW - DAY},
-    {"id": "key_lowcap001", "name": "low", "owner": BOB, "created_at": NOW - DAY},
+    {
+        "id": "key_highcap01",
+        "name": "high",
+        "owner": BOB,
+        "created_at": NOW - DAY,
+        "spend_limit": {"threshold_amount": 50_000},
+    },
+    {
+        "id": "key_lowcap001",
+        "name": "low",
+        "owner": BOB,
+        "created_at": NOW - DAY,
+        "spend_limit": {"threshold_amount": 2_000},
+    },
     {"id": "key_expired01", "name": "gone", "owner": BOB, "created_at": NOW - 9 * DAY, "expires_at": NOW - DAY},
 ]
 
 
-CAPS = {"key_highcap01": 50_000, "key_lowcap001": 2_000}  # set as the SDK's update would (seeds have no caps)
-
-
 def seeded() -> Emulator:
-    emu = emulator(organization(users=[{"user": "bob@example.com", "role": "member"}], api_keys=KEYS))
-    for project in emu.state.projects.values():
-        for key in project.api_keys.values():
-            if key.id in CAPS:
-                key.spend_limit = cap(CAPS[key.id])
-    return emu
+    return emulator(organization(users=[{"user": "bob@example.com", "role": "member"}], api_keys=KEYS))
 
 
 def caps(emu: Emulator) -> dict[str, int | None]:

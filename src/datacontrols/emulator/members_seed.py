@@ -16,7 +16,7 @@ project's users, groups, service accounts and API keys. `seed.py` puts these fie
         service_accounts: [{name: support-bot-prod, role: member}]
         api_keys:
           - {name: ci, owner: {type: user, id: alice@example.com}, created_at: 1735689600, last_used_at: null}
-          - {owner: {type: service_account, id: support-bot-prod}}
+          - {owner: {type: service_account, id: support-bot-prod}, spend_limit: {threshold_amount: 10000}}
 
 Ids and timestamps left out are generated; the dump writes every field, by id, so it loads back unchanged.
 A key's `redacted_value`, when left out, is made up (`sk-...` + four characters): a seed never holds a key.
@@ -29,6 +29,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from datacontrols.emulator.limits_seed import SeedSpendLimit
 from datacontrols.emulator.state import (
     AdminKeyRecord,
     ApiKeyRecord,
@@ -41,6 +42,7 @@ from datacontrols.emulator.state import (
     ProjectRecord,
     ServiceAccountRecord,
     UserRecord,
+    key_spend_limit,
 )
 
 __all__ = [
@@ -164,6 +166,7 @@ class SeedApiKey(_Seed):
     created_at: int | None = None
     last_used_at: int | None = None
     expires_at: int | None = None  # the SDK's field: absent or null, the key never expires
+    spend_limit: SeedSpendLimit | None = None  # the SDK's per-key monthly cap, in USD cents; absent: none
 
 
 def _find_user(users: Sequence[SeedUser], ref: str) -> SeedUser | None:
@@ -294,6 +297,7 @@ def _project_access(
             created_at=entry.created_at if entry.created_at is not None else now,
             last_used_at=entry.last_used_at,
             expires_at=entry.expires_at,
+            spend_limit=key_spend_limit(entry.spend_limit.threshold_amount) if entry.spend_limit else None,
         )
         project.api_keys[key.id] = key
 
@@ -373,6 +377,7 @@ def dump_project_access(project: ProjectRecord) -> dict[str, Any]:
                 "created_at": k.created_at,
                 "last_used_at": k.last_used_at,
                 "expires_at": k.expires_at,
+                "spend_limit": {"threshold_amount": k.spend_limit["threshold_amount"]} if k.spend_limit else None,
             }
             for k in project.api_keys.values()
         ],

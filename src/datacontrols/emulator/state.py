@@ -41,6 +41,7 @@ __all__ = [
     "SpendAlertRecord",
     "UserRecord",
     "default_model_rate_limits",
+    "key_spend_limit",
 ]
 
 DEFAULT_PROJECT_NAME = "Default project"
@@ -258,6 +259,11 @@ class ServiceAccountRecord:
     name: str
     role: str  # owner | member | none
     created_at: int = 0
+
+
+def key_spend_limit(cents: int) -> dict[str, Any]:
+    """A project key's `spend_limit` as the SDK answers it: a monthly USD cap, not blocking yet."""
+    return {"currency": "USD", "interval": "month", "threshold_amount": cents, "enforcement": {"status": "inactive"}}
 
 
 @dataclass

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from datacontrols.emulator.errors import ApiFailure
 from datacontrols.emulator.routes.api_keys import KEY, key_object
 from datacontrols.emulator.routing import ApiRoute, Call, WholeNumber
+from datacontrols.emulator.state import key_spend_limit
 
 __all__ = ["ROUTES"]
 
@@ -58,7 +59,7 @@ def update_key(call: Call) -> dict[str, Any]:
         key.scopes = tuple(body.scopes or ())
     if "spend_limit" in sent:
         limit = body.spend_limit
-        key.spend_limit = None if limit is None else {**limit.model_dump(), "enforcement": {"status": "inactive"}}
+        key.spend_limit = None if limit is None else key_spend_limit(limit.threshold_amount)
     changes = {name: getattr(body, name) for name in ("scopes", "expires_in_seconds") if name in sent}
     call.record_event("api_key.updated", project_id=project.id, details={"id": key.id, "changes_requested": changes})
     return key_object(call.state, project, key)
