@@ -306,6 +306,13 @@ def sa_key(key_id: str, created: int) -> ProjectApiKey:
     )  # fmt: skip
 
 
+def key_capped(key_id: str, cents: int, *, enforcing: bool = False) -> ProjectApiKey:
+    """A user's key with a per-key monthly cap; `enforcing`: it has spent it, and is refused now."""
+    status = "enforcing" if enforcing else "inactive"
+    limit = {"currency": "USD", "interval": "month", "threshold_amount": cents, "enforcement": {"status": status}}
+    return user_key(key_id, FRESH, NOW).model_copy(update={"spend_limit": limit})
+
+
 def keys_project(**rules: Any) -> Any:
     return desired_project(name="P", keys=KeyHygiene(**rules))
 
@@ -330,6 +337,8 @@ FRESH = NOW - 5 * DAY
             "lives 365 days",
         ),
         ({"require_spend_limit": True}, user_key("key_cap", FRESH, NOW), "has no spend limit"),
+        ({"max_spend_limit_usd": 10}, key_capped("key_hic", 5_000), "may spend 50.00 USD a month"),
+        ({}, key_capped("key_blk", 5_000, enforcing=True), "has reached its spend limit of 50.00 USD this month"),
     ],
     ids=[
         "age",
@@ -342,6 +351,8 @@ FRESH = NOW - 5 * DAY
         "lifetime-unbounded",
         "lifetime-too-long",
         "no-spend-limit",
+        "spend-limit-too-high",
+        "spend-limit-reached",
     ],
 )
 def test_each_key_finding_is_a_report_with_the_redacted_value_only(

@@ -10,6 +10,7 @@ is checked against the rules:
     require_spend_limit  no per-key spend cap (`spend_limit` null, the SDK's field)    noted, not flagged
     max_spend_limit_usd  no per-key monthly cap, or a cap above N dollars               noted, not flagged
     (always)        its owner no longer has access to the project (`inactive`)        flagged, high
+    (always)        its spend limit is reached: the API refuses its requests now (`enforcing`)  noted, high
     user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
 
 With `fix: expiry` a key that never expires or lives longer than `max_lifetime_days` is an `update`: its
@@ -134,6 +135,11 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
             flagged = True
         if rules is not None:
             problems += _spend_problems(key, rules)
+        if _blocked(key):
+            cap = _cap_cents(key)
+            spent = f" of {format_usd(cap)}" if cap is not None else ""
+            problems.append(f"has reached its spend limit{spent} this month: the API refuses its requests until then")
+            severity = "high"
         if key.owner_project_access == "inactive":
             problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
             flagged, severity = True, "high"
@@ -164,6 +170,12 @@ def _cap_cents(key: ProjectApiKey) -> int | None:
     """The key's monthly cap in cents (the SDK's `spend_limit.threshold_amount`); None: no cap."""
     amount = key.spend_limit.get("threshold_amount") if key.spend_limit is not None else None
     return amount if isinstance(amount, int) else None
+
+
+def _blocked(key: ProjectApiKey) -> bool:
+    """The SDK's `spend_limit.enforcement.status` is `enforcing`: requests with the key are refused now."""
+    enforcement = key.spend_limit.get("enforcement") if key.spend_limit is not None else None
+    return isinstance(enforcement, dict) and enforcement.get("status") == "enforcing"
 
 
 def _spend_problems(key: ProjectApiKey, rules: KeyHygiene) -> list[str]:
