@@ -193,3 +193,17 @@ def test_the_rules_as_pure_functions() -> None:
         organization_retention=None,
     )
     assert no_rules == []
+
+
+def test_a_project_s_key_spend_cap_may_be_lower_than_the_policy_s_never_higher_or_absent(here: Path) -> None:
+    policy = "policy:\n  keys: {max_spend_limit_usd: 100}\n"
+    files = {
+        "high.yaml": "name: High\nkeys: {max_spend_limit_usd: 250}\n",
+        "none.yaml": "name: None\nkeys: {max_age_days: 30}\n",
+        "low.yaml": "name: Low\nkeys: {max_spend_limit_usd: 20, fix: spend_limit}\n",
+    }
+    found = problems(write(here, policy, files))
+    assert len(found) == 2
+    assert found[0].startswith("ds/projects/high.yaml:2:29: policy.keys: keys.max_spend_limit_usd: ")
+    assert found[0].endswith("max_spend_limit_usd 250.00 USD is looser than the policy's 100.00 USD")
+    assert found[1].startswith("ds/projects/none.yaml:") and "no max_spend_limit_usd is looser" in found[1]

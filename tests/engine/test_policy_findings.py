@@ -192,3 +192,19 @@ async def test_values_read_for_the_policy_do_not_count_in_the_safety_population(
     observed = await observe(api, with_policy)
     assert "spend_limit" in observed.settings[MANAGED] and observed.settings[ROGUE]
     assert population(observed, with_policy) == population(await observe(api, without), without)
+
+
+async def test_the_policy_s_per_key_spend_cap_checks_keys_without_a_cap_or_above_it(
+    tmp_path: Path, api: AdminApi, emulator: Emulator
+) -> None:
+    policy = "unmanaged_projects: report\npolicy:\n  keys: {max_spend_limit_usd: 100}\n"
+    for key in emulator.state.projects[ROGUE].api_keys.values():
+        key.spend_limit = {"currency": "USD", "interval": "month", "threshold_amount": 5_000}  # within the cap
+    desired = write_desired_state(tmp_path, policy, {"managed": "name: Managed\n"})
+    assert findings(diff(desired, await observe(api, desired))) == []
+    for key in emulator.state.projects[ROGUE].api_keys.values():
+        key.spend_limit = None
+    plan = diff(desired, await observe(api, desired))
+    assert findings(plan) == [("Rogue", "project_api_key", "policy: keys", "critical")]
+    reason = next(c.reason for c in plan if isinstance(c.facts, PolicyFacts))
+    assert "key_old" in reason and "has no spend limit (max_spend_limit_usd: 100.00 USD)" in reason

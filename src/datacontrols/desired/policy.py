@@ -6,7 +6,7 @@
       allowed_models: [gpt-4.1, gpt-4.1-mini]       # a project's allow list must be a subset of these
       allowed_residencies: [EU_STORAGE_PROCESSING]
       max_spend_limit: {amount_usd: 5000}           # every project's hard spend limit at most this
-      keys: {max_age_days: 90, user_keys: forbidden}
+      keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
 
 The names are the desired-state format's own: retention types, hosted tool and residency names as the Admin
 API spells them, a spend limit as `{amount_usd: N}` like `spend_limit`, keys rules like `keys:`.
@@ -33,7 +33,7 @@ from pydantic import Field, StringConstraints, field_validator
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import ProjectRetentionType
-from datacontrols.desired.limits import SpendLimit, format_usd, to_cents
+from datacontrols.desired.limits import LimitUsd, SpendLimit, format_usd, to_cents
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.desired.model import DesiredModel
 from datacontrols.desired.reading import Loc
@@ -76,6 +76,17 @@ class KeyPolicy(DesiredModel):
     user_keys: Literal["allowed", "forbidden"] = Field(
         default="allowed", description="forbidden: keys owned by users (not service accounts) are findings"
     )
+    max_spend_limit_usd: LimitUsd | None = Field(
+        default=None,
+        description="Keys without a per-key monthly spend limit, or with one above this many US dollars, are "
+        "findings; absent = no rule",
+    )
+
+    def hygiene(self) -> KeyHygiene:
+        """These rules as a project's `keys:` would say them (report only)."""
+        return KeyHygiene(
+            max_age_days=self.max_age_days, user_keys=self.user_keys, max_spend_limit_usd=self.max_spend_limit_usd
+        )
 
 
 class Policy(DesiredModel):
@@ -266,6 +277,13 @@ def _weaker_key_rules(policy: KeyPolicy, rules: KeyHygiene) -> list[tuple[Loc, s
         found.append((("keys", "max_age_days"), f"{have} is looser than the policy's {policy.max_age_days}"))
     if policy.user_keys == "forbidden" and rules.user_keys != "forbidden":
         found.append((("keys", "user_keys"), f"user_keys {rules.user_keys} is looser than the policy's forbidden"))
+    most, have_most = policy.max_spend_limit_usd, rules.max_spend_limit_usd
+    if most is not None and (have_most is None or have_most > most):
+        usd = format_usd(to_cents(most))
+        have = (
+            "no max_spend_limit_usd" if have_most is None else f"max_spend_limit_usd {format_usd(to_cents(have_most))}"
+        )
+        found.append((("keys", "max_spend_limit_usd"), f"{have} is looser than the policy's {usd}"))
     return found
 
 

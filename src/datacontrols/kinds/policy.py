@@ -27,7 +27,6 @@ from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.adminapi.projects import Project
 from datacontrols.adminapi.spend import SpendLimit
 from datacontrols.desired.limits import format_usd
-from datacontrols.desired.members import KeyHygiene
 from datacontrols.desired.policy import Policy, model_breach, retention_breach, spend_breach
 from datacontrols.desired.schema import DesiredState, ProjectFile, ProjectSettings
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys, key_findings
@@ -213,9 +212,8 @@ def _keys(policy: Policy, value: Any, _: str | None) -> str | None:
     rules = policy.keys
     if rules is None or not isinstance(value, ObservedKeys):
         return None
-    hygiene = KeyHygiene(max_age_days=rules.max_age_days, user_keys=rules.user_keys)
     # Only the policy's own rules: an owner who lost access is the keys kind's finding, not the policy's.
-    findings = [f for f in key_findings(value.keys, hygiene, value.now) if f.flagged and _by_policy(f.problems)]
+    findings = [f for f in key_findings(value.keys, rules.hygiene(), value.now) if _by_policy(f.problems)]
     if not findings:
         return None
     shown = "; ".join(f"{f.label}: {'; '.join(p for p in f.problems if _by_rule(p))}" for f in findings)
@@ -223,7 +221,7 @@ def _keys(policy: Policy, value: Any, _: str | None) -> str | None:
 
 
 def _by_rule(problem: str) -> bool:
-    return "max_age_days" in problem or "user_keys" in problem
+    return any(rule in problem for rule in ("max_age_days", "user_keys", "max_spend_limit_usd"))
 
 
 def _by_policy(problems: tuple[str, ...]) -> bool:
