@@ -332,10 +332,7 @@ def _expiry_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | 
 def _spend_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | None:
     """`fix: spend_limit`: the key's new cap in cents; a string when it cannot be set (why); None: nothing."""
     most = rules.max_spend_cents
-    if "spend_limit" not in rules.fixes or most is None:
-        return None
-    current = _cap_cents(key)
-    if key.spend_limit is not None and (current is None or current <= most):
+    if "spend_limit" not in rules.fixes or most is None or not _spend_problems(key, rules):
         return None
     if key.expires_at is not None and key.expires_at <= now:
         return "Its spend limit cannot be set: it has expired (the API refuses to update an expired key)"
