@@ -29,6 +29,7 @@ from datacontrols.guards import check_guards
 from datacontrols.kinds import NOT_CREATED, ORGANIZATION_KINDS, PROJECT_KINDS, DesiredProject, World
 from datacontrols.kinds import project as project_kind
 from datacontrols.kinds.base import ARCHIVE_ORDER, CREATE_ORDER, OrganizationKind, ProjectKind
+from datacontrols.kinds.directory import group_pins
 from datacontrols.kinds.organization_retention import OrganizationDataRetention
 from datacontrols.kinds.policy import policy_findings, policy_reads
 from datacontrols.observed import Observed
@@ -69,8 +70,9 @@ DEFAULT_REGISTRY = Registry()
 
 
 def desired_projects(desired: DesiredState) -> list[DesiredProject]:
+    pins = group_pins(desired.organization.organization.groups)
     return [
-        DesiredProject(file=p, settings=desired.effective(p), source=desired.sources.get(p.name, ""))
+        DesiredProject(file=p, settings=desired.effective(p), source=desired.sources.get(p.name, ""), group_pins=pins)
         for p in desired.projects
     ]
 

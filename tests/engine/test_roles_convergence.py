@@ -224,3 +224,37 @@ async def test_explain_shows_the_custom_roles_a_project_s_members_hold(
     await converge(api, desired)
     lines = (await explain_access(api, SUPPORT, None)).lines
     assert ("custom roles", "group security: releaser, user bob@example.com: releaser") in lines
+
+
+PIN = "organization:\n  groups:\n    definitions:\n      security: {id: group_sec}\n"
+PINNED = ORGANIZATION.replace("organization:\n", PIN)
+
+
+async def test_role_assignments_of_a_pinned_group_renamed_by_hand_follow_the_pin(
+    tmp_path: Path, api: AdminApi, emulator: Emulator
+) -> None:
+    desired = write_desired_state(tmp_path, PINNED, {"support": SUPPORT_FILE})
+    await converge(api, desired)
+    emulator.state.groups["group_sec"].name = "security-renamed"  # by hand, after the grants
+    plan = await plan_of(api, desired)
+    # One change, the rename back; the grants still mean group_sec: not a finding, not granted anew.
+    assert [(c.kind, c.action, c.subject) for c in plan.applicable] == [("organization_group", "update", "security")]
+    assert not [c for c in plan if "role" in c.kind and c.action != "report"], rows(plan)
+    assert not any("security-renamed" in (c.subject or "") for c in plan if "role" in c.kind)
+    await converge(api, desired)
+    assert emulator.state.groups["group_sec"].name == "security"
+    assert ("group", "group_sec", "data-auditor") in held(emulator)
+    assert ("group", "group_sec", "releaser") in held(emulator, SUPPORT)
+    assert not [c for c in await plan_of(api, desired) if c.action not in ("report", "uncorrectable")]
+
+
+async def test_without_a_pin_a_renamed_group_is_not_guessed_at(
+    tmp_path: Path, api: AdminApi, emulator: Emulator
+) -> None:
+    desired = write_desired_state(tmp_path, ORGANIZATION, {"support": SUPPORT_FILE})
+    await converge(api, desired)
+    emulator.state.groups["group_sec"].name = "security-renamed"
+    plan = await plan_of(api, desired)
+    missing = [c for c in plan if c.kind == "organization_role_assignments" and "security" in (c.subject or "")]
+    assert missing and all(c.action != "create" for c in missing), rows(plan)
+    assert held(emulator) >= {("group", "group_sec", "data-auditor")}

@@ -83,6 +83,8 @@ class DesiredProject:
     file: ProjectFile
     settings: ProjectSettings
     source: str = ""
+    # organization.groups' pins (declared name -> group id): which groups its members and role assignments mean
+    group_pins: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:

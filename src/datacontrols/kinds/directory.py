@@ -127,8 +127,8 @@ def groups_meant(groups: GroupDirectory, name: str, pins: Mapping[str, str]) -> 
     """The live groups a group name in the files means: the one organization.groups pins to that name,
     whatever it is called live (renamed by hand, it is still that group), else those of the name that no
     pin claims. organization.groups and the project members' groups resolve names here, so a rename by hand
-    is one change (the rename back), not a project grant revoked as undeclared. (Role assignments still look
-    groups up by live name: while renamed, the group is a finding there, and nothing is written.)"""
+    is one change (the rename back), not a project grant revoked as undeclared; role assignments apply the
+    same rule to the groups they read (`role_holders`)."""
     if name in pins:
         pinned = groups.by_id(pins[name])
         return [pinned] if pinned is not None else []

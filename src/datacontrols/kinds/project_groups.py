@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from datacontrols.adminapi.groups import BUILTIN_PROJECT_ROLES, ProjectRole
 from datacontrols.adminapi.members import ProjectUser
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
-from datacontrols.kinds.directory import GroupDirectory, group_pins, groups_meant, groups_of
+from datacontrols.kinds.directory import GroupDirectory, groups_meant, groups_of
 from datacontrols.kinds.membership import (
     AUTHORITATIVE_REMOVAL,
     ORDER_GRANT,
@@ -117,7 +117,7 @@ class ProjectGroups(ProjectKind):
             return []
         live = ObservedGroups() if observed is NOT_CREATED else observed
         directory = groups_of(world) or GroupDirectory()
-        pins = group_pins(world.desired.organization.organization.groups)
+        pins = project.group_pins
         users = world.project.get(PROJECT_USER)
         users = tuple(u for u in users if isinstance(u, ProjectUser)) if isinstance(users, tuple) else None
         guard = guard_context(world, users, live)

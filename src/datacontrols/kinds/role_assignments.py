@@ -32,6 +32,7 @@ from datacontrols.errors import NotFound
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, OrganizationKind, ProjectKind, World
 from datacontrols.kinds.custom_roles import ORDER as ROLES_ORDER
 from datacontrols.kinds.custom_roles import custom_by_name
+from datacontrols.kinds.directory import group_pins
 from datacontrols.kinds.role_holders import Holder, ObservedHolders, read_holders
 from datacontrols.plan import OTHER_ID, Change, Facts, FieldChange
 
@@ -201,7 +202,8 @@ class OrganizationRoleAssignments(OrganizationKind):
         return await read_holders(api, None, None)
 
     async def observe_for(self, api: AdminApi, desired: DesiredState) -> ObservedHolders:
-        return await read_holders(api, None, desired.organization.organization.role_assignments)
+        organization = desired.organization.organization
+        return await read_holders(api, None, organization.role_assignments, group_pins(organization.groups))
 
     def count_items(self, value: Any) -> int:
         return sum(len(h.held) for h in value.holders) if isinstance(value, ObservedHolders) else 0
@@ -236,7 +238,7 @@ class ProjectRoleAssignments(ProjectKind):
         return await read_holders(api, project.id, None)
 
     async def observe_for(self, api: AdminApi, project: Project, desired: DesiredProject) -> ObservedHolders:
-        return await read_holders(api, project.id, desired.file.role_assignments)
+        return await read_holders(api, project.id, desired.file.role_assignments, desired.group_pins)
 
     def count_items(self, value: Any) -> int:
         return sum(len(h.held) for h in value.holders) if isinstance(value, ObservedHolders) else 0

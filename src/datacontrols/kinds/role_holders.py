@@ -48,14 +48,21 @@ class ObservedHolders:
         return None
 
 
-async def _principals(api: AdminApi, project_id: str | None, kind: PrincipalType) -> list[tuple[str, str]]:
-    """(email or name, id) of every user or group of the scope; unnamed ones are left out."""
+async def _principals(
+    api: AdminApi, project_id: str | None, kind: PrincipalType, pins: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """(email or name, id) of every user or group of the scope; unnamed ones are left out. A group that
+    organization.groups pins goes by its declared name whatever it is called live (renamed by hand, it is
+    still that group), and a name a pin claims means only the pinned group (`directory.groups_meant`)."""
     if kind == "user":
         users = await (api.organization_users.list() if project_id is None else api.project_users.list(project_id))
         return [(u.email, u.id) for u in users if u.email]
     if project_id is None:
-        return [(g.name, g.id) for g in await api.groups.list()]
-    return [(g.group_name, g.group_id) for g in await api.project_groups.list(project_id) if g.group_name]
+        found = [(g.name, g.id) for g in await api.groups.list()]
+    else:
+        found = [(g.group_name, g.group_id) for g in await api.project_groups.list(project_id) if g.group_name]
+    declared = {group_id: name for name, group_id in pins.items()}
+    return [(declared.get(gid, name), gid) for name, gid in found if gid in declared or name not in pins]
 
 
 async def _holder(api: AdminApi, project_id: str | None, kind: PrincipalType, key: str, ids: list[str]) -> Holder:
@@ -71,8 +78,11 @@ async def _holder(api: AdminApi, project_id: str | None, kind: PrincipalType, ke
     return Holder(kind, key, ids[0], held=tuple(r for r in held if r.direct))
 
 
-async def read_holders(api: AdminApi, project_id: str | None, wanted: RoleAssignments | None) -> ObservedHolders:
-    """The scope's roles and the holders `wanted` lists; `wanted` None: every principal (export)."""
+async def read_holders(
+    api: AdminApi, project_id: str | None, wanted: RoleAssignments | None, pins: Mapping[str, str] | None = None
+) -> ObservedHolders:
+    """The scope's roles and the holders `wanted` lists; `wanted` None: every principal (export). `pins`:
+    organization.groups' (declared name -> group id), so that groups are named as the files name them."""
     kinds: list[tuple[PrincipalType, Mapping[str, object] | None]] = [
         ("user", wanted.users if wanted is not None else None),
         ("group", wanted.groups if wanted is not None else None),
@@ -82,7 +92,7 @@ async def read_holders(api: AdminApi, project_id: str | None, wanted: RoleAssign
     for kind, listed in kinds:
         if wanted is not None and listed is None:
             continue  # the list is not managed: not read
-        found = await _principals(api, project_id, kind)
+        found = await _principals(api, project_id, kind, pins or {})
         keys: Iterable[str] = listed.keys() if listed is not None else dict.fromkeys(k for k, _ in found)
         by_key: dict[str, list[str]] = {}
         for name, principal_id in found:
