@@ -173,7 +173,7 @@ async def _policy_values(
     if keys is not None:
         values[PROJECT_API_KEY] = ObservedKeys(keys=tuple(keys), now=int(time.time()))
     policy = desired.organization.policy
-    if policy is not None and policy.max_spend_limit is not None:
+    if policy is not None and policy.spend_bound is not None:
         with contextlib.suppress(ApiError):  # unreadable: the rule shows as not read
             values["spend_limit"] = await api.spend.get_limit(project_id=project.id)
     return values

@@ -31,6 +31,29 @@ def test_validate_refuses_every_breach_at_its_line_and_sends_nothing(capsys, mon
     assert "Traceback" not in outcome.stderr and len(lines) == 3
 
 
+# The policy exactly as the issue that asked for it writes it.
+ISSUE_POLICY = """\
+policy:
+  data_retention: [zero_data_retention, enhanced_zero_data_retention]   # allowed values for every project
+  forbidden_hosted_tools: [web_search, mcp]
+  allowed_models: [gpt-4.1, gpt-4.1-mini]     # every allow list must be a subset; deny lists must cover the rest
+  allowed_residencies: [EU_STORAGE_PROCESSING]
+  max_spend_limit_usd: 5000
+  keys: {max_age_days: 90, user_keys: forbidden}
+"""
+
+
+def test_validate_with_the_whole_policy_names_the_file_and_both_rules(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    project = "data_retention: none\nhosted_tools: {web_search: true}\n"
+    root = one_project_desired(tmp_path / "ds", ISSUE_POLICY, project)
+    outcome = run_cli(capsys, monkeypatch, ["validate", "--desired-state", str(root)], OPENAI_ADMIN_KEY=None)
+    assert outcome.code == 1 and outcome.stdout == ""
+    breaches = [line for line in outcome.stderr.splitlines() if "projects/payments.yaml" in line]
+    assert [line.split(": ")[1] for line in breaches] == ["policy.data_retention", "policy.forbidden_hosted_tools"]
+    assert "organization.yaml" not in outcome.stderr, "the policy itself loads as written"
+    assert "Traceback" not in outcome.stderr
+
+
 def test_dry_run_and_explain_show_the_live_breach(capsys, monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     root = one_project_desired(tmp_path / "ds", POLICY, "data_retention: zero_data_retention\n")
     seed = one_project_seed(data_retention="zero_data_retention", hosted_tools={"web_search": True})

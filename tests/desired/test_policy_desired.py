@@ -207,3 +207,31 @@ def test_a_project_s_key_spend_cap_may_be_lower_than_the_policy_s_never_higher_o
     assert found[0].startswith("ds/projects/high.yaml:2:29: policy.keys: keys.max_spend_limit_usd: ")
     assert found[0].endswith("max_spend_limit_usd 250.00 USD is looser than the policy's 100.00 USD")
     assert found[1].startswith("ds/projects/none.yaml:") and "no max_spend_limit_usd is looser" in found[1]
+
+
+# The policy as issue-style documentation writes it: the spend rule as a plain number of dollars.
+POLICY_IN_DOLLARS = POLICY.replace("max_spend_limit: {amount_usd: 5000}", "max_spend_limit_usd: 5000")
+
+
+def test_the_spend_rule_in_dollars_is_the_same_rule(here: Path) -> None:
+    bad = "name: Bad\nresidency: EU_STORAGE_PROCESSING\nspend_limit: {amount_usd: 9000}\n"  # 3
+    found = problems(write(here, POLICY_IN_DOLLARS, {"bad.yaml": bad}))
+    assert found == [
+        "ds/projects/bad.yaml:3:27: policy.max_spend_limit: spend_limit.amount_usd: 9000.00 USD is above the "
+        "policy's 5000.00 USD"
+    ]
+    policy = Policy.model_validate({"max_spend_limit_usd": 5000})
+    assert policy.rules() == ["max_spend_limit"] and policy.spend_bound is not None
+    assert spend_breach(policy, 500_001) == "5000.01 USD is above the policy's 5000.00 USD"
+    assert spend_breach(policy, None) == "no hard spend limit (allowed: at most 5000.00 USD)"
+    assert spend_breach(policy, 500_000) is None
+
+
+def test_the_spend_rule_written_both_ways_or_badly_is_refused_at_its_line(here: Path) -> None:
+    both = "policy:\n  max_spend_limit: {amount_usd: 10}\n  max_spend_limit_usd: 10\n"
+    [found] = problems(write(here, both, {"a.yaml": "name: A\n"}))
+    assert found.startswith("ds/organization.yaml:") and "one rule written two ways; keep one" in found
+    bad = "policy:\n  data_retention: [zero_data_retention]\n  max_spend_limit_usd: 12.345\n"
+    assert problems(write(here, bad, {"a.yaml": "name: A\n"})) == [
+        "ds/organization.yaml:3:24: policy.max_spend_limit_usd: 12.345 is not a whole number of cents"
+    ]

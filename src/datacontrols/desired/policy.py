@@ -5,11 +5,13 @@
       forbidden_hosted_tools: [web_search, mcp]
       allowed_models: [gpt-4.1, gpt-4.1-mini]       # a project's allow list must be a subset of these
       allowed_residencies: [EU_STORAGE_PROCESSING]
-      max_spend_limit: {amount_usd: 5000}           # every project's hard spend limit at most this
+      max_spend_limit_usd: 5000                     # every project's hard spend limit at most this
       keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
 
 The names are the desired-state format's own: retention types, hosted tool and residency names as the Admin
-API spells them, a spend limit as `{amount_usd: N}` like `spend_limit`, keys rules like `keys:`.
+API spells them, keys rules like `keys:`. The spend rule (`max_spend_limit`) is written either as a number of
+US dollars (`max_spend_limit_usd: N`, as `keys:` writes its cap) or like `spend_limit` (`max_spend_limit:
+{amount_usd: N}`); one of the two.
 
 Two checks use these rules, and both are pure functions here:
 
@@ -28,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
@@ -111,7 +113,14 @@ class Policy(DesiredModel):
         default=None, min_length=1, description="The residencies a project may have"
     )
     max_spend_limit: SpendLimit | None = Field(
-        default=None, description="Every project's hard spend limit is at most {amount_usd: N}; `none` breaks it"
+        default=None,
+        description="Every project's hard spend limit is at most {amount_usd: N}; `none` breaks it (the same "
+        "rule as max_spend_limit_usd; set one)",
+    )
+    max_spend_limit_usd: LimitUsd | None = Field(
+        default=None,
+        description="Every project's hard spend limit is at most this many US dollars; `none` breaks it (the "
+        "same rule as max_spend_limit; set one)",
     )
     keys: KeyPolicy | None = Field(default=None, description="Rules every project's API keys are held to")
 
@@ -130,13 +139,29 @@ class Policy(DesiredModel):
             )
         return values
 
+    @model_validator(mode="after")
+    def _one_spend_spelling(self) -> Policy:
+        if self.max_spend_limit is not None and self.max_spend_limit_usd is not None:
+            raise ValueError("max_spend_limit and max_spend_limit_usd are one rule written two ways; keep one")
+        return self
+
+    @property
+    def spend_bound(self) -> SpendLimit | None:
+        """The `max_spend_limit` rule, however it is written."""
+        if self.max_spend_limit_usd is not None:
+            return SpendLimit(amount_usd=self.max_spend_limit_usd)
+        return self.max_spend_limit
+
     def rules(self) -> list[str]:
         """The rules this policy sets, in the order of its fields."""
-        return [name for name in POLICY_RULES if getattr(self, name) is not None]
+        found = {name: getattr(self, name) for name in POLICY_RULES} | {_SPEND: self.spend_bound}
+        return [name for name in POLICY_RULES if found[name] is not None]
 
 
-# Every rule a policy can set: the fields of `Policy`, each checked on its own.
-POLICY_RULES: Final[tuple[str, ...]] = tuple(Policy.model_fields)
+_SPEND: Final = "max_spend_limit"
+# Every rule a policy can set: the fields of `Policy`, each checked on its own (the spend rule's two
+# spellings are one rule, named max_spend_limit in plans and messages).
+POLICY_RULES: Final[tuple[str, ...]] = tuple(name for name in Policy.model_fields if name != "max_spend_limit_usd")
 
 
 @dataclass(frozen=True)
@@ -194,7 +219,7 @@ def model_breach(policy: Policy, mode: str | None, model_ids: Sequence[str]) -> 
 
 def spend_breach(policy: Policy, cents: int | None) -> str | None:
     """Why a hard spend limit (None: no limit) breaks `policy.max_spend_limit`, or None."""
-    bound = policy.max_spend_limit
+    bound = policy.spend_bound
     if bound is None:
         return None
     if cents is None:
