@@ -32,6 +32,7 @@ from datacontrols.explain_federation import FederationListing
 from datacontrols.kinds.admin_keys import AdminKeyFinding, admin_key_findings
 from datacontrols.kinds.api_keys import describe_fixes, key_findings
 from datacontrols.kinds.custom_roles import custom_by_name
+from datacontrols.kinds.key_scopes import read_scopes
 from datacontrols.kinds.project_groups import role_ids
 from datacontrols.kinds.role_holders import read_holders
 
@@ -79,14 +80,16 @@ async def explain_access(
         explained.lines.append(("api keys", keys))
         return explained
     explained.keys = list(keys)
-    findings = key_findings(keys, rules, int(clock()))
+    # What the keys may do is only in the audit log: read it (one listing) only when a rule asks.
+    scopes = await read_scopes(api, keys) if rules is not None and rules.allowed_scopes is not None else None
+    findings = key_findings(keys, rules, int(clock()), scopes)
     by_users = sum(1 for k in keys if not k.owner.is_service_account)
     summary = f"{len(keys)} ({by_users} owned by users, {len(keys) - by_users} by service accounts)"
     checked = "checked against keys: in the desired state" if rules is not None else "no keys: rules in the file"
     explained.lines.append(("api keys", f"{summary}; {len(findings)} with findings ({checked})"))
     now = int(clock())
     for finding in findings:
-        fix = describe_fixes(finding.key, rules, now)
+        fix = describe_fixes(finding.key, rules, now, scopes)
         explained.lines.append(
             ("key finding", f"{finding.label}: {'; '.join(finding.problems)}" + (f"; {fix}" * bool(fix)))
         )

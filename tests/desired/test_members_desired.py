@@ -56,7 +56,10 @@ def test_a_project_s_keys_replace_the_defaults_whole(tmp_path: Path) -> None:
         ("name: P\nkeys: {prune: remove}\n", "'remove' is not allowed"),
         ("name: P\nkeys: {fix: expiry}\n", "add max_lifetime_days"),
         ("name: P\nkeys:\n  require_expiry: true\n  fix: expiry\n", "p.yaml:3:"),
-        ("name: P\nkeys: {fix: scopes, max_lifetime_days: 30}\n", "'scopes' is not allowed"),
+        ("name: P\nkeys: {fix: rotate, max_lifetime_days: 30}\n", "'rotate' is not allowed"),
+        ("name: P\nkeys: {fix: scopes}\n", "add allowed_scopes"),
+        ("name: P\nkeys: {allowed_scopes: [a, a]}\n", "a scope is listed twice"),
+        ("name: P\nkeys: {allowed_scopes: []}\n", "p.yaml:2:"),
     ],
 )
 def test_broken_access_settings_are_refused_with_their_position(tmp_path: Path, project: str, fragment: str) -> None:

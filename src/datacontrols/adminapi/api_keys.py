@@ -18,6 +18,7 @@ Only ids and redacted values of keys are ever kept; no endpoint here returns a s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 from datacontrols.adminapi.base import ApiModel, Family, parse
@@ -131,20 +132,26 @@ class ProjectApiKeys(Family):
         *,
         expires_in_seconds: int | None = None,
         spend_limit_cents: int | None = None,
+        scopes: Sequence[str] | None = None,
     ) -> ProjectApiKey:
-        """The SDK's key update: an expiry `expires_in_seconds` after this request and/or a monthly spend cap
-        in USD cents; what is not given is not sent, so it stays as it is (scopes are never sent)."""
+        """The SDK's key update: an expiry `expires_in_seconds` after this request, a monthly spend cap in
+        USD cents and/or the key's scopes (they replace its own); what is not given is not sent, so it stays
+        as it is. Scopes are never sent empty: `[]` means all permissions, which this tool never grants."""
         if expires_in_seconds is not None and expires_in_seconds < 1:
             raise ValueError("a key's expiry must lie in the future")
         if spend_limit_cents is not None and spend_limit_cents < 1:
             raise ValueError("a key's spend limit must be at least one cent")
+        if scopes is not None and (isinstance(scopes, str) or not scopes):
+            raise ValueError("a key's scopes are a non-empty list (an empty one grants all permissions)")
         body: dict[str, Any] = {}
         if expires_in_seconds is not None:
             body["expires_in_seconds"] = expires_in_seconds
         if spend_limit_cents is not None:
             body["spend_limit"] = {"currency": "USD", "interval": "month", "threshold_amount": spend_limit_cents}
+        if scopes is not None:
+            body["scopes"] = list(scopes)
         if not body:
-            raise ValueError("a key update sends an expiry or a spend limit")
+            raise ValueError("a key update sends an expiry, a spend limit or scopes")
         where = route(PROJECT_KEY_PATH, project_id=project_id, api_key_id=api_key_id)
 
         async def resend() -> None:

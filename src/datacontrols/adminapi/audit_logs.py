@@ -20,6 +20,7 @@ from datacontrols.adminapi.base import ApiModel, Family, parse
 from datacontrols.adminapi.transport import route
 
 __all__ = [
+    "KEY_SCOPE_EVENTS",
     "AuditLog",
     "AuditLogActor",
     "AuditLogApiKey",
@@ -30,11 +31,16 @@ __all__ = [
     "AuditLogUser",
     "AuditLogs",
     "audit_log_query",
+    "scopes_set",
 ]
 
 LIST_PATH = "/organization/audit_logs"
 _RANGE_KEYS = ("gt", "gte", "lt", "lte")
 MAX_PAGE = 100
+# The events that say what an API key may do: `api_key.created{data.scopes}`, `api_key.updated
+# {changes_requested.scopes}` (the spec's payloads). Listing and retrieving a key never answer its scopes.
+KEY_SCOPE_EVENTS = ("api_key.created", "api_key.updated")
+_IDS_PER_QUERY = 50  # resource_ids[] per request: a project's keys, in a URL of a sane length
 
 
 class AuditLogUser(ApiModel):
@@ -123,6 +129,21 @@ class AuditLogPage(ApiModel):
     has_more: bool = False
 
 
+def scopes_set(event: AuditLog) -> tuple[str, ...] | None:
+    """The scopes this event gave its key (`()`: all permissions), or None when it did not set them. A key
+    created without scopes has all permissions, so a creation whose payload names none gave it all."""
+    if event.type not in KEY_SCOPE_EVENTS:
+        return None
+    created = event.type == "api_key.created"
+    part = event.details.get("data" if created else "changes_requested", {})
+    if not isinstance(part, dict):
+        return None
+    scopes = part.get("scopes", [] if created else None)
+    if not isinstance(scopes, list):
+        return None
+    return tuple(sorted(str(scope) for scope in scopes))
+
+
 def audit_log_query(
     *,
     effective_at: Mapping[str, int] | None = None,
@@ -175,3 +196,16 @@ class AuditLogs(Family):
     async def list(self, **filters: Any) -> list[AuditLog]:
         """Every matching event, newest first: `list(effective_at={"gte": t}, event_types=["project.updated"])`."""
         return [event async for event in self.iterate(**filters)]
+
+    async def key_scopes(self, key_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """Each key's scopes as the newest audit event that set them says (`()`: all permissions). A key the
+        log holds no such event for (made before the log's window, or with audit logging off) is absent."""
+        wanted = sorted(set(key_ids))
+        found: dict[str, tuple[str, ...]] = {}
+        for start in range(0, len(wanted), _IDS_PER_QUERY):
+            chunk = wanted[start : start + _IDS_PER_QUERY]
+            async for event in self.iterate(event_types=KEY_SCOPE_EVENTS, resource_ids=chunk):
+                key_id, scopes = event.details.get("id"), scopes_set(event)
+                if isinstance(key_id, str) and key_id in chunk and key_id not in found and scopes is not None:
+                    found[key_id] = scopes  # newest first: the first that set them is the one in force
+        return found

@@ -11,9 +11,10 @@
       user_keys: allowed                           # allowed | report | forbidden
       prune: report                                # report | delete
       max_lifetime_days: 365
-      fix: expiry                                  # report (default) | expiry | spend_limit | [expiry, spend_limit]
+      fix: expiry                                  # report (default) | expiry | spend_limit | scopes, or a list
       require_spend_limit: true                    # report keys without a per-key spend cap
       max_spend_limit_usd: 100                     # report keys without a cap, or with a higher one
+      allowed_scopes: [api.responses.write]        # flag keys with other scopes, or all permissions
 
 Each list under `members` is managed only when present: `users: {}` in authoritative mode removes every user,
 while leaving `users` out leaves users alone. Emails are matched without regard to case, so two spellings of
@@ -23,8 +24,10 @@ project file has its own `keys`.
 `fix: expiry` sets the expiry of each key that breaks `max_lifetime_days` (or never expires) to its creation
 plus `max_lifetime_days`, through the SDK's key update; it needs `max_lifetime_days` to know that date.
 `fix: spend_limit` gives each key without a cap, or with a higher one, a monthly cap of
-`max_spend_limit_usd`; it needs that amount. The default is `report`: shortening a key's life, or capping
-what it may spend, can stop a workload that still uses it.
+`max_spend_limit_usd`; it needs that amount. `fix: scopes` narrows a key that may do more than
+`allowed_scopes` to the allowed scopes it has (all of them, for a key with all permissions); it needs
+`allowed_scopes`. The default is `report`: shortening a key's life, capping what it may spend or narrowing
+what it may do can stop a workload that still uses it.
 """
 
 from __future__ import annotations
@@ -49,8 +52,9 @@ MemberRole = Literal["owner", "member"]
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=320)]
 PrincipalName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-KeyFixPart = Literal["expiry", "spend_limit"]
-KeyFix = Literal["report", "expiry", "spend_limit"]
+KeyFixPart = Literal["expiry", "spend_limit", "scopes"]
+KeyFix = Literal["report", "expiry", "spend_limit", "scopes"]
+Scope = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=r"^\S+$")]
 
 MEMBERS_DESCRIPTION: Final = (
     "Who may use the project: users by email, groups and service accounts by name, each with owner or member. "
@@ -137,17 +141,32 @@ class KeyHygiene(DesiredModel):
         description="Report keys without a per-key monthly spend limit, or with one above this many US dollars "
         "(whole cents); absent = no rule",
     )
+    allowed_scopes: list[Scope] | None = Field(
+        default=None,
+        min_length=1,
+        description="Flag keys with a scope outside these (the dashboard's identifiers, e.g. api.responses.write) "
+        "or with all permissions; a key's scopes are read from the audit log (api_key.created and "
+        "api_key.updated), so a key it has no record of is reported as unknown; absent = no rule",
+    )
     fix: KeyFix | list[KeyFixPart] = Field(
         default="report",
         description="report: findings only; expiry: set the expiry of a key that never expires or lives longer "
         "than max_lifetime_days to its creation + max_lifetime_days (needs max_lifetime_days); spend_limit: give "
-        "a key without a cap, or with a higher one, a monthly cap of max_spend_limit_usd (needs it); or a list "
-        "of both",
+        "a key without a cap, or with a higher one, a monthly cap of max_spend_limit_usd (needs it); scopes: "
+        "narrow a key with scopes outside allowed_scopes to the allowed ones it has (needs allowed_scopes); or "
+        "a list of these",
     )
+
+    @field_validator("allowed_scopes")
+    @classmethod
+    def _distinct_scopes(cls, scopes: list[str] | None) -> list[str] | None:
+        if scopes is not None and len(set(scopes)) != len(scopes):
+            raise ValueError("a scope is listed twice")
+        return scopes
 
     @property
     def fixes(self) -> frozenset[str]:
-        """What `fix` corrects: a subset of {expiry, spend_limit}."""
+        """What `fix` corrects: a subset of {expiry, spend_limit, scopes}."""
         if isinstance(self.fix, list):
             return frozenset(self.fix)
         return frozenset() if self.fix == "report" else frozenset({self.fix})
@@ -159,7 +178,7 @@ class KeyHygiene(DesiredModel):
     @model_validator(mode="after")
     def _fixes_need_their_rule(self) -> KeyHygiene:
         if isinstance(self.fix, list) and len(set(self.fix)) != len(self.fix):
-            raise ValueError("fix lists expiry or spend_limit twice")
+            raise ValueError("fix lists a correction twice")
         if "expiry" in self.fixes and self.max_lifetime_days is None:
             raise ValueError(
                 "fix: expiry sets each key's expiry to its creation + max_lifetime_days; add max_lifetime_days "
@@ -169,5 +188,9 @@ class KeyHygiene(DesiredModel):
             raise ValueError(
                 "fix: spend_limit caps each key's monthly spend at max_spend_limit_usd; add max_spend_limit_usd "
                 "(or write fix: report)"
+            )
+        if "scopes" in self.fixes and self.allowed_scopes is None:
+            raise ValueError(
+                "fix: scopes narrows each key to the allowed scopes it has; add allowed_scopes (or write fix: report)"
             )
         return self

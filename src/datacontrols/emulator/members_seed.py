@@ -17,6 +17,11 @@ project's users, groups, service accounts and API keys. `seed.py` puts these fie
         api_keys:
           - {name: ci, owner: {type: user, id: alice@example.com}, created_at: 1735689600, last_used_at: null}
           - {owner: {type: service_account, id: support-bot-prod}, spend_limit: {threshold_amount: 10000}}
+          - {owner: {type: user, id: alice@example.com}, scopes: [api.responses.write]}
+
+A key's `scopes` are what the audit log says it was made with (`[]`: all permissions): the seed records its
+`api_key.created` event at `created_at`, as the API would have. Left out, the log has no record of the key
+(it was made before the log's window), so its scopes are unknown to a reader.
 
 Ids and timestamps left out are generated; the dump writes every field, by id, so it loads back unchanged.
 A key's `redacted_value`, when left out, is made up (`sk-...` + four characters): a seed never holds a key.
@@ -34,6 +39,7 @@ from datacontrols.emulator.state import (
     AdminKeyRecord,
     ApiKeyRecord,
     EmulatorState,
+    Event,
     GroupGrantRecord,
     GroupRecord,
     IdFactory,
@@ -167,6 +173,7 @@ class SeedApiKey(_Seed):
     last_used_at: int | None = None
     expires_at: int | None = None  # the SDK's field: absent or null, the key never expires
     spend_limit: SeedSpendLimit | None = None  # the SDK's per-key monthly cap, in USD cents; absent: none
+    scopes: list[str] | None = None  # as made, in the audit log ([]: all permissions); absent: no record
 
 
 def _find_user(users: Sequence[SeedUser], ref: str) -> SeedUser | None:
@@ -298,8 +305,13 @@ def _project_access(
             last_used_at=entry.last_used_at,
             expires_at=entry.expires_at,
             spend_limit=key_spend_limit(entry.spend_limit.threshold_amount) if entry.spend_limit else None,
+            scopes=tuple(entry.scopes) if entry.scopes is not None else None,
         )
         project.api_keys[key.id] = key
+        if entry.scopes is not None:  # the creation the audit log saw
+            details = {"id": key.id, "data": {"scopes": list(entry.scopes)}}
+            event = Event(ids.resource("audit_log-", 24), "api_key.created", key.created_at, project.id, details)
+            state.events.append(event)
 
 
 def dump_organization_access(state: EmulatorState) -> dict[str, Any]:
@@ -378,6 +390,7 @@ def dump_project_access(project: ProjectRecord) -> dict[str, Any]:
                 "last_used_at": k.last_used_at,
                 "expires_at": k.expires_at,
                 "spend_limit": {"threshold_amount": k.spend_limit["threshold_amount"]} if k.spend_limit else None,
+                "scopes": list(k.scopes) if k.scopes is not None else None,
             }
             for k in project.api_keys.values()
         ],

@@ -9,6 +9,8 @@ is checked against the rules:
     max_lifetime_days  expires more than N days after creation, or never               flagged
     require_spend_limit  no per-key spend cap (`spend_limit` null, the SDK's field)    noted, not flagged
     max_spend_limit_usd  no per-key monthly cap, or a cap above N dollars               noted, not flagged
+    allowed_scopes  a scope outside the list, or all permissions (audit log)       flagged, high
+                    no record of its scopes in the audit log                       noted, not flagged
     (always)        its owner no longer has access to the project (`inactive`)        flagged, high
     (always)        its spend limit is reached: the API refuses its requests now (`enforcing`)  noted, high
     user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
@@ -25,8 +27,9 @@ sets its monthly cap (USD) to `max_spend_limit_usd`, through the same call; with
 carries both. The API blocks a capped key's requests once it has spent that much in a month, so the change
 says so (`disrupts`), and the default stays `report`.
 
-Scopes are not checked: the SDK's update sets them, but list and retrieve do not return them, so there is
-nothing to compare. A missing or high `spend_limit` is only noted, never flagged: no cap is no reason to
+A key's scopes are not in the listing; `allowed_scopes` reads them from the audit log, one listing per
+project and only when the rule is declared (`key_scopes.py`, which also says what `fix: scopes` does). A
+missing or high `spend_limit` is only noted, never flagged: no cap is no reason to
 delete a key, and the tool caps one only at the amount the file gives.
 
 Each key with findings is one change, its subject the key's redacted value and id (nothing else of a key is
@@ -54,6 +57,14 @@ from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.desired.limits import format_usd
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.kinds.base import NOT_CREATED, DesiredProject, ProjectKind, World
+from datacontrols.kinds.key_scopes import (
+    KeyScopes,
+    held_scopes,
+    read_scopes,
+    scope_fix,
+    scope_problems,
+    shown_scopes,
+)
 from datacontrols.kinds.membership import ORDER_KEYS
 from datacontrols.plan import Change, Facts, FieldChange, Severity
 
@@ -84,16 +95,19 @@ class KeyFacts(Facts):
     api_key_id: str
     expires_at: int | None = None  # an expiry fix: when the key is to expire (Unix seconds)
     spend_limit_cents: int | None = None  # a spend fix: the key's monthly cap (USD cents)
+    scopes: tuple[str, ...] | None = None  # a scope fix: what the key may do from now on (never empty)
 
 
 @dataclass(frozen=True)
 class ObservedKeys:
-    """The project's keys and the time they were read (Unix seconds)."""
+    """The project's keys and the time they were read (Unix seconds); `scopes`: what the audit log says
+    they may do (None: not read, as when no `allowed_scopes` rule asks)."""
 
     keys: tuple[ProjectApiKey, ...]
     # When, not what: not part of the value's equality, so a saved plan's digest of what was read
     # (datacontrols.planfile) does not change with the clock. A key that went stale since changes the plan.
     now: int = field(compare=False)
+    scopes: KeyScopes | None = None
 
 
 @dataclass(frozen=True)
@@ -111,8 +125,11 @@ class KeyFinding:
         return f"{self.key.redacted_value} ({self.key.id})"
 
 
-def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: int) -> list[KeyFinding]:
-    """Pure: the findings for each key that has any, in the order given. Without rules, only inactive owners."""
+def key_findings(
+    keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: int, scopes: KeyScopes | None = None
+) -> list[KeyFinding]:
+    """Pure: the findings for each key that has any, in the order given. Without rules, only inactive owners.
+    `scopes` None: the keys' scopes were not read, so `allowed_scopes` says nothing."""
     findings = []
     for key in keys:
         problems: list[str] = []
@@ -135,6 +152,10 @@ def key_findings(keys: Iterable[ProjectApiKey], rules: KeyHygiene | None, now: i
             flagged = True
         if rules is not None:
             problems += _spend_problems(key, rules)
+            wrong, breaks = scope_problems(key, rules, scopes)
+            problems += wrong
+            if breaks:
+                flagged, severity = True, "high"
         if _blocked(key):
             cap = _cap_cents(key)
             spent = f" of {format_usd(cap)}" if cap is not None else ""
@@ -215,23 +236,34 @@ class ProjectApiKeys(ProjectKind):
         keys = await api.project_api_keys.list(project.id, owner_project_access="any")
         return ObservedKeys(keys=tuple(keys), now=int(self._clock()))
 
+    async def observe_for(self, api: AdminApi, project: Project, desired: DesiredProject) -> ObservedKeys:
+        """The keys, and their scopes from the audit log when `allowed_scopes` asks (one more listing)."""
+        found = await self.observe(api, project)
+        rules = desired.settings.keys
+        if rules is None or rules.allowed_scopes is None:
+            return found
+        return ObservedKeys(keys=found.keys, now=found.now, scopes=await read_scopes(api, found.keys))
+
     def compare(self, project: DesiredProject, observed: Any, world: World) -> list[Change]:
         rules = project.settings.keys
         if rules is None or observed is NOT_CREATED or not isinstance(observed, ObservedKeys):
             return []
-        found = key_findings(observed.keys, rules, observed.now)
-        return [self._change(project, finding, rules, observed.now) for finding in found]
+        found = key_findings(observed.keys, rules, observed.now, observed.scopes)
+        return [self._change(project, finding, rules, observed) for finding in found]
 
-    def _change(self, project: DesiredProject, finding: KeyFinding, rules: KeyHygiene, now: int) -> Change:
+    def _change(self, project: DesiredProject, finding: KeyFinding, rules: KeyHygiene, seen: ObservedKeys) -> Change:
         found = "; ".join(finding.problems)
         facts = KeyFacts(api_key_id=finding.key.id)
         deletes = rules.prune == "delete" and finding.flagged and not finding.key.owner.is_service_account
         if not deletes:
-            expiry, spend = _expiry_fix(finding.key, rules, now), _spend_fix(finding.key, rules, now)
-            cannot = " ".join(dict.fromkeys(fix for fix in (expiry, spend) if isinstance(fix, str)))
-            if isinstance(expiry, int) or isinstance(spend, int):
+            key, now = finding.key, seen.now
+            expiry, spend = _expiry_fix(key, rules, now), _spend_fix(key, rules, now)
+            scopes = scope_fix(key, rules, seen.scopes, now)
+            cannot = " ".join(dict.fromkeys(fix for fix in (expiry, spend, scopes) if isinstance(fix, str)))
+            narrowed = (scopes, held_scopes(seen.scopes, key)) if isinstance(scopes, tuple) else None
+            if isinstance(expiry, int) or isinstance(spend, int) or narrowed is not None:
                 fixed = (expiry if isinstance(expiry, int) else None, spend if isinstance(spend, int) else None)
-                return self._update(project, finding, f"{found}. {cannot}" if cannot else found, *fixed)
+                return self._update(project, finding, f"{found}. {cannot}" if cannot else found, *fixed, narrowed)
             if cannot:
                 return self._report(project, finding, f"{found}. {cannot}", facts)
         if rules.prune == "delete" and finding.flagged:
@@ -266,7 +298,13 @@ class ProjectApiKeys(ProjectKind):
         )
 
     def _update(
-        self, project: DesiredProject, finding: KeyFinding, found: str, expires_at: int | None, cap: int | None
+        self,
+        project: DesiredProject,
+        finding: KeyFinding,
+        found: str,
+        expires_at: int | None,
+        cap: int | None,
+        narrowed: tuple[tuple[str, ...], str] | None,
     ) -> Change:
         key = finding.key
         fields: dict[str, FieldChange] = {}
@@ -283,6 +321,11 @@ class ProjectApiKeys(ProjectKind):
             )
             fixes.append(f"fix: spend_limit caps it at {format_usd(cap)} a month")
             stops.append(f"once it has spent {format_usd(cap)} in a month")
+        scopes = narrowed[0] if narrowed is not None else None
+        if narrowed is not None:
+            fields["scopes"] = FieldChange(narrowed[1], shown_scopes(narrowed[0]))
+            fixes.append(f"fix: scopes narrows it to {shown_scopes(narrowed[0])}")
+            stops.append(f"for anything outside {shown_scopes(narrowed[0])}")
         return Change(
             action="update",
             kind=self.name,
@@ -290,14 +333,14 @@ class ProjectApiKeys(ProjectKind):
             subject=finding.label,
             fields=fields,
             reason=f"{found}; {'; '.join(fixes)}",
-            facts=KeyFacts(api_key_id=key.id, expires_at=expires_at, spend_limit_cents=cap),
+            facts=KeyFacts(api_key_id=key.id, expires_at=expires_at, spend_limit_cents=cap, scopes=scopes),
             order=ORDER_KEYS,
             disrupts=f"requests with the key {finding.label} will be refused {' and '.join(stops)}",
         )
 
     async def apply(self, api: AdminApi, change: Change, project_id: str) -> None:
         facts = change.facts_as(KeyFacts)
-        if change.action == "update" and (facts.expires_at is not None or facts.spend_limit_cents is not None):
+        if change.action == "update" and (facts.expires_at, facts.spend_limit_cents, facts.scopes) != (None,) * 3:
             remaining = None
             if facts.expires_at is not None:
                 # The API takes the expiry relative to the request; the plan fixed the date, so count to it now.
@@ -305,7 +348,11 @@ class ProjectApiKeys(ProjectKind):
                 if remaining < 1:
                     raise ValueError(f"{change.subject} was to expire on {_date(facts.expires_at)}, which has passed")
             await api.project_api_keys.update(
-                project_id, facts.api_key_id, expires_in_seconds=remaining, spend_limit_cents=facts.spend_limit_cents
+                project_id,
+                facts.api_key_id,
+                expires_in_seconds=remaining,
+                spend_limit_cents=facts.spend_limit_cents,
+                scopes=facts.scopes,
             )
             return
         if change.action != "delete":
@@ -339,16 +386,21 @@ def _spend_fix(key: ProjectApiKey, rules: KeyHygiene, now: int) -> int | str | N
     return most
 
 
-def describe_fixes(key: ProjectApiKey, rules: KeyHygiene | None, now: int) -> str | None:
+def describe_fixes(
+    key: ProjectApiKey, rules: KeyHygiene | None, now: int, scopes: KeyScopes | None = None
+) -> str | None:
     """What `fix` does to this key, in words (for `reconcile explain`); None: nothing."""
     if rules is None:
         return None
     expiry, spend = _expiry_fix(key, rules, now), _spend_fix(key, rules, now)
+    narrowed = scope_fix(key, rules, scopes, now)
     said = [
         expiry if isinstance(expiry, str) else None,
         f"fix: expiry sets it to expire on {_date(expiry)}" if isinstance(expiry, int) else None,
         spend if isinstance(spend, str) else None,
         f"fix: spend_limit caps it at {format_usd(spend)} a month" if isinstance(spend, int) else None,
+        narrowed if isinstance(narrowed, str) else None,
+        f"fix: scopes narrows it to {shown_scopes(narrowed)}" if isinstance(narrowed, tuple) else None,
     ]
     return "; ".join(dict.fromkeys(s for s in said if s)) or None
 

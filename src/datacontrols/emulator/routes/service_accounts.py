@@ -107,6 +107,7 @@ def _new_key(call: Call, project: ProjectRecord, account_id: str, name: str, sco
         owner_type="service_account",
         owner_id=account_id,
         created_at=call.now,
+        scopes=tuple(scopes),
     )
     project.api_keys[key.id] = key
     call.record_event("api_key.created", project_id=project.id, details={"id": key.id, "data": {"scopes": scopes}})
