@@ -114,23 +114,33 @@ async def _observe(
     async def read_organization(kind: OrganizationKind) -> None:
         observed.organization[kind.name] = await kind.observe_for(api, desired)
 
+    rules = desired.organization.policy
+
     async def read_project(project: DesiredProject, live: Project) -> None:
         # The controls the file manages, and those the organization policy checks where the file is silent.
         policy = policy_reads(desired, project.file, project.settings)
-        await read(project.name, live, lambda k: _manages(desired, k, project) or k.name in policy, project)
+        await read(project.name, live, lambda k: _manages(desired, k, project), policy, project)
 
     async def read_unmanaged(live: Project) -> None:
-        policy = policy_reads(desired, None, None)
-        await read(live.name or live.id, live, lambda k: k.name in policy)
+        await read(live.name or live.id, live, lambda k: False, policy_reads(desired, None, None))
 
     async def read(
-        name: str, live: Project, wants: Callable[[ProjectKind], bool], project: DesiredProject | None = None
+        name: str,
+        live: Project,
+        managed: Callable[[ProjectKind], bool],
+        for_policy: frozenset[str],
+        project: DesiredProject | None = None,
     ) -> None:
-        wanted = [k for k in registry.project if wants(k) and (kinds is None or k.name in kinds)]
+        def reading(k: ProjectKind) -> Awaitable[Any]:
+            if project is not None and managed(k):
+                return k.observe_for(api, live, project)
+            return k.observe_for_policy(api, live, rules) if rules is not None else k.observe(api, live)
+
+        wanted = [
+            k for k in registry.project if (managed(k) or k.name in for_policy) and (kinds is None or k.name in kinds)
+        ]
         try:
-            found = await asyncio.gather(
-                *(k.observe(api, live) if project is None else k.observe_for(api, live, project) for k in wanted)
-            )
+            found = await asyncio.gather(*(reading(k) for k in wanted))
         except AuthError as exc:
             if exc.status == 401:
                 raise

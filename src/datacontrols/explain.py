@@ -16,17 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datacontrols.adminapi import AdminApi
-from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.adminapi.external_storage import ExternalStorageConfiguration
 from datacontrols.adminapi.projects import Project
 from datacontrols.desired.schema import DesiredState
 from datacontrols.errors import ApiError, ConfigError
-from datacontrols.explain_access import AdminKeysExplanation, explain_access, explain_admin_keys
+from datacontrols.explain_access import AccessExplanation, AdminKeysExplanation, explain_access, explain_admin_keys
 from datacontrols.explain_federation import read_federation
 from datacontrols.explain_keys import binding_json, encryption_line, read_keys
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys
 from datacontrols.kinds.encryption_key import KeyBinding
 from datacontrols.kinds.external_storage import FAILING_STATUSES, describe_storage
+from datacontrols.kinds.key_scopes import read_scopes
 from datacontrols.kinds.policy import RuleStanding, live_standing
 from datacontrols.kinds.protection import effective_retention
 
@@ -154,7 +154,7 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         explanation.access = access.lines
         if desired is not None and desired.organization.policy is not None:
             values = {"project_data_retention": retention.type, "project_model_permissions": policy}
-            values |= {"project_hosted_tools": enabled} | await _policy_values(api, project, desired, access.keys)
+            values |= {"project_hosted_tools": enabled} | await _policy_values(api, project, desired, access)
             explanation.policy = live_standing(desired.organization.policy, project, values, org_retention)
         return explanation
 
@@ -165,14 +165,18 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
 
 
 async def _policy_values(
-    api: AdminApi, project: Project, desired: DesiredState, keys: list[ProjectApiKey] | None
+    api: AdminApi, project: Project, desired: DesiredState, access: AccessExplanation
 ) -> dict[str, Any]:
-    """The policy's values explain does not read for its other lines: the keys come from the access part
-    (no second listing); the spend limit is one request, only when the policy bounds it."""
+    """The policy's values explain does not read for its other lines: the keys (and their scopes, when the
+    file's rules asked) come from the access part, not a second listing; the keys' scopes are one audit-log
+    request when only the policy asks; the spend limit one request, only when the policy bounds it."""
     values: dict[str, Any] = {}
-    if keys is not None:
-        values[PROJECT_API_KEY] = ObservedKeys(keys=tuple(keys), now=int(time.time()))
     policy = desired.organization.policy
+    if access.keys is not None:
+        scopes = access.scopes
+        if scopes is None and policy is not None and policy.keys is not None and policy.keys.allowed_scopes:
+            scopes = await read_scopes(api, access.keys)
+        values[PROJECT_API_KEY] = ObservedKeys(keys=tuple(access.keys), now=int(time.time()), scopes=scopes)
     if policy is not None and policy.spend_bound is not None:
         with contextlib.suppress(ApiError):  # unreadable: the rule shows as not read
             values["spend_limit"] = await api.spend.get_limit(project_id=project.id)

@@ -32,7 +32,7 @@ from datacontrols.explain_federation import FederationListing
 from datacontrols.kinds.admin_keys import AdminKeyFinding, admin_key_findings
 from datacontrols.kinds.api_keys import describe_fixes, key_findings
 from datacontrols.kinds.custom_roles import custom_by_name
-from datacontrols.kinds.key_scopes import read_scopes
+from datacontrols.kinds.key_scopes import KeyScopes, read_scopes
 from datacontrols.kinds.project_groups import role_ids
 from datacontrols.kinds.role_holders import read_holders
 
@@ -47,6 +47,7 @@ class AccessExplanation:
 
     lines: list[tuple[str, str]] = field(default_factory=list)
     keys: list[ProjectApiKey] | None = None  # as read (None: unreadable), for the policy's keys rule
+    scopes: KeyScopes | None = None  # the keys' scopes, when the file's allowed_scopes had them read
 
 
 async def explain_access(
@@ -82,6 +83,7 @@ async def explain_access(
     explained.keys = list(keys)
     # What the keys may do is only in the audit log: read it (one listing) only when a rule asks.
     scopes = await read_scopes(api, keys) if rules is not None and rules.allowed_scopes is not None else None
+    explained.scopes = scopes
     findings = key_findings(keys, rules, int(clock()), scopes)
     by_users = sum(1 for k in keys if not k.owner.is_service_account)
     summary = f"{len(keys)} ({by_users} owned by users, {len(keys) - by_users} by service accounts)"

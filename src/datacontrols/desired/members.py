@@ -46,6 +46,7 @@ __all__ = [
     "KeyHygiene",
     "MemberRole",
     "Members",
+    "Scope",
 ]
 
 MemberRole = Literal["owner", "member"]

@@ -7,6 +7,7 @@
       allowed_residencies: [EU_STORAGE_PROCESSING]
       max_spend_limit_usd: 5000                     # every project's hard spend limit at most this
       keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
+      # keys: {allowed_scopes: [api.responses.write]}   # what any key may do (read from the audit log)
 
 The names are the desired-state format's own: retention types, hosted tool and residency names as the Admin
 API spells them, keys rules like `keys:`. The spend rule (`max_spend_limit`) is written either as a number of
@@ -36,7 +37,7 @@ from datacontrols.adminapi.permissions import HostedTool
 from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import ProjectRetentionType
 from datacontrols.desired.limits import LimitUsd, SpendLimit, format_usd, to_cents
-from datacontrols.desired.members import KeyHygiene
+from datacontrols.desired.members import KeyHygiene, Scope
 from datacontrols.desired.model import DesiredModel
 from datacontrols.desired.reading import Loc
 
@@ -84,10 +85,25 @@ class KeyPolicy(DesiredModel):
         "findings; absent = no rule",
     )
 
+    allowed_scopes: list[Scope] | None = Field(
+        default=None,
+        min_length=1,
+        description="Keys with a scope outside these, or with all permissions, are findings (their scopes are "
+        "read from the audit log, as for a project's keys.allowed_scopes); absent = no rule",
+    )
+
+    @field_validator("allowed_scopes")
+    @classmethod
+    def _distinct_scopes(cls, scopes: list[str] | None) -> list[str] | None:
+        return None if scopes is None else _distinct(scopes)
+
     def hygiene(self) -> KeyHygiene:
         """These rules as a project's `keys:` would say them (report only)."""
         return KeyHygiene(
-            max_age_days=self.max_age_days, user_keys=self.user_keys, max_spend_limit_usd=self.max_spend_limit_usd
+            max_age_days=self.max_age_days,
+            user_keys=self.user_keys,
+            max_spend_limit_usd=self.max_spend_limit_usd,
+            allowed_scopes=self.allowed_scopes,
         )
 
 
@@ -309,6 +325,11 @@ def _weaker_key_rules(policy: KeyPolicy, rules: KeyHygiene) -> list[tuple[Loc, s
             "no max_spend_limit_usd" if have_most is None else f"max_spend_limit_usd {format_usd(to_cents(have_most))}"
         )
         found.append((("keys", "max_spend_limit_usd"), f"{have} is looser than the policy's {usd}"))
+    allowed, have_allowed = policy.allowed_scopes, rules.allowed_scopes
+    if allowed is not None and (have_allowed is None or not set(have_allowed) <= set(allowed)):
+        extra = sorted(set(have_allowed or ()) - set(allowed))
+        have = "no allowed_scopes" if have_allowed is None else f"allowed_scopes with {', '.join(extra)}"
+        found.append((("keys", "allowed_scopes"), f"{have} is looser than the policy's [{', '.join(allowed)}]"))
     return found
 
 

@@ -71,6 +71,7 @@ from datacontrols.plan import Change, Facts, FieldChange, Severity
 if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.projects import Project
+    from datacontrols.desired.policy import Policy
 
 __all__ = [
     "PROJECT_API_KEY",
@@ -241,6 +242,13 @@ class ProjectApiKeys(ProjectKind):
         found = await self.observe(api, project)
         rules = desired.settings.keys
         if rules is None or rules.allowed_scopes is None:
+            return found
+        return ObservedKeys(keys=found.keys, now=found.now, scopes=await read_scopes(api, found.keys))
+
+    async def observe_for_policy(self, api: AdminApi, project: Project, policy: Policy) -> ObservedKeys:
+        """The keys, and their scopes when the policy's `keys.allowed_scopes` asks."""
+        found = await self.observe(api, project)
+        if policy.keys is None or policy.keys.allowed_scopes is None:
             return found
         return ObservedKeys(keys=found.keys, now=found.now, scopes=await read_scopes(api, found.keys))
 

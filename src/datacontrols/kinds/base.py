@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from datacontrols.adminapi import AdminApi
     from datacontrols.adminapi.one_writer import Claim
     from datacontrols.adminapi.projects import Project
+    from datacontrols.desired.policy import Policy
 
 __all__ = [
     "ARCHIVE_ORDER",
@@ -197,6 +198,11 @@ class ProjectKind(Kind):
 
     async def observe_for(self, api: AdminApi, project: Project, desired: DesiredProject) -> Any:
         """Read what the project's file needs (see `OrganizationKind.observe_for`)."""
+        return await self.observe(api, project)
+
+    async def observe_for_policy(self, api: AdminApi, project: Project, policy: Policy) -> Any:
+        """Read what the organization policy checks on a project whose file leaves this control out (or
+        that has no file); a kind whose policy rule needs more than `observe` reads overrides it."""
         return await self.observe(api, project)
 
     @abstractmethod
