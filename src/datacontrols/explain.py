@@ -169,7 +169,8 @@ async def _policy_values(
 ) -> dict[str, Any]:
     """The policy's values explain does not read for its other lines: the keys (and their scopes, when the
     file's rules asked) come from the access part, not a second listing; the keys' scopes are one audit-log
-    request when only the policy asks; the spend limit one request, only when the policy bounds it."""
+    request when only the policy asks; the service tiers and the spend limit one request each, only when the
+    policy has their rule."""
     values: dict[str, Any] = {}
     policy = desired.organization.policy
     if access.keys is not None:
@@ -177,6 +178,9 @@ async def _policy_values(
         if scopes is None and policy is not None and policy.keys is not None and policy.keys.allowed_scopes:
             scopes = await read_scopes(api, access.keys)
         values[PROJECT_API_KEY] = ObservedKeys(keys=tuple(access.keys), now=int(time.time()), scopes=scopes)
+    if policy is not None and policy.allowed_service_tiers is not None:
+        with contextlib.suppress(ApiError):  # unreadable: the rule shows as not read
+            values["project_service_tiers"] = await api.service_tiers.get(project.id)
     if policy is not None and policy.spend_bound is not None:
         with contextlib.suppress(ApiError):  # unreadable: the rule shows as not read
             values["spend_limit"] = await api.spend.get_limit(project_id=project.id)

@@ -6,6 +6,7 @@
       allowed_models: [gpt-4.1, gpt-4.1-mini]       # a project's allow list must be a subset of these
       allowed_residencies: [EU_STORAGE_PROCESSING]
       max_spend_limit_usd: 5000                     # every project's hard spend limit at most this
+      allowed_service_tiers: [flex]                 # tiers besides Standard a project may use ([]: Standard only)
       keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
       # keys: {allowed_scopes: [api.responses.write]}   # what any key may do (read from the audit log)
 
@@ -48,12 +49,16 @@ __all__ = [
     "KeyPolicy",
     "Policy",
     "declared_breaches",
+    "default_tier_breach",
+    "enabled_tiers_breach",
     "model_breach",
     "retention_breach",
     "spend_breach",
 ]
 
 ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# The service tiers' two vocabularies together: enabled_tiers' extra tiers and the default's non-Standard ones.
+ServiceTier = Literal["flex", "fast", "ultrafast", "scale"]
 
 POLICY_DESCRIPTION: Final = (
     "Bounds every project must stay within: a project file (or a default it inherits) that breaks one is "
@@ -138,9 +143,16 @@ class Policy(DesiredModel):
         description="Every project's hard spend limit is at most this many US dollars; `none` breaks it (the "
         "same rule as max_spend_limit; set one)",
     )
+    allowed_service_tiers: list[ServiceTier] | None = Field(
+        default=None,
+        description="The tiers besides Standard a project may use: its service_tiers.enabled_tiers within these "
+        "(all breaks it) and its default standard or one of these; [] = Standard only",
+    )
     keys: KeyPolicy | None = Field(default=None, description="Rules every project's API keys are held to")
 
-    @field_validator("data_retention", "forbidden_hosted_tools", "allowed_models", "allowed_residencies")
+    @field_validator(
+        "data_retention", "forbidden_hosted_tools", "allowed_models", "allowed_residencies", "allowed_service_tiers"
+    )
     @classmethod
     def _no_repeats(cls, values: list[Any] | None) -> list[Any] | None:
         return None if values is None else _distinct(values)
@@ -233,6 +245,26 @@ def model_breach(policy: Policy, mode: str | None, model_ids: Sequence[str]) -> 
     return None
 
 
+def enabled_tiers_breach(policy: Policy, enabled: str | Sequence[str]) -> str | None:
+    """Why a project's `enabled_tiers` (`all` or a list) breaks `policy.allowed_service_tiers`, or None."""
+    allowed = policy.allowed_service_tiers
+    if allowed is None:
+        return None
+    shown = _allowed(allowed) or "Standard only"
+    if isinstance(enabled, str):
+        return f"enabled_tiers: {enabled} allows every tier, also those added later (allowed: {shown})"
+    extra = sorted(set(enabled) - set(allowed))
+    return f"enables {_allowed(extra)}, outside the policy (allowed: {shown})" if extra else None
+
+
+def default_tier_breach(policy: Policy, default: str) -> str | None:
+    """Why a project's default tier breaks `policy.allowed_service_tiers`, or None (standard never does)."""
+    allowed = policy.allowed_service_tiers
+    if allowed is None or default == "standard" or default in allowed:
+        return None
+    return f"the default tier {default} is not allowed (allowed: {_allowed(['standard', *allowed])})"
+
+
 def spend_breach(policy: Policy, cents: int | None) -> str | None:
     """Why a hard spend limit (None: no limit) breaks `policy.max_spend_limit`, or None."""
     bound = policy.spend_bound
@@ -294,6 +326,12 @@ def declared_breaches(
         cents = to_cents(limit.amount_usd) if isinstance(limit, SpendLimit) else None
         where_limit: Loc = ("spend_limit", "amount_usd") if cents is not None else ("spend_limit",)
         add("max_spend_limit", where_limit, spend_breach(policy, cents))
+    tiers = effective.service_tiers
+    if tiers is not None and tiers.enabled_tiers is not None:
+        where_tiers: Loc = ("service_tiers", "enabled_tiers")
+        add("allowed_service_tiers", where_tiers, enabled_tiers_breach(policy, tiers.enabled_tiers))
+    if tiers is not None and tiers.default is not None:
+        add("allowed_service_tiers", ("service_tiers", "default"), default_tier_breach(policy, tiers.default))
     if isinstance(effective.keys, KeyHygiene) and policy.keys is not None:
         for loc, message in _weaker_key_rules(policy.keys, effective.keys):
             add("keys", loc, message)
@@ -341,4 +379,6 @@ def _inherited(own: Any, loc: Loc) -> bool:
         return True
     if loc[0] == "hosted_tools" and len(loc) > 1:
         return loc[1] not in value
+    if loc[0] == "service_tiers" and len(loc) > 1:  # merged field by field
+        return getattr(value, str(loc[1]), None) is None
     return False

@@ -9,8 +9,8 @@ is checked against the rules:
     max_lifetime_days  expires more than N days after creation, or never               flagged
     require_spend_limit  no per-key spend cap (`spend_limit` null, the SDK's field)    noted, not flagged
     max_spend_limit_usd  no per-key monthly cap, or a cap above N dollars               noted, not flagged
-    allowed_scopes  a scope outside the list, or all permissions (audit log)       flagged, high
-                    no record of its scopes in the audit log                       noted, not flagged
+    allowed_scopes  a scope outside the list, or all permissions (audit log)          flagged, high
+                    no record of its scopes in the audit log                          noted, not flagged
     (always)        its owner no longer has access to the project (`inactive`)        flagged, high
     (always)        its spend limit is reached: the API refuses its requests now (`enforcing`)  noted, high
     user_keys       owned by a user: `report` notes it; `forbidden` flags it (high)
@@ -28,9 +28,10 @@ carries both. The API blocks a capped key's requests once it has spent that much
 says so (`disrupts`), and the default stays `report`.
 
 A key's scopes are not in the listing; `allowed_scopes` reads them from the audit log, one listing per
-project and only when the rule is declared (`key_scopes.py`, which also says what `fix: scopes` does). A
-missing or high `spend_limit` is only noted, never flagged: no cap is no reason to
-delete a key, and the tool caps one only at the amount the file gives.
+project and only when the rule is declared (`key_scopes.py`, which also says what `fix: scopes` does).
+
+A missing or high `spend_limit` is only noted, never flagged: no cap is no reason to delete a key, and the
+tool caps one only at the amount the file gives.
 
 Each key with findings is one change, its subject the key's redacted value and id (nothing else of a key is
 ever shown; the API never returns more). With `prune: report` (the default) it is a `report`. With

@@ -5,7 +5,8 @@ declares is planned within it. What remains is live state no file speaks for:
 
 - a live project without a file (unmanaged): every rule is checked against it;
 - a managed project's control its effective settings leave undeclared (no `data_retention`, a forbidden tool
-  not named under `hosted_tools`, no `model_permissions`, no `residency`, no `spend_limit`, no `keys`).
+  not named under `hosted_tools`, no `model_permissions`, no `residency`, no `spend_limit`, no `keys`, a
+  `service_tiers` field left out).
 
 Each breach is a `report` of severity critical on the control's own plan kind, its subject `policy: <rule>`:
 shown in every plan format and alerted by the daemon (`PolicyFacts` marks it), never applied: the files
@@ -25,9 +26,17 @@ from typing import Any, Final
 
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.adminapi.projects import Project
+from datacontrols.adminapi.service_tiers import ServiceTierSettings
 from datacontrols.adminapi.spend import SpendLimit
 from datacontrols.desired.limits import format_usd
-from datacontrols.desired.policy import Policy, model_breach, retention_breach, spend_breach
+from datacontrols.desired.policy import (
+    Policy,
+    default_tier_breach,
+    enabled_tiers_breach,
+    model_breach,
+    retention_breach,
+    spend_breach,
+)
 from datacontrols.desired.schema import DesiredState, ProjectFile, ProjectSettings
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys, key_findings
 from datacontrols.kinds.base import DesiredProject
@@ -53,6 +62,7 @@ RULE_KINDS: Final[Mapping[str, str]] = {
     "allowed_models": "project_model_permissions",
     "allowed_residencies": PROJECT,
     "max_spend_limit": "spend_limit",
+    "allowed_service_tiers": "project_service_tiers",
     "keys": PROJECT_API_KEY,
 }
 _GROUPS: Final[Mapping[str, str]] = {
@@ -61,6 +71,7 @@ _GROUPS: Final[Mapping[str, str]] = {
     "allowed_models": "model_permissions",
     "allowed_residencies": "residency",
     "max_spend_limit": "limits",
+    "allowed_service_tiers": "service_tiers",
     "keys": "keys",
 }
 
@@ -95,6 +106,9 @@ def _declares(rule: str, settings: ProjectSettings | None, file: ProjectFile | N
         return all(tool in named for tool in policy.forbidden_hosted_tools or ())
     if rule == "allowed_residencies":
         return file.residency is not None
+    if rule == "allowed_service_tiers":  # both fields, or the live one left out is the policy's to check
+        tiers = settings.service_tiers
+        return tiers is not None and tiers.default is not None and tiers.enabled_tiers is not None
     field = {"allowed_models": "model_permissions", "max_spend_limit": "spend_limit"}.get(rule, rule)
     return getattr(settings, field) is not None
 
@@ -157,6 +171,13 @@ def policy_findings(
     if named and isinstance(tools, Mapping):
         # A tool the file names is planned by its kind (the loader has checked it is off): not the policy's.
         values = {**values, "project_hosted_tools": {t: on for t, on in tools.items() if t not in named}}
+    declared_tiers = settings.service_tiers if settings is not None else None
+    live_tiers = values.get("project_service_tiers")
+    if declared_tiers is not None and isinstance(live_tiers, ServiceTierSettings):
+        # Likewise the tier field the file names: its kind plans it, within the policy.
+        fields = {"default": declared_tiers.default, "enabled_tiers": declared_tiers.enabled_tiers}
+        update = {name: value for name, value in fields.items() if value is not None}
+        values = {**values, "project_service_tiers": live_tiers.model_copy(update=update)}
     changes = []
     for standing in live_standing(policy, live, values, organization_retention):
         if standing.rule not in open_rules or standing.met is not False:
@@ -202,6 +223,20 @@ def _models(policy: Policy, value: Any, _: str | None) -> str | None:
 def _residency(policy: Policy, value: Any, _: str | None) -> str | None:
     allowed = policy.allowed_residencies or ()
     return None if value in allowed else f"{value} is not allowed (allowed: {', '.join(allowed)})"
+
+
+def _tiers(policy: Policy, value: Any, _: str | None) -> str | None:
+    if not isinstance(value, ServiceTierSettings):
+        return "the service tiers could not be read"
+    found = [default_tier_breach(policy, value.default), enabled_tiers_breach(policy, value.enabled_tiers)]
+    return "; ".join(f for f in found if f) or None
+
+
+def _met_tiers(policy: Policy, value: Any, _: str | None) -> str:
+    if not isinstance(value, ServiceTierSettings):
+        return ""
+    enabled = value.enabled_tiers if isinstance(value.enabled_tiers, str) else ", ".join(value.enabled_tiers)
+    return f"default {value.default}; enabled: {enabled or 'none (Standard only)'}"
 
 
 def _spend(policy: Policy, value: Any, _: str | None) -> str | None:
@@ -260,6 +295,7 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "allowed_models": _models,
     "allowed_residencies": _residency,
     "max_spend_limit": _spend,
+    "allowed_service_tiers": _tiers,
     "keys": _keys,
 }
 _MET: Final[Mapping[str, _Describe]] = {
@@ -268,5 +304,6 @@ _MET: Final[Mapping[str, _Describe]] = {
     "allowed_models": _met_models,
     "allowed_residencies": lambda policy, value, _: str(value),
     "max_spend_limit": _met_spend,
+    "allowed_service_tiers": _met_tiers,
     "keys": _met_keys,
 }
