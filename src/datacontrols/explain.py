@@ -153,7 +153,9 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         access = await explain_access(api, project.id, rules, federation=federation)
         explanation.access = access.lines
         if desired is not None and desired.organization.policy is not None:
-            values = {"project_data_retention": retention.type, "project_model_permissions": policy}
+            values: dict[str, Any] = {"project_data_retention": retention.type, "project_model_permissions": policy}
+            if explanation.key_binding is not None:  # None: the key could not be read, so the rule is not read
+                values["encryption_key"] = explanation.key_binding
             values |= {"project_hosted_tools": enabled} | await _policy_values(api, project, desired, access)
             explanation.policy = live_standing(desired.organization.policy, project, values, org_retention)
         return explanation

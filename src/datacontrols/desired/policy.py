@@ -7,6 +7,7 @@
       allowed_residencies: [EU_STORAGE_PROCESSING]
       max_spend_limit_usd: 5000                     # every project's hard spend limit at most this
       allowed_service_tiers: [flex]                 # tiers besides Standard a project may use ([]: Standard only)
+      encryption_keys: [acme-prod-ekm]              # every project's data under one of these customer keys
       keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
       # keys: {allowed_scopes: [api.responses.write]}   # what any key may do (read from the audit log)
 
@@ -39,7 +40,7 @@ from datacontrols.adminapi.projects import Residency
 from datacontrols.adminapi.retention import ProjectRetentionType
 from datacontrols.desired.limits import LimitUsd, SpendLimit, format_usd, to_cents
 from datacontrols.desired.members import KeyHygiene, Scope
-from datacontrols.desired.model import DesiredModel
+from datacontrols.desired.model import DesiredModel, Text
 from datacontrols.desired.reading import Loc
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "declared_breaches",
     "default_tier_breach",
     "enabled_tiers_breach",
+    "encryption_breach",
     "model_breach",
     "retention_breach",
     "spend_breach",
@@ -148,10 +150,21 @@ class Policy(DesiredModel):
         description="The tiers besides Standard a project may use: its service_tiers.enabled_tiers within these "
         "(all breaks it) and its default standard or one of these; [] = Standard only",
     )
+    encryption_keys: list[Text] | None = Field(
+        default=None,
+        min_length=1,
+        description="Every project's data is encrypted with one of these customer-managed keys (by registered "
+        "name); openai_managed, or no key, breaks it",
+    )
     keys: KeyPolicy | None = Field(default=None, description="Rules every project's API keys are held to")
 
     @field_validator(
-        "data_retention", "forbidden_hosted_tools", "allowed_models", "allowed_residencies", "allowed_service_tiers"
+        "data_retention",
+        "forbidden_hosted_tools",
+        "allowed_models",
+        "allowed_residencies",
+        "allowed_service_tiers",
+        "encryption_keys",
     )
     @classmethod
     def _no_repeats(cls, values: list[Any] | None) -> list[Any] | None:
@@ -265,6 +278,18 @@ def default_tier_breach(policy: Policy, default: str) -> str | None:
     return f"the default tier {default} is not allowed (allowed: {_allowed(['standard', *allowed])})"
 
 
+def encryption_breach(policy: Policy, key_name: str | None) -> str | None:
+    """Why a project whose data is under the key of this name (None: OpenAI-managed keys) breaks
+    `policy.encryption_keys`, or None."""
+    allowed = policy.encryption_keys
+    if allowed is None or key_name in allowed:
+        return None
+    shown = f"allowed: {_allowed(allowed)}"
+    if key_name is None:
+        return f"the data is encrypted with OpenAI-managed keys, not a customer-managed one ({shown})"
+    return f'the data is encrypted with the key "{key_name}" ({shown})'
+
+
 def spend_breach(policy: Policy, cents: int | None) -> str | None:
     """Why a hard spend limit (None: no limit) breaks `policy.max_spend_limit`, or None."""
     bound = policy.spend_bound
@@ -326,6 +351,11 @@ def declared_breaches(
         cents = to_cents(limit.amount_usd) if isinstance(limit, SpendLimit) else None
         where_limit: Loc = ("spend_limit", "amount_usd") if cents is not None else ("spend_limit",)
         add("max_spend_limit", where_limit, spend_breach(policy, cents))
+    key = effective.encryption_key
+    if key is not None:
+        named = key if isinstance(key, str) else key.name
+        where_key: Loc = ("encryption_key",) if isinstance(key, str) else ("encryption_key", "name")
+        add("encryption_keys", where_key, encryption_breach(policy, None if key == "openai_managed" else named))
     tiers = effective.service_tiers
     if tiers is not None and tiers.enabled_tiers is not None:
         where_tiers: Loc = ("service_tiers", "enabled_tiers")

@@ -33,6 +33,7 @@ from datacontrols.desired.policy import (
     Policy,
     default_tier_breach,
     enabled_tiers_breach,
+    encryption_breach,
     model_breach,
     retention_breach,
     spend_breach,
@@ -40,6 +41,9 @@ from datacontrols.desired.policy import (
 from datacontrols.desired.schema import DesiredState, ProjectFile, ProjectSettings
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys, key_findings
 from datacontrols.kinds.base import DesiredProject
+from datacontrols.kinds.encryption_key import KIND as ENCRYPTION_KEY
+from datacontrols.kinds.encryption_key import KeyBinding, describe_key
+from datacontrols.kinds.organization_retention import Unreadable
 from datacontrols.kinds.project import KIND as PROJECT
 from datacontrols.kinds.project_retention import ProjectDataRetention
 from datacontrols.kinds.protection import effective_retention
@@ -63,6 +67,7 @@ RULE_KINDS: Final[Mapping[str, str]] = {
     "allowed_residencies": PROJECT,
     "max_spend_limit": "spend_limit",
     "allowed_service_tiers": "project_service_tiers",
+    "encryption_keys": ENCRYPTION_KEY,
     "keys": PROJECT_API_KEY,
 }
 _GROUPS: Final[Mapping[str, str]] = {
@@ -72,6 +77,7 @@ _GROUPS: Final[Mapping[str, str]] = {
     "allowed_residencies": "residency",
     "max_spend_limit": "limits",
     "allowed_service_tiers": "service_tiers",
+    "encryption_keys": "encryption_key",
     "keys": "keys",
 }
 
@@ -109,7 +115,12 @@ def _declares(rule: str, settings: ProjectSettings | None, file: ProjectFile | N
     if rule == "allowed_service_tiers":  # both fields, or the live one left out is the policy's to check
         tiers = settings.service_tiers
         return tiers is not None and tiers.default is not None and tiers.enabled_tiers is not None
-    field = {"allowed_models": "model_permissions", "max_spend_limit": "spend_limit"}.get(rule, rule)
+    fields = {
+        "allowed_models": "model_permissions",
+        "max_spend_limit": "spend_limit",
+        "encryption_keys": "encryption_key",
+    }
+    field = fields.get(rule, rule)
     return getattr(settings, field) is not None
 
 
@@ -239,6 +250,22 @@ def _met_tiers(policy: Policy, value: Any, _: str | None) -> str:
     return f"default {value.default}; enabled: {enabled or 'none (Standard only)'}"
 
 
+def _encryption(policy: Policy, value: Any, _: str | None) -> str | None:
+    if isinstance(value, Unreadable):
+        return f"the encryption key could not be read ({value.reason})"
+    if not isinstance(value, KeyBinding):
+        return "the encryption key could not be read"
+    if value.key_id is not None and value.key is None:
+        return f"the project is bound to key {value.key_id}, which the organization does not have"
+    if value.key is not None and not value.key.encrypts_data:
+        return f"{describe_key(value.key)} has purpose {value.key.purpose}, not ekm: it is not a data-encryption key"
+    return encryption_breach(policy, value.key.name if value.key is not None else None)
+
+
+def _met_encryption(policy: Policy, value: Any, _: str | None) -> str:
+    return describe_key(value.key) if isinstance(value, KeyBinding) and value.key is not None else ""
+
+
 def _spend(policy: Policy, value: Any, _: str | None) -> str | None:
     return spend_breach(policy, value.threshold_amount if isinstance(value, SpendLimit) else None)
 
@@ -296,6 +323,7 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "allowed_residencies": _residency,
     "max_spend_limit": _spend,
     "allowed_service_tiers": _tiers,
+    "encryption_keys": _encryption,
     "keys": _keys,
 }
 _MET: Final[Mapping[str, _Describe]] = {
@@ -305,5 +333,6 @@ _MET: Final[Mapping[str, _Describe]] = {
     "allowed_residencies": lambda policy, value, _: str(value),
     "max_spend_limit": _met_spend,
     "allowed_service_tiers": _met_tiers,
+    "encryption_keys": _met_encryption,
     "keys": _met_keys,
 }
