@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from datacontrols.desired import load_desired_state
-from datacontrols.desired.policy import Policy, declared_breaches, model_breach, retention_breach, spend_breach
+from datacontrols.desired.policy import Policy, model_breach, retention_breach, spend_breach
+from datacontrols.desired.policy_check import declared_breaches
 from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
 from datacontrols.errors import DesiredStateError
 
