@@ -156,6 +156,8 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
             values: dict[str, Any] = {"project_data_retention": retention.type, "project_model_permissions": policy}
             if explanation.key_binding is not None:  # None: the key could not be read, so the rule is not read
                 values["encryption_key"] = explanation.key_binding
+            if explanation.external_storage is not None:  # likewise the storage
+                values["external_storage"] = tuple(explanation.external_storage)
             values |= {"project_hosted_tools": enabled} | await _policy_values(api, project, desired, access)
             explanation.policy = live_standing(desired.organization.policy, project, values, org_retention)
         return explanation

@@ -8,6 +8,7 @@
       max_spend_limit_usd: 5000                     # every project's hard spend limit at most this
       allowed_service_tiers: [flex]                 # tiers besides Standard a project may use ([]: Standard only)
       encryption_keys: [acme-prod-ekm]              # every project's data under one of these customer keys
+      external_storage_geographies: [EU]            # every project's data in its customer storage, there
       keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
       # keys: {allowed_scopes: [api.responses.write]}   # what any key may do (read from the audit log)
 
@@ -53,6 +54,7 @@ __all__ = [
     "model_breach",
     "retention_breach",
     "spend_breach",
+    "storage_breach",
 ]
 
 ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
@@ -153,6 +155,13 @@ class Policy(DesiredModel):
         description="Every project's data is encrypted with one of these customer-managed keys (by registered "
         "name); openai_managed, or no key, breaks it",
     )
+    external_storage_geographies: list[Text] | None = Field(
+        default=None,
+        min_length=1,
+        description="Every project keeps its data in customer-managed external storage in one of these "
+        "geographies (the OpenAI geography, e.g. EU; case ignored); none, another geography or a degraded or "
+        "unhealthy configuration breaks it",
+    )
     keys: KeyPolicy | None = Field(default=None, description="Rules every project's API keys are held to")
 
     @field_validator(
@@ -162,6 +171,7 @@ class Policy(DesiredModel):
         "allowed_residencies",
         "allowed_service_tiers",
         "encryption_keys",
+        "external_storage_geographies",
     )
     @classmethod
     def _no_repeats(cls, values: list[Any] | None) -> list[Any] | None:
@@ -274,6 +284,20 @@ def encryption_breach(policy: Policy, key_name: str | None) -> str | None:
     if key_name is None:
         return f"the data is encrypted with OpenAI-managed keys, not a customer-managed one ({shown})"
     return f'the data is encrypted with the key "{key_name}" ({shown})'
+
+
+def storage_breach(policy: Policy, geographies: Sequence[str | None]) -> str | None:
+    """Why a project keeping its data in external storage of these geographies (one per configuration; None:
+    not known; none at all: OpenAI's storage) breaks `policy.external_storage_geographies`, or None."""
+    allowed = policy.external_storage_geographies
+    if allowed is None:
+        return None
+    shown = f"allowed: {allowed_list(allowed)}"
+    if not geographies:
+        return f"the data is not kept in customer-managed external storage ({shown})"
+    wanted = {g.casefold() for g in allowed}
+    outside = sorted({g or "an unknown geography" for g in geographies if g is None or g.casefold() not in wanted})
+    return f"external storage in {', '.join(outside)} ({shown})" if outside else None
 
 
 def spend_breach(policy: Policy, cents: int | None) -> str | None:

@@ -23,6 +23,7 @@ from datacontrols.desired.policy import (
     model_breach,
     retention_breach,
     spend_breach,
+    storage_breach,
 )
 from datacontrols.desired.reading import Loc, Position
 from datacontrols.desired.schema import DesiredState, OrganizationFile, ProjectFile
@@ -148,6 +149,15 @@ def declared_breaches(
         named = key if isinstance(key, str) else key.name
         where_key: Loc = ("encryption_key",) if isinstance(key, str) else ("encryption_key", "name")
         add("encryption_keys", where_key, encryption_breach(policy, None if key == "openai_managed" else named))
+    storage = effective.external_storage
+    if storage is not None:
+        where_storage: Loc = ("external_storage", "geography") if storage != "none" else ("external_storage",)
+        if storage != "none" and storage.geography is None and policy.external_storage_geographies is not None:
+            allowed = allowed_list(policy.external_storage_geographies)
+            add("external_storage_geographies", ("external_storage",), f"names no geography (allowed: {allowed})")
+        else:
+            kept = [] if storage == "none" else [storage.geography]
+            add("external_storage_geographies", where_storage, storage_breach(policy, kept))
     tiers = effective.service_tiers
     if tiers is not None and tiers.enabled_tiers is not None:
         where_tiers: Loc = ("service_tiers", "enabled_tiers")

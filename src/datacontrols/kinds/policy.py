@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from datacontrols.adminapi.external_storage import ExternalStorageConfiguration
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.adminapi.projects import Project
 from datacontrols.adminapi.service_tiers import ServiceTierSettings
@@ -37,12 +38,15 @@ from datacontrols.desired.policy import (
     model_breach,
     retention_breach,
     spend_breach,
+    storage_breach,
 )
 from datacontrols.desired.schema import DesiredState, ProjectFile, ProjectSettings
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys, key_findings
 from datacontrols.kinds.base import DesiredProject
 from datacontrols.kinds.encryption_key import KIND as ENCRYPTION_KEY
 from datacontrols.kinds.encryption_key import KeyBinding, describe_key
+from datacontrols.kinds.external_storage import FAILING_STATUSES, describe_storage
+from datacontrols.kinds.external_storage import KIND as EXTERNAL_STORAGE
 from datacontrols.kinds.organization_retention import Unreadable
 from datacontrols.kinds.project import KIND as PROJECT
 from datacontrols.kinds.project_retention import ProjectDataRetention
@@ -68,6 +72,7 @@ RULE_KINDS: Final[Mapping[str, str]] = {
     "max_spend_limit": "spend_limit",
     "allowed_service_tiers": "project_service_tiers",
     "encryption_keys": ENCRYPTION_KEY,
+    "external_storage_geographies": EXTERNAL_STORAGE,
     "keys": PROJECT_API_KEY,
 }
 _GROUPS: Final[Mapping[str, str]] = {
@@ -78,6 +83,7 @@ _GROUPS: Final[Mapping[str, str]] = {
     "max_spend_limit": "limits",
     "allowed_service_tiers": "service_tiers",
     "encryption_keys": "encryption_key",
+    "external_storage_geographies": "external_storage",
     "keys": "keys",
 }
 
@@ -119,6 +125,7 @@ def _declares(rule: str, settings: ProjectSettings | None, file: ProjectFile | N
         "allowed_models": "model_permissions",
         "max_spend_limit": "spend_limit",
         "encryption_keys": "encryption_key",
+        "external_storage_geographies": "external_storage",
     }
     field = fields.get(rule, rule)
     return getattr(settings, field) is not None
@@ -266,6 +273,21 @@ def _met_encryption(policy: Policy, value: Any, _: str | None) -> str:
     return describe_key(value.key) if isinstance(value, KeyBinding) and value.key is not None else ""
 
 
+def _storage(policy: Policy, value: Any, _: str | None) -> str | None:
+    if isinstance(value, Unreadable):
+        return f"the external storage could not be read ({value.reason})"
+    if not isinstance(value, tuple | list):
+        return "the external storage could not be read"
+    failing = [c for c in value if isinstance(c, ExternalStorageConfiguration) and c.status in FAILING_STATUSES]
+    if failing:
+        return "; ".join(f"{describe_storage(c)} is {c.status}" for c in failing)
+    return storage_breach(policy, [c.geography for c in value if isinstance(c, ExternalStorageConfiguration)])
+
+
+def _met_storage(policy: Policy, value: Any, _: str | None) -> str:
+    return "; ".join(describe_storage(c) for c in value) if isinstance(value, tuple | list) else ""
+
+
 def _spend(policy: Policy, value: Any, _: str | None) -> str | None:
     return spend_breach(policy, value.threshold_amount if isinstance(value, SpendLimit) else None)
 
@@ -324,6 +346,7 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "max_spend_limit": _spend,
     "allowed_service_tiers": _tiers,
     "encryption_keys": _encryption,
+    "external_storage_geographies": _storage,
     "keys": _keys,
 }
 _MET: Final[Mapping[str, _Describe]] = {
@@ -334,5 +357,6 @@ _MET: Final[Mapping[str, _Describe]] = {
     "max_spend_limit": _met_spend,
     "allowed_service_tiers": _met_tiers,
     "encryption_keys": _met_encryption,
+    "external_storage_geographies": _met_storage,
     "keys": _met_keys,
 }
