@@ -5,7 +5,6 @@ under another key, or bound to a key that is gone; explain shows the standing.""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -32,18 +31,6 @@ SEED: dict[str, Any] = {
     "external_keys": [{"id": "ekm_prod", "name": "acme-prod", **AWS}, {"id": "ekm_dev", "name": "acme-dev", **AWS}],
 }
 POLICY = "unmanaged_projects: report\npolicy:\n  encryption_keys: [acme-prod]\n"
-
-
-@pytest.fixture
-def emulator() -> Emulator:
-    return Emulator(admin_key=KEY, seed=SEED, rng_seed=3)
-
-
-@pytest.fixture
-async def api(emulator: Emulator) -> AsyncIterator[AdminApi]:
-    client = AdminApi.connect(admin_key=KEY, http_transport=emulator.http_transport())
-    yield client
-    await client.aclose()
 
 
 def test_files_under_another_key_or_none_are_refused_at_their_line(tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ critical findings when they have no storage, storage elsewhere, or storage that 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -36,18 +35,6 @@ SEED: dict[str, Any] = {
     ]
 }
 POLICY = "unmanaged_projects: report\npolicy:\n  external_storage_geographies: [eu]\n"
-
-
-@pytest.fixture
-def emulator() -> Emulator:
-    return Emulator(admin_key=KEY, seed=SEED, rng_seed=3)
-
-
-@pytest.fixture
-async def api(emulator: Emulator) -> AsyncIterator[AdminApi]:
-    client = AdminApi.connect(admin_key=KEY, http_transport=emulator.http_transport())
-    yield client
-    await client.aclose()
 
 
 def test_files_without_storage_there_are_refused_at_their_line(tmp_path: Path) -> None:

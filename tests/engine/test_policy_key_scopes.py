@@ -5,7 +5,6 @@ breaks nothing; explain shows the standing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -40,18 +39,6 @@ SEED: dict[str, Any] = {
     ],
 }
 POLICY = f"unmanaged_projects: report\npolicy:\n  keys: {{allowed_scopes: [{WRITE}]}}\n"
-
-
-@pytest.fixture
-def emulator() -> Emulator:
-    return Emulator(admin_key=KEY, seed=SEED, rng_seed=3)
-
-
-@pytest.fixture
-async def api(emulator: Emulator) -> AsyncIterator[AdminApi]:
-    client = AdminApi.connect(admin_key=KEY, http_transport=emulator.http_transport())
-    yield client
-    await client.aclose()
 
 
 async def test_live_keys_of_a_project_without_a_file_break_the_scope_rule(

@@ -4,7 +4,6 @@ not hold (no file, or a field left out) are critical findings; explain shows the
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,20 +21,9 @@ from testsupport.desired_files import write_desired_state
 KEY = "sk-admin-policy-tiers-0000000000000000"
 ROGUE = "proj_roguetiers000000000001"
 HALF = "proj_halftiers0000000000001"
+# Live, both have the emulator's tiers: default standard, enabled_tiers all.
 SEED: dict[str, Any] = {"projects": [{"id": ROGUE, "name": "Rogue"}, {"id": HALF, "name": "Half"}]}
 POLICY = "unmanaged_projects: report\npolicy:\n  allowed_service_tiers: [flex]\n"
-
-
-@pytest.fixture
-def emulator() -> Emulator:
-    return Emulator(admin_key=KEY, seed=SEED, rng_seed=3)  # live: default standard, enabled_tiers all
-
-
-@pytest.fixture
-async def api(emulator: Emulator) -> AsyncIterator[AdminApi]:
-    client = AdminApi.connect(admin_key=KEY, http_transport=emulator.http_transport())
-    yield client
-    await client.aclose()
 
 
 def breaches(plan: Any) -> dict[str | None, str]:
