@@ -15,6 +15,7 @@ from emulator_support import ADMIN_KEY, BASE_URL, check_envelope
 from pydantic import BaseModel, ConfigDict
 
 from datacontrols.emulator import Emulator
+from datacontrols.emulator.seed import SeedError
 
 SUPPORT = "proj_tierssupport00000000001"
 OLD = "proj_tiersarchived0000000001"
@@ -81,3 +82,24 @@ async def test_unknown_and_archived_projects(http: httpx.AsyncClient) -> None:
     archived = await http.post(f"/organization/projects/{OLD}/service_tier_settings", json={"default": "fast"})
     assert archived.status_code == 400
     check_envelope(archived.json())
+
+
+async def test_a_seed_sets_the_tiers_and_the_dump_gives_them_back() -> None:
+    seed: dict[str, Any] = {
+        "projects": [{"id": SUPPORT, "name": "Support", "service_tiers": {"default": "scale", "enabled_tiers": []}}]
+    }
+    emulator = Emulator(admin_key=ADMIN_KEY, seed=seed, rng_seed=0)
+    async with httpx.AsyncClient(
+        transport=emulator.http_transport(), base_url=BASE_URL, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+    ) as client:
+        answer = (await client.get(PATH)).json()
+    assert SdkSettings.model_validate(answer).model_dump() == {
+        "object": "project.service_tier_settings",
+        "default": "scale",
+        "enabled_tiers": [],
+    }
+    [dumped] = emulator.dump_state()["projects"]
+    assert dumped["service_tiers"] == {"default": "scale", "enabled_tiers": []}
+    assert Emulator(admin_key=ADMIN_KEY, seed=emulator.dump_state(), rng_seed=0).dump_state() == emulator.dump_state()
+    with pytest.raises(SeedError, match=r"service_tiers\.enabled_tiers"):
+        Emulator(admin_key=ADMIN_KEY, seed={"projects": [{"name": "X", "service_tiers": {"enabled_tiers": ["x"]}}]})

@@ -21,6 +21,7 @@
           - {provider: {type: aws, bucket: acme-eu, role_arn: "arn:aws:iam::123456789012:role/openai",
                         region: eu-west-1}, status: unhealthy}   # id optional; geography from the region;
                                                                  # status default validated
+        service_tiers: {default: standard, enabled_tiers: [flex]}   # default: standard and all
         created_at: 1711471533              # optional: the emulator clock when absent
         archived_at: null                   # optional; only for archived projects
     external_keys: [{name: acme-prod, type: aws, kms_arn: ...}]   # encryption keys: see keys_seed.py
@@ -138,6 +139,13 @@ class SeedExternalStorage(_SeedModel):
         return self
 
 
+class SeedServiceTiers(_SeedModel):
+    """A project's service tiers, as `GET .../service_tier_settings` answers them (the SDK's shape)."""
+
+    default: Literal["standard", "fast", "scale"] = "standard"
+    enabled_tiers: Literal["all"] | list[Literal["flex", "fast", "ultrafast"]] = "all"
+
+
 class SeedProject(_SeedModel):
     id: str | None = None
     name: str = Field(min_length=1)
@@ -158,6 +166,7 @@ class SeedProject(_SeedModel):
     service_accounts: list[SeedServiceAccount] = Field(default_factory=list)
     api_keys: list[SeedApiKey] = Field(default_factory=list)
     external_storage: list[SeedExternalStorage] = Field(default_factory=list)
+    service_tiers: SeedServiceTiers = Field(default_factory=SeedServiceTiers)
 
     @model_validator(mode="after")
     def _archive_fields_agree(self) -> SeedProject:
@@ -278,6 +287,12 @@ def state_from_seed(seed: SeedDocument, ids: IdFactory, now: int) -> EmulatorSta
             rate_limits={model: row.limits() for model, row in entry.rate_limits.items()},
             spend_limit=entry.spend_limit.threshold_amount if entry.spend_limit is not None else None,
             spend_alerts=alerts_from_seed(entry.spend_alerts, ids, alert_ids),
+            service_tier_default=entry.service_tiers.default,
+            enabled_service_tiers=(
+                entry.service_tiers.enabled_tiers
+                if isinstance(entry.service_tiers.enabled_tiers, str)
+                else list(entry.service_tiers.enabled_tiers)
+            ),
         )
         for storage in entry.external_storage:
             _add_storage(state, project_id, storage, ids, created_at)
@@ -353,6 +368,12 @@ def dump_state(state: EmulatorState) -> dict[str, Any]:
                 "spend_alerts": dump_alerts(p.spend_alerts),
                 **dump_project_access(p),
                 "external_storage": _dump_storage(state, p.id),
+                "service_tiers": {
+                    "default": p.service_tier_default,
+                    "enabled_tiers": p.enabled_service_tiers
+                    if isinstance(p.enabled_service_tiers, str)
+                    else list(p.enabled_service_tiers),
+                },
             }
             for p in state.projects.values()
         ],
