@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -89,6 +89,8 @@ async def explain_access(
     summary = f"{len(keys)} ({by_users} owned by users, {len(keys) - by_users} by service accounts)"
     checked = "checked against keys: in the desired state" if rules is not None else "no keys: rules in the file"
     explained.lines.append(("api keys", f"{summary}; {len(findings)} with findings ({checked})"))
+    if scopes is not None and keys:
+        explained.lines.append(("key scopes", _scope_summary(keys, scopes)))
     now = int(clock())
     for finding in findings:
         fix = describe_fixes(finding.key, rules, now, scopes)
@@ -96,6 +98,15 @@ async def explain_access(
             ("key finding", f"{finding.label}: {'; '.join(finding.problems)}" + (f"; {fix}" * bool(fix)))
         )
     return explained
+
+
+def _scope_summary(keys: Sequence[ProjectApiKey], scopes: KeyScopes) -> str:
+    """How many keys may do everything, how many are restricted, how many the audit log does not show."""
+    if scopes.unread is not None:
+        return f"not known: {scopes.unread}"
+    held = [scopes.by_key.get(k.id) for k in keys]
+    counts = (sum(h == () for h in held), sum(bool(h) for h in held), sum(h is None for h in held))
+    return f"{counts[0]} with all permissions, {counts[1]} restricted, {counts[2]} unknown (from the audit log)"
 
 
 @dataclass

@@ -150,4 +150,6 @@ async def test_explain_shows_each_key_scope_finding_and_what_the_fix_does() -> N
     assert "none of them is allowed" in lines["sk-...ad01 (key_onlybad01)"]
     assert "its scopes are unknown" in lines["sk-...wn01 (key_unknown01)"]
     assert "key_narrow001" not in " ".join(lines)
+    [summary] = [text for label, text in explained.lines if label == "key scopes"]
+    assert summary == "1 with all permissions, 3 restricted, 1 unknown (from the audit log)"
     assert len(emu.requests.for_template("/organization/audit_logs", "GET")) == 1
