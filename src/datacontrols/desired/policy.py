@@ -10,6 +10,7 @@
       encryption_keys: [acme-prod-ekm]              # every project's data under one of these customer keys
       external_storage_geographies: [EU]            # every project's data in its customer storage, there
       keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
+      # keys: {require_expiry: true, max_lifetime_days: 90}   # every key expires, within 90 days of creation
       # keys: {allowed_scopes: [api.responses.write]}   # what any key may do (read from the audit log)
 
 The names are the desired-state format's own: retention types, hosted tool and residency names as the Admin
@@ -90,7 +91,13 @@ class KeyPolicy(DesiredModel):
         description="Keys without a per-key monthly spend limit, or with one above this many US dollars, are "
         "findings; absent = no rule",
     )
-
+    require_expiry: bool = Field(default=False, description="Keys that never expire are findings; false = no rule")
+    max_lifetime_days: int | None = Field(
+        default=None,
+        ge=1,
+        description="Keys that expire more than this many days after creation, or never, are findings; absent = "
+        "no rule",
+    )
     allowed_scopes: list[Scope] | None = Field(
         default=None,
         min_length=1,
@@ -109,6 +116,8 @@ class KeyPolicy(DesiredModel):
             max_age_days=self.max_age_days,
             user_keys=self.user_keys,
             max_spend_limit_usd=self.max_spend_limit_usd,
+            require_expiry=self.require_expiry,
+            max_lifetime_days=self.max_lifetime_days,
             allowed_scopes=self.allowed_scopes,
         )
 

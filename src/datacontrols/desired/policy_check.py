@@ -195,6 +195,12 @@ def _weaker_key_rules(policy: KeyPolicy, rules: KeyHygiene) -> list[tuple[Loc, s
             "no max_spend_limit_usd" if have_most is None else f"max_spend_limit_usd {format_usd(to_cents(have_most))}"
         )
         found.append((("keys", "max_spend_limit_usd"), f"{have} is looser than the policy's {usd}"))
+    if policy.require_expiry and not rules.require_expiry and rules.max_lifetime_days is None:
+        found.append((("keys", "require_expiry"), "keys that never expire are allowed; the policy requires an expiry"))
+    longest, have_longest = policy.max_lifetime_days, rules.max_lifetime_days
+    if longest is not None and (have_longest is None or have_longest > longest):
+        have = "no max_lifetime_days" if have_longest is None else f"max_lifetime_days {have_longest}"
+        found.append((("keys", "max_lifetime_days"), f"{have} is looser than the policy's {longest}"))
     allowed, have_allowed = policy.allowed_scopes, rules.allowed_scopes
     if allowed is not None and (have_allowed is None or not set(have_allowed) <= set(allowed)):
         extra = sorted(set(have_allowed or ()) - set(allowed))

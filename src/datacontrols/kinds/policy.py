@@ -308,7 +308,18 @@ def _by_rule(problem: str) -> bool:
     # A key whose scopes the audit log does not show is noted by the keys kind; it breaks no rule.
     if problem.startswith("its scopes are"):
         return False
-    return any(rule in problem for rule in ("max_age_days", "user_keys", "max_spend_limit_usd", "allowed_scopes"))
+    return any(rule in problem for rule in _KEY_RULES)
+
+
+# The key rules the policy can set, as the keys kind names them in its findings.
+_KEY_RULES: Final = (
+    "max_age_days",
+    "user_keys",
+    "max_spend_limit_usd",
+    "require_expiry",
+    "max_lifetime_days",
+    "allowed_scopes",
+)
 
 
 def _by_policy(problems: tuple[str, ...]) -> bool:
