@@ -177,6 +177,8 @@ async def _policy_values(
     policy has their rule."""
     values: dict[str, Any] = {}
     policy = desired.organization.policy
+    if access.users is not None:
+        values["project_user"] = access.users
     if access.keys is not None:
         scopes = access.scopes
         if scopes is None and policy is not None and policy.keys is not None and policy.keys.allowed_scopes:

@@ -25,6 +25,7 @@ from typing import TypeVar
 from datacontrols.adminapi import AdminApi
 from datacontrols.adminapi.api_keys import ProjectApiKey
 from datacontrols.adminapi.groups import GroupUser
+from datacontrols.adminapi.members import ProjectUser
 from datacontrols.desired.admin_keys import AdminKeyRules
 from datacontrols.desired.members import KeyHygiene
 from datacontrols.errors import ApiError
@@ -48,6 +49,7 @@ class AccessExplanation:
     lines: list[tuple[str, str]] = field(default_factory=list)
     keys: list[ProjectApiKey] | None = None  # as read (None: unreadable), for the policy's keys rule
     scopes: KeyScopes | None = None  # the keys' scopes, when the file's allowed_scopes had them read
+    users: tuple[ProjectUser, ...] | None = None  # as read (None: unreadable), for the policy's email rule
 
 
 async def explain_access(
@@ -65,7 +67,7 @@ async def explain_access(
         _read(lambda: api.service_accounts.list(project_id)),
         _read(lambda: api.project_api_keys.list(project_id, owner_project_access="any")),
     )
-    explained = AccessExplanation()
+    explained = AccessExplanation(users=None if isinstance(users, str) else tuple(users))
     explained.lines.append(
         ("users", _listing(users, lambda us: [f"{u.email or u.id} ({u.role})" for u in sorted(us, key=_email)]))
     )

@@ -9,6 +9,7 @@
       allowed_service_tiers: [flex]                 # tiers besides Standard a project may use ([]: Standard only)
       encryption_keys: [acme-prod-ekm]              # every project's data under one of these customer keys
       external_storage_geographies: [EU]            # every project's data in its customer storage, there
+      allowed_email_domains: [acme.com]             # every project's users have an address there
       keys: {max_age_days: 90, user_keys: forbidden, max_spend_limit_usd: 100}   # per-key monthly cap
       # keys: {require_expiry: true, max_lifetime_days: 90}   # every key expires, within 90 days of creation
       # keys: {allowed_scopes: [api.responses.write]}   # what any key may do (read from the audit log)
@@ -50,6 +51,7 @@ __all__ = [
     "Policy",
     "allowed_list",
     "default_tier_breach",
+    "email_breach",
     "enabled_tiers_breach",
     "encryption_breach",
     "model_breach",
@@ -59,6 +61,7 @@ __all__ = [
 ]
 
 ModelId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+EmailDomain = Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^[^@\s]+\.[^@\s]+$")]
 # The service tiers' two vocabularies together: enabled_tiers' extra tiers and the default's non-Standard ones.
 ServiceTier = Literal["flex", "fast", "ultrafast", "scale"]
 
@@ -171,6 +174,12 @@ class Policy(DesiredModel):
         "geographies (the OpenAI geography, e.g. EU; case ignored); none, another geography or a degraded or "
         "unhealthy configuration breaks it",
     )
+    allowed_email_domains: list[EmailDomain] | None = Field(
+        default=None,
+        min_length=1,
+        description="Every user given access to a project directly has an email address in one of these domains "
+        "(exactly: list subdomains too; case ignored)",
+    )
     keys: KeyPolicy | None = Field(default=None, description="Rules every project's API keys are held to")
 
     @field_validator(
@@ -181,6 +190,7 @@ class Policy(DesiredModel):
         "allowed_service_tiers",
         "encryption_keys",
         "external_storage_geographies",
+        "allowed_email_domains",
     )
     @classmethod
     def _no_repeats(cls, values: list[Any] | None) -> list[Any] | None:
@@ -307,6 +317,17 @@ def storage_breach(policy: Policy, geographies: Sequence[str | None]) -> str | N
     wanted = {g.casefold() for g in allowed}
     outside = sorted({g or "an unknown geography" for g in geographies if g is None or g.casefold() not in wanted})
     return f"external storage in {', '.join(outside)} ({shown})" if outside else None
+
+
+def email_breach(policy: Policy, emails: Sequence[str | None]) -> str | None:
+    """Why users with these addresses (None: the API gave none) break `policy.allowed_email_domains`, or None."""
+    allowed = policy.allowed_email_domains
+    if allowed is None:
+        return None
+    outside = sorted(
+        {e or "a user without an email" for e in emails if e is None or e.rpartition("@")[2].casefold() not in allowed}
+    )
+    return f"{', '.join(outside)} outside the allowed domains ({allowed_list(allowed)})" if outside else None
 
 
 def spend_breach(policy: Policy, cents: int | None) -> str | None:

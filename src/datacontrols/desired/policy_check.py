@@ -18,6 +18,7 @@ from datacontrols.desired.policy import (
     Policy,
     allowed_list,
     default_tier_breach,
+    email_breach,
     enabled_tiers_breach,
     encryption_breach,
     model_breach,
@@ -149,6 +150,9 @@ def declared_breaches(
         named = key if isinstance(key, str) else key.name
         where_key: Loc = ("encryption_key",) if isinstance(key, str) else ("encryption_key", "name")
         add("encryption_keys", where_key, encryption_breach(policy, None if key == "openai_managed" else named))
+    members = getattr(own, "members", None)  # project files only
+    for email in (members.users or {}) if members is not None else ():
+        add("allowed_email_domains", ("members", "users", email), email_breach(policy, [email]))
     storage = effective.external_storage
     if storage is not None:
         where_storage: Loc = ("external_storage", "geography") if storage != "none" else ("external_storage",)

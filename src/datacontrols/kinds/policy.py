@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from datacontrols.adminapi.external_storage import ExternalStorageConfiguration
+from datacontrols.adminapi.members import ProjectUser
 from datacontrols.adminapi.permissions import ModelPermissions
 from datacontrols.adminapi.projects import Project
 from datacontrols.adminapi.service_tiers import ServiceTierSettings
@@ -33,6 +34,7 @@ from datacontrols.desired.limits import format_usd
 from datacontrols.desired.policy import (
     Policy,
     default_tier_breach,
+    email_breach,
     enabled_tiers_breach,
     encryption_breach,
     model_breach,
@@ -47,6 +49,7 @@ from datacontrols.kinds.encryption_key import KIND as ENCRYPTION_KEY
 from datacontrols.kinds.encryption_key import KeyBinding, describe_key
 from datacontrols.kinds.external_storage import FAILING_STATUSES, describe_storage
 from datacontrols.kinds.external_storage import KIND as EXTERNAL_STORAGE
+from datacontrols.kinds.membership import PROJECT_USER
 from datacontrols.kinds.organization_retention import Unreadable
 from datacontrols.kinds.project import KIND as PROJECT
 from datacontrols.kinds.project_retention import ProjectDataRetention
@@ -73,6 +76,7 @@ RULE_KINDS: Final[Mapping[str, str]] = {
     "allowed_service_tiers": "project_service_tiers",
     "encryption_keys": ENCRYPTION_KEY,
     "external_storage_geographies": EXTERNAL_STORAGE,
+    "allowed_email_domains": PROJECT_USER,
     "keys": PROJECT_API_KEY,
 }
 _GROUPS: Final[Mapping[str, str]] = {
@@ -84,6 +88,7 @@ _GROUPS: Final[Mapping[str, str]] = {
     "allowed_service_tiers": "service_tiers",
     "encryption_keys": "encryption_key",
     "external_storage_geographies": "external_storage",
+    "allowed_email_domains": "members",
     "keys": "keys",
 }
 
@@ -118,6 +123,9 @@ def _declares(rule: str, settings: ProjectSettings | None, file: ProjectFile | N
         return all(tool in named for tool in policy.forbidden_hosted_tools or ())
     if rule == "allowed_residencies":
         return file.residency is not None
+    if rule == "allowed_email_domains":  # only a list that removes whoever it does not name holds them all
+        members = file.members
+        return members is not None and members.users is not None and members.authoritative
     if rule == "allowed_service_tiers":  # both fields, or the live one left out is the policy's to check
         tiers = settings.service_tiers
         return tiers is not None and tiers.default is not None and tiers.enabled_tiers is not None
@@ -288,6 +296,16 @@ def _met_storage(policy: Policy, value: Any, _: str | None) -> str:
     return "; ".join(describe_storage(c) for c in value) if isinstance(value, tuple | list) else ""
 
 
+def _emails(policy: Policy, value: Any, _: str | None) -> str | None:
+    if not isinstance(value, tuple | list):
+        return "the project's users could not be read"
+    return email_breach(policy, [u.email for u in value if isinstance(u, ProjectUser)])
+
+
+def _met_emails(policy: Policy, value: Any, _: str | None) -> str:
+    return f"{len(value)} user(s), all within" if isinstance(value, tuple | list) else ""
+
+
 def _spend(policy: Policy, value: Any, _: str | None) -> str | None:
     return spend_breach(policy, value.threshold_amount if isinstance(value, SpendLimit) else None)
 
@@ -358,6 +376,7 @@ _CHECKS: Final[Mapping[str, _Check]] = {
     "allowed_service_tiers": _tiers,
     "encryption_keys": _encryption,
     "external_storage_geographies": _storage,
+    "allowed_email_domains": _emails,
     "keys": _keys,
 }
 _MET: Final[Mapping[str, _Describe]] = {
@@ -369,5 +388,6 @@ _MET: Final[Mapping[str, _Describe]] = {
     "allowed_service_tiers": _met_tiers,
     "encryption_keys": _met_encryption,
     "external_storage_geographies": _met_storage,
+    "allowed_email_domains": _met_emails,
     "keys": _met_keys,
 }
