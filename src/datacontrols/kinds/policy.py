@@ -6,7 +6,8 @@ declares is planned within it. What remains is live state no file speaks for:
 - a live project without a file (unmanaged): every rule is checked against it;
 - a managed project's control its effective settings leave undeclared (no `data_retention`, a forbidden tool
   not named under `hosted_tools`, no `model_permissions`, no `residency`, no `spend_limit`, no `keys`, a
-  `service_tiers` field left out).
+  `service_tiers` field left out, no `encryption_key`, no `external_storage`, no authoritative
+  `members.users`).
 
 Each breach is a `report` of severity critical on the control's own plan kind, its subject `policy: <rule>`:
 shown in every plan format and alerted by the daemon (`PolicyFacts` marks it), never applied: the files
