@@ -114,12 +114,15 @@ class ObservedKeys:
 
 @dataclass(frozen=True)
 class KeyFinding:
-    """What is wrong with one key. `flagged`: prune may delete it; `severity`: the worst problem's."""
+    """What is wrong with one key. `flagged`: prune may delete it; `severity`: the worst problem's;
+    `breaks`: those of `problems` that break a rule given (not what is noted of the key's state: an owner
+    without access, a cap reached, scopes the audit log does not show, a user-owned key under `report`)."""
 
     key: ProjectApiKey
     problems: tuple[str, ...]
     flagged: bool
     severity: Severity
+    breaks: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -134,46 +137,52 @@ def key_findings(
     `scopes` None: the keys' scopes were not read, so `allowed_scopes` says nothing."""
     findings = []
     for key in keys:
-        problems: list[str] = []
+        said: list[tuple[str, bool]] = []  # (problem, whether it breaks a rule given)
         flagged = False
         severity: Severity = "normal"
         if rules is not None and rules.max_age_days is not None:
             age = (now - key.created_at) // DAY
             if age > rules.max_age_days:
-                problems.append(f"created {age} days ago ({_date(key.created_at)}; max_age_days: {rules.max_age_days})")
+                said.append(
+                    (f"created {age} days ago ({_date(key.created_at)}; max_age_days: {rules.max_age_days})", True)
+                )
                 flagged = True
         if rules is not None and rules.max_idle_days is not None:
             since = key.last_used_at if key.last_used_at is not None else key.created_at
             idle = (now - since) // DAY
             if idle > rules.max_idle_days:
                 used = f"last used {idle} days ago" if key.last_used_at is not None else f"never used in {idle} days"
-                problems.append(f"{used} (max_idle_days: {rules.max_idle_days})")
+                said.append((f"{used} (max_idle_days: {rules.max_idle_days})", True))
                 flagged = True
         if rules is not None and (expiry := _expiry_problems(key, rules)):
-            problems += expiry
+            said += [(problem, True) for problem in expiry]
             flagged = True
         if rules is not None:
-            problems += _spend_problems(key, rules)
+            said += [(problem, True) for problem in _spend_problems(key, rules)]
             wrong, breaks = scope_problems(key, rules, scopes)
-            problems += wrong
+            said += [(problem, breaks) for problem in wrong]
             if breaks:
                 flagged, severity = True, "high"
         if _blocked(key):
             cap = _cap_cents(key)
             spent = f" of {format_usd(cap)}" if cap is not None else ""
-            problems.append(f"has reached its spend limit{spent} this month: the API refuses its requests until then")
+            said.append(
+                (f"has reached its spend limit{spent} this month: the API refuses its requests until then", False)
+            )
             severity = "high"
         if key.owner_project_access == "inactive":
-            problems.append(f"its owner ({key.owner.describe()}) no longer has access to the project")
+            said.append((f"its owner ({key.owner.describe()}) no longer has access to the project", False))
             flagged, severity = True, "high"
         if rules is not None and not key.owner.is_service_account and rules.user_keys != "allowed":
             if rules.user_keys == "forbidden":
-                problems.append(f"owned by {key.owner.describe()}; user_keys: forbidden")
+                said.append((f"owned by {key.owner.describe()}; user_keys: forbidden", True))
                 flagged, severity = True, "high"
             else:
-                problems.append(f"owned by {key.owner.describe()} (user_keys: report)")
-        if problems:
-            findings.append(KeyFinding(key, tuple(problems), flagged, severity))
+                said.append((f"owned by {key.owner.describe()} (user_keys: report)", False))
+        if said:
+            problems = tuple(problem for problem, _ in said)
+            breaks_rule = tuple(problem for problem, breaking in said if breaking)
+            findings.append(KeyFinding(key, problems, flagged, severity, breaks_rule))
     return findings
 
 
@@ -240,16 +249,18 @@ class ProjectApiKeys(ProjectKind):
 
     async def observe_for(self, api: AdminApi, project: Project, desired: DesiredProject) -> ObservedKeys:
         """The keys, and their scopes from the audit log when `allowed_scopes` asks (one more listing)."""
-        found = await self.observe(api, project)
         rules = desired.settings.keys
-        if rules is None or rules.allowed_scopes is None:
-            return found
-        return ObservedKeys(keys=found.keys, now=found.now, scopes=await read_scopes(api, found.keys))
+        return await self._read(api, project, with_scopes=rules is not None and rules.allowed_scopes is not None)
 
     async def observe_for_policy(self, api: AdminApi, project: Project, policy: Policy) -> ObservedKeys:
         """The keys, and their scopes when the policy's `keys.allowed_scopes` asks."""
+        return await self._read(
+            api, project, with_scopes=policy.keys is not None and policy.keys.allowed_scopes is not None
+        )
+
+    async def _read(self, api: AdminApi, project: Project, *, with_scopes: bool) -> ObservedKeys:
         found = await self.observe(api, project)
-        if policy.keys is None or policy.keys.allowed_scopes is None:
+        if not with_scopes:
             return found
         return ObservedKeys(keys=found.keys, now=found.now, scopes=await read_scopes(api, found.keys))
 

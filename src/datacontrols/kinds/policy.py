@@ -315,34 +315,13 @@ def _keys(policy: Policy, value: Any, _: str | None) -> str | None:
     rules = policy.keys
     if rules is None or not isinstance(value, ObservedKeys):
         return None
-    # Only the policy's own rules: an owner who lost access is the keys kind's finding, not the policy's.
-    findings = [f for f in key_findings(value.keys, rules.hygiene(), value.now, value.scopes) if _by_policy(f.problems)]
+    # Only what breaks the policy's own rules: an owner who lost access is the keys kind's finding, not the
+    # policy's, and a key whose scopes the audit log does not show breaks nothing.
+    findings = [f for f in key_findings(value.keys, rules.hygiene(), value.now, value.scopes) if f.breaks]
     if not findings:
         return None
-    shown = "; ".join(f"{f.label}: {'; '.join(p for p in f.problems if _by_rule(p))}" for f in findings)
+    shown = "; ".join(f"{f.label}: {'; '.join(f.breaks)}" for f in findings)
     return f"{len(findings)} key(s) break it: {shown}"
-
-
-def _by_rule(problem: str) -> bool:
-    # A key whose scopes the audit log does not show is noted by the keys kind; it breaks no rule.
-    if problem.startswith("its scopes are"):
-        return False
-    return any(rule in problem for rule in _KEY_RULES)
-
-
-# The key rules the policy can set, as the keys kind names them in its findings.
-_KEY_RULES: Final = (
-    "max_age_days",
-    "user_keys",
-    "max_spend_limit_usd",
-    "require_expiry",
-    "max_lifetime_days",
-    "allowed_scopes",
-)
-
-
-def _by_policy(problems: tuple[str, ...]) -> bool:
-    return any(_by_rule(p) for p in problems)
 
 
 def _met_retention(policy: Policy, value: Any, organization: str | None) -> str:
