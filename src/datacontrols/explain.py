@@ -24,9 +24,12 @@ from datacontrols.explain_access import AccessExplanation, AdminKeysExplanation,
 from datacontrols.explain_federation import read_federation
 from datacontrols.explain_keys import binding_json, encryption_line, read_keys
 from datacontrols.kinds.api_keys import PROJECT_API_KEY, ObservedKeys
+from datacontrols.kinds.encryption_key import KIND as ENCRYPTION_KEY
 from datacontrols.kinds.encryption_key import KeyBinding
 from datacontrols.kinds.external_storage import FAILING_STATUSES, describe_storage
+from datacontrols.kinds.external_storage import KIND as EXTERNAL_STORAGE
 from datacontrols.kinds.key_scopes import read_scopes
+from datacontrols.kinds.membership import PROJECT_USER
 from datacontrols.kinds.policy import RuleStanding, live_standing
 from datacontrols.kinds.protection import effective_retention
 
@@ -155,9 +158,9 @@ async def explain_organization(api: AdminApi, desired: DesiredState | None, *, o
         if desired is not None and desired.organization.policy is not None:
             values: dict[str, Any] = {"project_data_retention": retention.type, "project_model_permissions": policy}
             if explanation.key_binding is not None:  # None: the key could not be read, so the rule is not read
-                values["encryption_key"] = explanation.key_binding
+                values[ENCRYPTION_KEY] = explanation.key_binding
             if explanation.external_storage is not None:  # likewise the storage
-                values["external_storage"] = tuple(explanation.external_storage)
+                values[EXTERNAL_STORAGE] = tuple(explanation.external_storage)
             values |= {"project_hosted_tools": enabled} | await _policy_values(api, project, desired, access)
             explanation.policy = live_standing(desired.organization.policy, project, values, org_retention)
         return explanation
@@ -178,7 +181,7 @@ async def _policy_values(
     values: dict[str, Any] = {}
     policy = desired.organization.policy
     if access.users is not None:
-        values["project_user"] = access.users
+        values[PROJECT_USER] = access.users
     if access.keys is not None:
         scopes = access.scopes
         if scopes is None and policy is not None and policy.keys is not None and policy.keys.allowed_scopes:
